@@ -1,0 +1,51 @@
+# 民政数据看板 — the two front-door commands: `make run` and `make test`.
+# Everything installs from the package registries only (PyPI, Debian); no browser downloads.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench deps dev-deps system-deps warehouse clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files so dependencies reinstall only when the requirement files change.
+$(VENV)/.deps: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.deps $(VENV)/.dev-deps
+
+# Debian chromium (browser tests, chart export) and CJK fonts, only when missing.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "Installing Debian packages: chromium fonts-noto-cjk"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# Build the (sample) warehouse unless one is already published.
+warehouse: deps
+	@$(BIN)/python -m etl where >/dev/null 2>&1 || $(BIN)/python -m etl build
+
+run: warehouse
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 \
+		--server.headless true --browser.gatherUsageStats false
+
+test: dev-deps system-deps
+	$(BIN)/python -m pytest -q
+
+bench: dev-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf data/warehouse data/sample .pytest_cache

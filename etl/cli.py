@@ -1,0 +1,178 @@
+"""`python -m etl …`: the data clerk's and the operator's commands.
+
+Every command takes `--data-dir` (default `data/`, or `MZ_DATA_DIR`). Progress goes to
+stderr with rich; summaries are plain lines so they read well in logs and CI.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import pipeline, warehouse
+from .issues import IssueList
+from .paths import data_dir, sample_dir
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_bar():
+    """A rich progress bar fed by the pipeline's (step, done, total) callback."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=max(total, 1))
+            bar.update(tasks[step], completed=done, total=max(total, 1))
+        yield update
+
+
+def _print_issues(issues: IssueList, limit: int = 200) -> None:
+    for issue in issues.errors[:limit]:
+        out.print(issue.as_text(), markup=False)
+    if len(issues.errors) > limit:
+        out.print(f"……另有 {len(issues.errors) - limit} 条错误未显示（用 --json 查看全部）", markup=False)
+    for issue in issues.warnings[:limit]:
+        out.print(issue.as_text(), markup=False)
+    if len(issues.warnings) > limit:
+        out.print(f"……另有 {len(issues.warnings) - limit} 条警告未显示", markup=False)
+
+
+def _summary(outcome: pipeline.Outcome, base: Path) -> None:
+    issues = outcome.issues
+    if not outcome.ok:
+        out.print(f"未导入：发现 {len(issues.errors)} 个错误、{len(issues.warnings)} 个警告。"
+                  "数据仓库未作任何改动。", markup=False)
+        return
+    label = "（示例数据）" if outcome.is_sample else ""
+    if outcome.changed:
+        out.print(f"已发布新版本 {outcome.version}{label}：{len(outcome.inputs)} 个文件，"
+                  f"{outcome.fact_count} 条数据，{len(issues.warnings)} 个警告。", markup=False)
+    else:
+        out.print(f"数据无变化，当前版本仍为 {outcome.version}{label}。", markup=False)
+    out.print(f"数据库：{warehouse.current_db(base)}", markup=False)
+
+
+def cmd_build(args) -> int:
+    base = data_dir(args.data_dir)
+    with progress_bar() as update:
+        outcome = pipeline.build(base, update)
+    _print_issues(outcome.issues, args.limit)
+    _summary(outcome, base)
+    return 0 if outcome.ok else 1
+
+
+def cmd_load(args) -> int:
+    base = data_dir(args.data_dir)
+    with progress_bar() as update:
+        outcome = pipeline.load(base, [Path(f) for f in args.files], update)
+    _print_issues(outcome.issues, args.limit)
+    _summary(outcome, base)
+    return 0 if outcome.ok else 1
+
+
+def cmd_validate(args) -> int:
+    base = data_dir(args.data_dir)
+    with progress_bar() as update:
+        outcome = pipeline.validate(base, [Path(f) for f in args.files], update)
+    if args.json:
+        print(outcome.issues.to_json())
+    else:
+        _print_issues(outcome.issues, args.limit)
+        verdict = "可以导入" if outcome.ok else "不能导入"
+        out.print(f"校验结果：{verdict}（{len(outcome.issues.errors)} 个错误，{len(outcome.issues.warnings)} 个警告）。",
+                  markup=False)
+    return 0 if outcome.ok else 1
+
+
+def cmd_template(args) -> int:
+    from .template import write_template
+    path = write_template(args.city, args.year, Path(args.out))
+    out.print(f"已生成填报模板：{path}", markup=False)
+    return 0
+
+
+def cmd_where(args) -> int:
+    db = warehouse.current_db(data_dir(args.data_dir))
+    if db is None:
+        err.print("尚无已发布的数据仓库。请先运行：python -m etl build", markup=False)
+        return 1
+    print(db)
+    return 0
+
+
+def cmd_versions(args) -> int:
+    base = data_dir(args.data_dir)
+    current = warehouse.current_version(base)
+    versions = warehouse.list_versions(base)
+    if not versions:
+        out.print("尚无已发布的版本。", markup=False)
+        return 0
+    for v in versions:
+        mark = "*" if v["version"] == current else " "
+        kind = "示例数据" if v.get("is_sample") else "正式数据"
+        facts = v.get("row_counts", {}).get("facts", 0)
+        out.print(f"{mark} {v['version']}  {v['created']}  {kind}  {facts}条数据  {len(v.get('inputs', []))}个文件"
+                  f"  {v.get('user', '')}", markup=False)
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    base = data_dir(args.data_dir)
+    try:
+        warehouse.rollback(base, args.version)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        return 1
+    out.print(f"已回退到版本 {args.version}。", markup=False)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from .sample import generate
+    folder = sample_dir(data_dir(args.data_dir))
+    files = generate(folder)
+    out.print(f"已生成 {len(files)} 个示例数据文件（示例数据，非真实统计）：{folder}", markup=False)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m etl", description="民政数据看板 ETL：校验、导入、发布数据仓库。")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="数据目录（默认 data/，或环境变量 MZ_DATA_DIR）")
+    common.add_argument("--limit", type=int, default=200, help="最多显示多少条错误/警告")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", parents=[common], help="从 raw/（为空时用示例数据）重建并发布").set_defaults(func=cmd_build)
+    s = sub.add_parser("load", parents=[common], help="校验并导入文件，发布新版本")
+    s.add_argument("files", nargs="+")
+    s.set_defaults(func=cmd_load)
+    s = sub.add_parser("validate", parents=[common], help="只校验，不导入")
+    s.add_argument("files", nargs="+")
+    s.add_argument("--json", action="store_true", help="以 JSON 输出校验结果")
+    s.set_defaults(func=cmd_validate)
+    s = sub.add_parser("template", parents=[common], help="生成区县填报模板")
+    s.add_argument("--city", required=True, help="城市6位区划代码，如 610300")
+    s.add_argument("--year", required=True, type=int)
+    s.add_argument("--out", required=True, help="输出 .xlsx 文件")
+    s.set_defaults(func=cmd_template)
+    sub.add_parser("where", parents=[common], help="打印当前 DuckDB 文件路径").set_defaults(func=cmd_where)
+    sub.add_parser("versions", parents=[common], help="列出已发布版本").set_defaults(func=cmd_versions)
+    s = sub.add_parser("rollback", parents=[common], help="回退到指定版本")
+    s.add_argument("version")
+    s.set_defaults(func=cmd_rollback)
+    sub.add_parser("sample", parents=[common], help="重新生成示例数据输入文件").set_defaults(func=cmd_sample)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

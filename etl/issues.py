@@ -1,0 +1,124 @@
+"""Validation findings: errors block a load, warnings do not.
+
+Every finding names where it was found (file, sheet, Excel row, column letter) and says in
+Chinese what is wrong and how to fix it, because the list goes back to the county clerk.
+`code` is a stable machine-readable class that tests and the JSON output rely on.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+# Error classes (stable identifiers; the UI and tests use them).
+ERROR_CODES = {
+    "file_unreadable": "文件无法读取",
+    "not_spreadsheet": "不是表格文件",
+    "encoding": "文件编码无法识别",
+    "empty": "没有数据",
+    "no_header": "找不到表头",
+    "merged_cells": "合并单元格",
+    "formula": "公式没有计算结果",
+    "unknown_region": "地区无法识别",
+    "unknown_indicator": "指标无法识别",
+    "unknown_unit": "单位无法识别",
+    "not_a_number": "不是数字",
+    "negative": "不能为负数",
+    "out_of_range": "数值超出合理范围",
+    "year_missing": "缺少年份",
+    "year_invalid": "年份无效",
+    "duplicate": "重复数据且数值不同",
+    "period": "不是年度数据",
+}
+WARNING_CODES = {
+    "yoy_jump": "同比变化过大",
+    "total_mismatch": "区县合计与上报总数不符",
+    "missing_counties": "缺少区县",
+    "subtotal_skipped": "小计行已跳过",
+    "ratio_mismatch": "上报比率与分项计算不符",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    severity: Severity
+    code: str
+    message: str
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+    suggestion: str = ""
+
+    def location(self) -> str:
+        """'文件 a.xlsx，工作表 社会救助，第12行，C列' — the part of the message that says where."""
+        parts = []
+        if self.file:
+            parts.append(f"文件 {self.file}")
+        if self.sheet:
+            parts.append(f"工作表 {self.sheet}")
+        if self.row is not None:
+            parts.append(f"第{self.row}行")
+        if self.column:
+            parts.append(f"{self.column}列")
+        return "，".join(parts)
+
+    def as_text(self) -> str:
+        label = "错误" if self.severity == "error" else "警告"
+        where = self.location()
+        text = f"[{label}] {where}：{self.message}" if where else f"[{label}] {self.message}"
+        if self.suggestion:
+            text += f"（建议：{self.suggestion}）"
+        return text
+
+
+def error(code: str, message: str, **where) -> Issue:
+    assert code in ERROR_CODES, code
+    return Issue("error", code, message, **where)
+
+
+def warning(code: str, message: str, **where) -> Issue:
+    assert code in WARNING_CODES, code
+    return Issue("warning", code, message, **where)
+
+
+@dataclass
+class IssueList:
+    items: list[Issue] = field(default_factory=list)
+
+    def add(self, issue: Issue) -> None:
+        self.items.append(issue)
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        self.items.extend(issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.items if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.items if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"ok": self.ok, "errors": [asdict(i) for i in self.errors],
+             "warnings": [asdict(i) for i in self.warnings]},
+            ensure_ascii=False, indent=2)
+
+
+def excel_column(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

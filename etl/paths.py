@@ -1,0 +1,42 @@
+"""Where things live: reference data in the repository, and the (configurable) data dir.
+
+Reference data (indicator catalog, region registry) ships with the code and never moves.
+The data dir holds what changes at run time — raw inputs, generated sample files and the
+published warehouse — so a deployment can put it elsewhere with `--data-dir` or `MZ_DATA_DIR`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO_ROOT / "data"
+CATALOG_FILE = REFERENCE_DIR / "catalog" / "indicators.yaml"
+REGIONS_DIR = REFERENCE_DIR / "regions"
+
+ENV_DATA_DIR = "MZ_DATA_DIR"
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The data dir: an explicit argument wins, then `MZ_DATA_DIR`, then `data/` in the repo."""
+    if explicit:
+        return Path(explicit).resolve()
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).resolve()
+    return REFERENCE_DIR
+
+
+def raw_dir(base: Path) -> Path:
+    """Inputs the clerk loaded (`etl load`) or dropped in by hand; `etl build` reads all of them."""
+    return base / "raw"
+
+
+def sample_dir(base: Path) -> Path:
+    """Generated 示例数据 input files (`etl sample`); used only while raw/ is empty."""
+    return base / "sample"
+
+
+def warehouse_dir(base: Path) -> Path:
+    """Published versions and the CURRENT pointer."""
+    return base / "warehouse"

@@ -1,0 +1,267 @@
+"""Raw observations → facts in catalog terms: region code, indicator id, year, value in catalog unit.
+
+Every reader hands over text as written; this one module decides what it means, so the
+rules (and their Chinese error messages) are the same for every input shape. Work is done
+once per distinct label, not per cell, which keeps national-scale files fast.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog
+from .issues import Issue, error, warning
+from .regions import Registry
+from .units import conversion_factor, convert
+
+FACT_KEY = ["region_code", "year", "indicator_id"]
+LINEAGE_COLUMNS = ["file_name", "file_sha256", "sheet", "row", "column"]
+FACT_COLUMNS = FACT_KEY + ["value"] + LINEAGE_COLUMNS
+
+_NO_DATA = {"", "-", "—", "–", "--", "…", "……", "...", "/", "无", "空"}
+_YEAR = re.compile(r"^\s*((?:19|20)\d\d)(?:\.0+)?\s*年?\s*$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def resolve(raw: pd.DataFrame, catalog: Catalog, registry: Registry,
+            default_scope: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[Issue]]:
+    """Resolve one file's raw observations. Returns (facts with lineage, issues)."""
+    issues: list[Issue] = []
+    if raw.empty:
+        return pd.DataFrame(columns=FACT_COLUMNS), issues
+    df = raw.reset_index(drop=True)
+    ok = pd.Series(True, index=df.index)
+
+    region_codes, region_issues, skip = _resolve_regions(df, registry, default_scope)
+    issues += region_issues
+    ok &= region_codes.notna() & ~skip
+
+    indicator_ids = _resolve_indicators(df, catalog, issues)
+    ok &= indicator_ids.notna()
+
+    years = _resolve_years(df, issues)
+    ok &= years.notna()
+
+    values, has_value = _parse_values(df, issues)
+    ok &= has_value
+
+    factors = _unit_factors(df, indicator_ids, catalog, issues)
+    ok &= factors.notna()
+
+    good = ok.to_numpy()
+    facts = pd.DataFrame({
+        "region_code": region_codes[good].astype(str).to_numpy(),
+        "year": years[good].astype("int32").to_numpy(),
+        "indicator_id": indicator_ids[good].astype(str).to_numpy(),
+        "value": convert(values[good], factors[good]).to_numpy(),
+        "file_name": df["file"][good].astype(str).to_numpy(),
+        "file_sha256": df["file_sha256"][good].astype(str).to_numpy(),
+        "sheet": df["sheet"][good].fillna("").astype(str).to_numpy(),
+        "row": df["row"][good].astype("int64").to_numpy(),
+        "column": df["column"][good].fillna("").astype(str).to_numpy(),
+    })
+    issues += _check_ranges(facts, catalog, registry)
+    facts, dup_issues = _drop_duplicates(facts, catalog, registry)
+    issues += dup_issues
+    return facts, issues
+
+
+def _loc(df: pd.DataFrame, i: int) -> dict:
+    r = df.iloc[i]
+    return {"file": r["file"], "sheet": r["sheet"] or "", "row": int(r["row"]) if r["row"] is not None else None,
+            "column": r["column"] or ""}
+
+
+def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, list[Issue], pd.Series]:
+    issues: list[Issue] = []
+    codes = pd.Series([None] * len(df), index=df.index, dtype=object)
+    skip = pd.Series(False, index=df.index)
+    code_text = df["region_code"].map(lambda v: None if v is None else _code_text(v))
+    name_text = df["region"].map(lambda v: None if v is None else str(v).strip() or None)
+
+    by_code = code_text.notna()
+    for text, idx in code_text[by_code].groupby(code_text[by_code]).groups.items():
+        res = registry.resolve_code(text)
+        i = idx[0]
+        if res.status in ("ok", "alias"):
+            codes[idx] = res.code
+        elif res.status == "subtotal":
+            skip[idx] = True
+            issues.append(warning("subtotal_skipped", f"“{text}”是市辖区小计行，不作为区县数据导入。",
+                                  value=str(text), **_loc(df, df.index.get_loc(i))))
+        else:
+            issues.append(error("unknown_region", f"区划代码“{text}”不在全国区划代码表中。", value=str(text),
+                                suggestion="请核对6位统计用区划代码（例如 眉县 610326）。",
+                                **_loc(df, df.index.get_loc(i))))
+
+    by_name = ~by_code & name_text.notna()
+    names = name_text[by_name]
+    scope = tuple(default_scope) + tuple(sorted({registry.city_of(c) or c for c in codes.dropna().unique()}))
+    resolutions = registry.resolve_names(names.unique().tolist(), default_scope=scope) if len(names) else {}
+    for text, idx in names.groupby(names).groups.items():
+        res = resolutions[text]
+        i = df.index.get_loc(idx[0])
+        if res.status in ("ok", "alias", "total") and res.code:
+            codes[idx] = res.code
+        elif res.status == "subtotal":
+            skip[idx] = True
+            issues.append(warning("subtotal_skipped", f"“{text}”是市辖区小计行，不作为区县数据导入。",
+                                  value=text, **_loc(df, i)))
+        elif res.status == "ambiguous":
+            names_list = "、".join(f"{registry.name(registry.city_of(c) or c)}{registry.name(c)}（{c}）"
+                                  for c in res.candidates[:5])
+            issues.append(error("unknown_region", f"地区“{text}”有重名，无法确定是哪一个：{names_list}。",
+                                value=text, suggestion="请在“区划代码”列填写6位代码，或写出所属城市。",
+                                **_loc(df, i)))
+        else:
+            hint = registry.suggest(text, scope=scope)
+            issues.append(error("unknown_region", f"地区“{text}”无法识别。", value=text,
+                                suggestion=f"是否为：{'、'.join(hint)}？" if hint else "请填写规范的县（市、区）名称或6位区划代码。",
+                                **_loc(df, i)))
+    missing = ~by_code & name_text.isna()
+    if missing.any():
+        i = df.index.get_loc(missing[missing].index[0])
+        issues.append(error("unknown_region", f"有{int(missing.sum())}个数据没有填写地区。",
+                            suggestion="请为每一行填写地区名称或区划代码。", **_loc(df, i)))
+    return codes, issues, skip
+
+
+def _code_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
+    labels = df["indicator"].map(lambda v: "" if v is None else str(v))
+    contexts = df["context"].map(lambda v: "" if v is None else str(v))
+    key = labels + "\x1f" + contexts
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    for k, idx in key.groupby(key).groups.items():
+        label, context = k.split("\x1f")
+        ind = catalog.resolve(label, context) if label.strip() else None
+        if ind is not None:
+            out[idx] = ind.id
+            continue
+        i = df.index.get_loc(idx[0])
+        if not label.strip():
+            issues.append(error("unknown_indicator", "指标名称为空。", suggestion="请填写指标名称。", **_loc(df, i)))
+            continue
+        hint = catalog.suggest(label)
+        issues.append(error("unknown_indicator", f"指标“{label}”不在指标目录中。", value=label,
+                            suggestion=f"是否为：{'、'.join(hint)}？" if hint else "请使用指标说明页中的指标名称或别名。",
+                            **_loc(df, i)))
+    return out
+
+
+def _resolve_years(df, issues: list[Issue]) -> pd.Series:
+    latest = dt.date.today().year + 1
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    text = df["year"].map(lambda v: None if v is None else str(v))
+    for t, idx in text.groupby(text, dropna=False).groups.items():
+        i = df.index.get_loc(idx[0])
+        if t is None or (isinstance(t, float) and np.isnan(t)):
+            issues.append(error("year_missing", f"有{len(idx)}个数据缺少年份。",
+                                suggestion="请在“年份”列或表头填写4位年份，例如 2023。", **_loc(df, i)))
+            continue
+        m = _YEAR.match(t)
+        year = int(m.group(1)) if m else None
+        if year is None or not 1949 <= year <= latest:
+            issues.append(error("year_invalid", f"年份“{t}”无效。", value=t,
+                                suggestion=f"请填写1949—{latest}之间的4位年份，例如 2023。", **_loc(df, i)))
+            continue
+        out[idx] = year
+    return out
+
+
+def _parse_values(df, issues: list[Issue]) -> tuple[pd.Series, pd.Series]:
+    """Numbers pass; blanks and '-' mean no data (skipped); anything else is an error."""
+    raw = df["value"]
+    numeric = pd.to_numeric(raw, errors="coerce")
+    is_bool = raw.map(lambda v: isinstance(v, bool))
+    values = numeric.astype("float64")
+    has_value = numeric.notna() & ~is_bool
+    todo = ~has_value & raw.notna()
+    for i in np.flatnonzero(todo.to_numpy()):
+        v = raw.iloc[i]
+        text = str(v).strip()
+        if text in _NO_DATA:
+            continue
+        cleaned = text.replace(",", "").replace("，", "").replace(" ", "")
+        if _NUMBER.match(cleaned) and not isinstance(v, bool):
+            values.iloc[i] = float(cleaned)
+            has_value.iloc[i] = True
+            continue
+        issues.append(error("not_a_number", f"数值“{text}”不是数字。", value=text,
+                            suggestion="请只填写阿拉伯数字（如 300），不要带“约”“余”等文字或单位；没有数据请留空。",
+                            **_loc(df, i)))
+    bad = has_value & ~np.isfinite(values.fillna(0))
+    for i in np.flatnonzero(bad.to_numpy()):
+        issues.append(error("not_a_number", f"数值“{raw.iloc[i]}”不是有限的数字。", value=str(raw.iloc[i]),
+                            suggestion="请填写正常的数值。", **_loc(df, i)))
+    return values, has_value & ~bad
+
+
+def _unit_factors(df, indicator_ids: pd.Series, catalog: Catalog, issues: list[Issue]) -> pd.Series:
+    units = df["unit"].map(lambda v: "" if v is None else str(v))
+    out = pd.Series([None] * len(df), index=df.index, dtype=object)
+    key = indicator_ids.fillna("") + "\x1f" + units
+    for k, idx in key.groupby(key).groups.items():
+        ind_id, unit = k.split("\x1f")
+        if not ind_id:
+            continue
+        ind = catalog.get(ind_id)
+        factor = conversion_factor(unit, ind.unit, ind.display_unit, ind.scale if ind.is_ratio else None)
+        if factor is not None:
+            out[idx] = factor
+            continue
+        i = df.index.get_loc(idx[0])
+        issues.append(error("unknown_unit", f"“{ind.name_zh}”的单位“{unit}”无法换算为“{ind.unit}”。", value=unit,
+                            suggestion=f"请使用单位“{ind.display_unit or ind.unit}”或可换算的单位（如 万{ind.unit}）。",
+                            **_loc(df, i)))
+    return out
+
+
+def _where(row) -> dict:
+    return {"file": row.file_name, "sheet": row.sheet, "row": int(row.row), "column": row.column}
+
+
+def _check_ranges(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
+    """Negative counts and values beyond the catalog's plausibility ceiling are errors."""
+    issues: list[Issue] = []
+    negative = facts[facts["value"] < 0]
+    for row in negative.head(200).itertuples():
+        ind = catalog.get(row.indicator_id)
+        issues.append(error("negative", f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为负数（{row.value:g}）。",
+                            value=f"{row.value:g}", suggestion="请核对数值，统计数不能为负。", **_where(row)))
+    ceilings = facts["indicator_id"].map({i.id: i.max_value for i in catalog.indicators.values()})
+    too_big = facts[ceilings.notna() & (facts["value"] > ceilings.fillna(np.inf))]
+    for row in too_big.head(200).itertuples():
+        ind = catalog.get(row.indicator_id)
+        issues.append(error("out_of_range",
+                            f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为{row.value:,.0f}{ind.unit}，超出合理范围（上限 {ind.max_value:,.0f}{ind.unit}）。",
+                            value=f"{row.value:g}", suggestion="请检查是否多填了位数或单位填错（例如把“人”写成了“万人”）。",
+                            **_where(row)))
+    return issues
+
+
+def _drop_duplicates(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> tuple[pd.DataFrame, list[Issue]]:
+    """Within one file a fact may appear once; the same value twice is harmless, two values are an error."""
+    dup = facts.duplicated(FACT_KEY, keep=False)
+    if not dup.any():
+        return facts, []
+    issues: list[Issue] = []
+    for key, group in facts[dup].groupby(FACT_KEY, sort=False):
+        if group["value"].nunique() > 1:
+            first, second = group.iloc[0], group.iloc[1]
+            ind = catalog.get(key[2])
+            issues.append(error(
+                "duplicate",
+                f"{registry.name(key[0])}{key[1]}年“{ind.name_zh}”出现多次且数值不同："
+                f"{first['value']:g}（第{first['row']}行）与 {second['value']:g}（第{second['row']}行）。",
+                value=f"{second['value']:g}", suggestion="请删除重复行，只保留正确的数值。",
+                file=second["file_name"], sheet=second["sheet"], row=int(second["row"]), column=second["column"]))
+    return facts.drop_duplicates(FACT_KEY, keep="first").reset_index(drop=True), issues

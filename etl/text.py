@@ -1,0 +1,56 @@
+"""Text normalisation shared by every reader and resolver.
+
+Real forms spell the same thing many ways: full-width characters, inner spaces ("全 省"),
+units in parentheses, an English second header line. One normalisation keeps the alias
+tables small and the matching predictable.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# A trailing "(unit)" / "（unit）" in a header, e.g. "城市低保人数（万人）".
+_TRAILING_UNIT = re.compile(r"^(?P<label>.*?)[(（](?P<unit>[^()（）]*)[)）]\s*$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def normalize(text: object) -> str:
+    """NFKC, no whitespace at all, no leading '#'/'其中：' markers: the key used for matching."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _SPACES.sub("", s)
+    s = s.lstrip("#＃")
+    for prefix in ("其中:", "其中"):
+        if s.startswith(prefix) and len(s) > len(prefix):
+            s = s[len(prefix):]
+    return s
+
+
+def has_cjk(text: object) -> bool:
+    return bool(text) and bool(_CJK.search(str(text)))
+
+
+def chinese_line(text: object) -> str:
+    """The Chinese line of a bilingual header cell ("城市低保人数(人)\\nUrban ...") or the text itself."""
+    if text is None:
+        return ""
+    lines = [ln for ln in str(text).splitlines() if ln.strip()]
+    for ln in lines:
+        if has_cjk(ln):
+            return ln.strip()
+    return lines[0].strip() if lines else ""
+
+
+def split_unit(header: object) -> tuple[str, str | None]:
+    """Split "城市低保人数（万人）" into ("城市低保人数", "万人"); no parentheses → (text, None).
+
+    The label is normalised; the unit is NFKC-normalised with spaces removed.
+    """
+    s = unicodedata.normalize("NFKC", chinese_line(header))
+    m = _TRAILING_UNIT.match(s)
+    if not m:
+        return normalize(s), None
+    unit = _SPACES.sub("", m.group("unit"))
+    return normalize(m.group("label")), (unit or None)

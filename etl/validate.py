@@ -1,0 +1,83 @@
+"""Checks across facts that do not block a load but the clerk should see (warnings).
+
+Errors about single cells are found while resolving (`resolve.py`); what needs several
+facts together lives here: year-on-year jumps beyond the catalog's bound and counties
+missing from a city's return. County sums against reported totals are checked where the
+totals are computed (`derive.py`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog
+from .issues import Issue, warning
+from .regions import Registry
+
+MAX_LISTED = 500  # per warning class; the rest is summarised in one line
+
+
+def check(reported: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
+    return _yoy_jumps(reported, catalog, registry) + _missing_counties(reported, catalog, registry)
+
+
+def _yoy_jumps(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
+    bounds = {i.id: i.yoy_bound for i in catalog.indicators.values() if i.yoy_bound}
+    df = facts[facts["indicator_id"].isin(list(bounds))].sort_values(["region_code", "indicator_id", "year"])
+    if df.empty:
+        return []
+    same = (df["region_code"] == df["region_code"].shift()) & (df["indicator_id"] == df["indicator_id"].shift())
+    consecutive = same & (df["year"] == df["year"].shift() + 1)
+    prev = df["value"].shift()
+    change = (df["value"] - prev) / prev.where(prev > 0, np.nan)
+    limit = df["indicator_id"].map(bounds)
+    jumps = df.assign(prev=prev, change=change)[consecutive & (change.abs() > limit)]
+    issues = []
+    for row in jumps.head(MAX_LISTED).itertuples():
+        ind = catalog.get(row.indicator_id)
+        issues.append(warning(
+            "yoy_jump", f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为 {row.value:,.6g}，"
+                        f"比上年（{row.prev:,.6g}）{'增加' if row.change > 0 else '减少'} {abs(row.change):.0%}，"
+                        f"超过通常波动范围（±{limit[row.Index]:.0%}）。",
+            value=f"{row.value:g}", suggestion="请确认数值和单位无误；口径调整请在报送说明中注明。",
+            file=_text(row, "file_name"), sheet=_text(row, "sheet"), row=_int(row, "row"), column=_text(row, "column")))
+    if len(jumps) > MAX_LISTED:
+        issues.append(warning("yoy_jump", f"另有 {len(jumps) - MAX_LISTED} 条同比变化过大的数据未逐条列出。"))
+    return issues
+
+
+def _missing_counties(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
+    """Per city and year: which counties lack indicators that other counties of the city reported."""
+    regions = registry.frame()
+    counties = regions[(regions["level"] == "county") & (regions["kind"] != "zone")]
+    parent = counties.set_index("code")["parent_code"]
+    df = facts[facts["region_code"].isin(parent.index)]
+    if df.empty:
+        return []
+    df = df.assign(city=df["region_code"].map(parent))
+    issues = []
+    for (city, year), group in df.groupby(["city", "year"]):
+        expected = set(counties[counties["parent_code"] == city]["code"])
+        indicators = set(group["indicator_id"])
+        have = group.groupby("region_code")["indicator_id"].nunique()
+        short = sorted(c for c in expected if have.get(c, 0) < len(indicators))
+        if not short:
+            continue
+        names = "、".join(registry.name(c) for c in short[:15]) + ("等" if len(short) > 15 else "")
+        issues.append(warning(
+            "missing_counties", f"{registry.name(city)}{year}年：{names} 共{len(short)}个区县缺少部分或全部指标数据"
+                                f"（本次共{len(indicators)}项指标），这些指标不生成全市合计。",
+            suggestion="请催报缺少的区县，补齐后重新导入。"))
+        if len(issues) >= MAX_LISTED:
+            break
+    return issues
+
+
+def _text(row, name: str) -> str:
+    v = getattr(row, name, "")
+    return v if isinstance(v, str) else ""
+
+
+def _int(row, name: str) -> int | None:
+    v = getattr(row, name, None)
+    return int(v) if v is not None and pd.notna(v) else None

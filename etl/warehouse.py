@@ -1,0 +1,220 @@
+"""Publishing warehouse versions: write a complete folder, then swap one pointer atomically.
+
+A reader (the dashboard) reads `CURRENT`, then opens `versions/<id>/warehouse.duckdb`.
+Publishing builds `versions/.tmp-<id>/`, renames it into place and only then replaces
+`CURRENT` with `os.replace`, so a crash at any moment leaves the previous version serving
+and a reader sees either the old or the new version, never half of one.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .paths import warehouse_dir
+
+KEEP_VERSIONS = 5
+DB_NAME = "warehouse.duckdb"
+MANIFEST = "manifest.json"
+
+# Column types of the contract tables; other tables take DuckDB's inferred types.
+_FACT_TYPES = {"region_code": "VARCHAR", "year": "INTEGER", "indicator_id": "VARCHAR",
+               "value": "DOUBLE", "origin": "VARCHAR", "is_sample": "BOOLEAN"}
+
+
+def _versions_dir(base: Path) -> Path:
+    return warehouse_dir(base) / "versions"
+
+
+def _pointer(base: Path) -> Path:
+    return warehouse_dir(base) / "CURRENT"
+
+
+def current_version(base: Path) -> str | None:
+    try:
+        version = _pointer(base).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return version or None
+
+
+def version_path(base: Path, version: str) -> Path:
+    return _versions_dir(base) / version
+
+
+def current_db(base: Path) -> Path | None:
+    version = current_version(base)
+    return version_path(base, version) / DB_NAME if version else None
+
+
+def read_manifest(base: Path, version: str) -> dict:
+    return json.loads((version_path(base, version) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def list_versions(base: Path) -> list[dict]:
+    """Complete versions (with a manifest), oldest first."""
+    root = _versions_dir(base)
+    if not root.exists():
+        return []
+    out = []
+    for d in sorted(root.iterdir()):
+        if d.is_dir() and not d.name.startswith(".") and (d / MANIFEST).exists():
+            out.append(read_manifest(base, d.name))
+    return out
+
+
+def content_hash(tables: dict[str, pd.DataFrame]) -> str:
+    """Fingerprint of the data itself, so publishing identical content can be skipped."""
+    h = hashlib.sha256()
+    for name in sorted(tables):
+        df = tables[name]
+        h.update(name.encode())
+        h.update(",".join(map(str, df.columns)).encode())
+        for column in df.columns:
+            try:
+                hashed = pd.util.hash_pandas_object(df[column], index=False)
+            except TypeError:  # list cells (e.g. indicator aliases) are not hashable as such
+                hashed = pd.util.hash_pandas_object(df[column].astype(str), index=False)
+            h.update(hashed.to_numpy().tobytes())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def publish_lock(base: Path):
+    """One publisher at a time (a clerk's upload and a CLI build must not interleave)."""
+    root = warehouse_dir(base)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
+    """Write `tables` as a new version and make it current. Returns the version id."""
+    with publish_lock(base):
+        root = _versions_dir(base)
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp(root)
+        now = dt.datetime.now(dt.timezone.utc)
+        digest = manifest.get("content_hash") or content_hash(tables)
+        version = f"{now:%Y%m%dT%H%M%S%fZ}-{digest[:8]}"
+        tmp = root / f".tmp-{version}"
+        tmp.mkdir()
+        _write_tables(tmp, tables)
+        full = {**manifest, "version": version, "created": now.isoformat(timespec="seconds"),
+                "content_hash": digest, "user": manifest.get("user") or _user(),
+                "row_counts": {name: int(len(df)) for name, df in tables.items()}}
+        (tmp / MANIFEST).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+        _fsync_tree(tmp)
+        os.rename(tmp, root / version)
+        _fsync_dir(root)
+        _swap_pointer(base, version)
+        _record(base, {"event": "publish", "version": version, "created": full["created"], "user": full["user"]})
+        prune(base)
+        return version
+
+
+def rollback(base: Path, version: str, user: str | None = None) -> None:
+    """Point CURRENT at an earlier complete version (the swap itself is atomic)."""
+    with publish_lock(base):
+        if not (version_path(base, version) / MANIFEST).exists():
+            known = ", ".join(v["version"] for v in list_versions(base)) or "无"
+            raise ValueError(f"版本“{version}”不存在或不完整。可用版本：{known}")
+        previous = current_version(base)
+        _swap_pointer(base, version)
+        _record(base, {"event": "rollback", "version": version, "from": previous,
+                       "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                       "user": user or _user()})
+
+
+def prune(base: Path, keep: int = KEEP_VERSIONS) -> None:
+    """Keep the newest `keep` versions and always the current one."""
+    current = current_version(base)
+    versions = [v["version"] for v in list_versions(base)]
+    for old in versions[:-keep] if len(versions) > keep else []:
+        if old != current:
+            shutil.rmtree(version_path(base, old), ignore_errors=True)
+
+
+def history(base: Path) -> list[dict]:
+    path = warehouse_dir(base) / "history.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    con = duckdb.connect(str(folder / DB_NAME))
+    try:
+        for name, df in tables.items():
+            con.register("incoming", df)
+            if name == "facts":
+                cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in _FACT_TYPES.items() if c in df.columns)
+                extra = [c for c in df.columns if c not in _FACT_TYPES]
+                cols += "".join(f", {c}" for c in extra)
+                con.execute(f"CREATE TABLE facts AS SELECT {cols} FROM incoming ORDER BY region_code, indicator_id, year")
+            else:
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
+            con.unregister("incoming")
+        con.execute(f"COPY facts TO '{folder / 'facts'}' (FORMAT parquet, PARTITION_BY (year))")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _swap_pointer(base: Path, version: str) -> None:
+    pointer = _pointer(base)
+    tmp = pointer.with_name("CURRENT.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, pointer)
+    _fsync_dir(pointer.parent)
+
+
+def _record(base: Path, event: dict) -> None:
+    with open(warehouse_dir(base) / "history.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+def _remove_stale_temp(root: Path) -> None:
+    """Folders of publishes that crashed half-way; never visible to readers."""
+    for d in root.glob(".tmp-*"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
+        _fsync_dir(d)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"

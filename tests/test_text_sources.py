@@ -1,0 +1,78 @@
+"""Shared text normalisation and file loading (encodings, broken files, formulas)."""
+from pathlib import Path
+
+import openpyxl
+
+from etl.issues import excel_column
+from etl.sources import load_source
+from etl.text import chinese_line, normalize, split_unit
+
+
+def test_normalize_removes_spaces_markers_and_fullwidth():
+    assert normalize("全 省") == "全省"
+    assert normalize("  眉　县 ") == "眉县"
+    assert normalize("#农村低保人数") == "农村低保人数"
+    assert normalize("其中：特困人员") == "特困人员"
+    assert normalize("ＡＢ１") == "AB1"
+    assert normalize(None) == ""
+
+
+def test_split_unit_from_bilingual_header():
+    assert split_unit("城镇居民最低生活保障人数(万人)\nNumber of urban (10 000 persons)") == \
+        ("城镇居民最低生活保障人数", "万人")
+    assert split_unit("养老床位数（张）") == ("养老床位数", "张")
+    assert split_unit("低保标准（元/人·月）") == ("低保标准", "元/人·月")
+    assert split_unit("地 区") == ("地区", None)
+    assert chinese_line("Region\n地区") == "地区"
+
+
+def test_excel_column_letters():
+    assert [excel_column(i) for i in (0, 1, 25, 26, 27, 701, 702)] == ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def _write_csv(path: Path, text: str, encoding: str) -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_csv_encodings(tmp_path):
+    text = "地区,年份,指标,数值\n眉县,2023,城市低保人数,300\n"
+    for enc in ("utf-8", "utf-8-sig", "gb18030"):
+        source, issues = load_source(_write_csv(tmp_path / f"{enc}.csv", text, enc))
+        assert issues == []
+        assert source.grids[0].rows[1] == ["眉县", "2023", "城市低保人数", "300"]
+
+
+def test_csv_in_unknown_encoding_is_rejected(tmp_path):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("地区,年份\n眉县,2023\n".encode("utf-16"))
+    source, issues = load_source(path)
+    assert source is None
+    assert [i.code for i in issues] in (["encoding"], ["not_spreadsheet"])
+
+
+def test_excel_coordinates_and_uncalculated_formula(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws["B3"] = "地区"
+    ws["C4"] = 5
+    ws["D4"] = "=C4*2"
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    source, issues = load_source(path)
+    assert source is None
+    assert [(i.code, i.sheet, i.row, i.column) for i in issues] == [("formula", "数据", 4, "D")]
+
+
+def test_grid_keeps_excel_offsets(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C5"] = "x"
+    ws["D6"] = 1
+    path = tmp_path / "o.xlsx"
+    wb.save(path)
+    source, issues = load_source(path)
+    grid = source.grids[0]
+    assert (grid.rows[0][0], grid.excel_row(0), grid.excel_col(0)) == ("x", 5, "C")
+    assert (grid.rows[1][1], grid.excel_row(1), grid.excel_col(1)) == (1, 6, "D")

@@ -1,0 +1,113 @@
+"""Publishing: atomic pointer swap, pruning, rollback, and survival of a killed publish."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from etl import warehouse
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tables(value: float, n: int = 3) -> dict[str, pd.DataFrame]:
+    facts = pd.DataFrame({"region_code": [f"61030{i}" for i in range(n)], "year": [2023] * n,
+                          "indicator_id": ["population"] * n, "value": [value + i for i in range(n)],
+                          "origin": ["reported"] * n, "is_sample": [False] * n})
+    return {"facts": facts, "meta": pd.DataFrame({"key": ["is_sample"], "value": ["false"]})}
+
+
+def read_values(base: Path) -> list[float]:
+    con = duckdb.connect(str(warehouse.current_db(base)), read_only=True)
+    try:
+        return [r[0] for r in con.execute("SELECT value FROM facts ORDER BY region_code").fetchall()]
+    finally:
+        con.close()
+
+
+def test_publish_writes_duckdb_parquet_manifest_and_pointer(tmp_path):
+    version = warehouse.publish(tmp_path, tables(1.0), {"inputs": [{"name": "a.csv", "sha256": "x"}]})
+    assert warehouse.current_version(tmp_path) == version
+    folder = warehouse.version_path(tmp_path, version)
+    assert (folder / "warehouse.duckdb").exists()
+    assert sorted(p.name for p in (folder / "facts").iterdir()) == ["year=2023"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["version"] == version and manifest["row_counts"] == {"facts": 3, "meta": 1}
+    assert manifest["inputs"][0]["sha256"] == "x"
+    assert read_values(tmp_path) == [1.0, 2.0, 3.0]
+    con = duckdb.connect()
+    parquet = con.execute(f"SELECT count(*), min(year) FROM read_parquet('{folder}/facts/*/*.parquet', "
+                          "hive_partitioning=true)").fetchone()
+    assert parquet == (3, 2023)
+    types = dict(duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+                 .execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name='facts'")
+                 .fetchall())
+    assert types["year"] == "INTEGER" and types["value"] == "DOUBLE" and types["is_sample"] == "BOOLEAN"
+
+
+def test_keeps_last_five_versions_and_rolls_back(tmp_path):
+    versions = [warehouse.publish(tmp_path, tables(float(i)), {}) for i in range(7)]
+    kept = [v["version"] for v in warehouse.list_versions(tmp_path)]
+    assert kept == versions[-5:]
+    warehouse.rollback(tmp_path, versions[3])
+    assert warehouse.current_version(tmp_path) == versions[3]
+    assert read_values(tmp_path) == [3.0, 4.0, 5.0]
+    events = [e["event"] for e in warehouse.history(tmp_path)]
+    assert events.count("publish") == 7 and events[-1] == "rollback"
+    with pytest.raises(ValueError, match="不存在"):
+        warehouse.rollback(tmp_path, versions[0])
+    # The current (rolled-back) version survives later pruning even when it is old.
+    for i in range(5):
+        warehouse.publish(tmp_path, tables(10.0 + i), {})
+    warehouse.rollback(tmp_path, warehouse.list_versions(tmp_path)[0]["version"])
+    warehouse.publish(tmp_path, tables(99.0), {})
+    assert warehouse.current_db(tmp_path).exists()
+
+
+def test_content_hash_is_stable_and_sensitive():
+    assert warehouse.content_hash(tables(1.0)) == warehouse.content_hash(tables(1.0))
+    assert warehouse.content_hash(tables(1.0)) != warehouse.content_hash(tables(1.5))
+
+
+CRASHING_PUBLISH = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import pandas as pd
+    from pathlib import Path
+    from etl import warehouse
+    n = 2_000_000
+    facts = pd.DataFrame({"region_code": np.full(n, "610302", dtype=object), "year": 2000 + np.arange(n) % 20,
+                          "indicator_id": np.full(n, "population", dtype=object), "value": np.arange(n, dtype=float),
+                          "origin": np.full(n, "reported", dtype=object), "is_sample": np.zeros(n, dtype=bool)})
+    print("ready", flush=True)
+    warehouse.publish(Path(sys.argv[1]), {"facts": facts}, {"content_hash": "0" * 64})
+""")
+
+
+@pytest.mark.parametrize("stage", ["", "facts"])
+def test_killed_publish_leaves_previous_version_serving(tmp_path, stage):
+    """Kill the publisher when its temp folder appears, and when it is writing Parquet."""
+    first = warehouse.publish(tmp_path, tables(1.0), {})
+    proc = subprocess.Popen([sys.executable, "-c", CRASHING_PUBLISH, str(tmp_path)], cwd=REPO,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 60
+    versions = tmp_path / "warehouse" / "versions"
+    while not list(versions.glob(f".tmp-*/{stage}")) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert list(versions.glob(f".tmp-*/{stage}")), "the publish never reached the stage"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert warehouse.current_version(tmp_path) == first
+    assert read_values(tmp_path) == [1.0, 2.0, 3.0]
+    assert [v["version"] for v in warehouse.list_versions(tmp_path)] == [first]
+    # The next publish cleans up the half-written folder and succeeds.
+    second = warehouse.publish(tmp_path, tables(5.0), {})
+    assert warehouse.current_version(tmp_path) == second and not list(versions.glob(".tmp-*"))
