@@ -1,0 +1,144 @@
+"""Long tables: one observation per row, with columns for region (or code), year, indicator, value, unit.
+
+This is the shape machines exchange (database exports, the national benchmark's CSV of
+~850,000 rows), so it is read column-wise: the grid is sliced into a few Python lists once and
+row numbers are computed with numpy, never a dict per row.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from operator import itemgetter
+
+import numpy as np
+import pandas as pd
+
+from ..issues import Issue, error
+from ..sources import Grid
+from ..text import chinese_line, normalize, split_unit
+from . import RAW_COLUMNS
+
+HEADERS = {
+    role: {normalize(s) for s in spellings}
+    for role, spellings in {
+        "region": ["地区", "地区名称", "区县", "县区", "行政区划", "单位名称", "地区（或代码）"],
+        "code": ["代码", "区划代码", "地区代码", "行政区划代码"],
+        "year": ["年份", "年度", "年"],
+        "indicator": ["指标", "指标名称", "项目"],
+        "value": ["数值", "数量", "值", "数据"],
+        "unit": ["单位", "计量单位"],
+    }.items()
+}
+_ROLE = {spelling: role for role, spellings in HEADERS.items() for spelling in spellings}
+_SCAN_ROWS = 10
+_CODE = r"\d{6}(?:\d{6})?(?:\.0+)?"  # a region code typed into the region column
+_YEAR_WORD = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年(?![代鉴])")
+_YEAR_PARENS = re.compile(r"[(]\s*((?:19|20)\d\d)\s*[)]")
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-—–~至到]\s*((?:19|20)\d\d)(?!\d)")
+
+
+def title_year(texts: list[object]) -> int | None:
+    """The one year named in title text ("…（2019年）", "(2019)"); None when absent or ambiguous.
+
+    "2016—2020年" names two years, so it gives None; "统计年鉴2020" is a publication, not a year.
+    """
+    years: set[int] = set()
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        s = unicodedata.normalize("NFKC", text)
+        for m in _YEAR_RANGE.finditer(s):
+            years.update({int(m.group(1)), int(m.group(2))})
+        years.update(int(m.group(1)) for m in _YEAR_WORD.finditer(s))
+        years.update(int(m.group(1)) for m in _YEAR_PARENS.finditer(s))
+    return years.pop() if len(years) == 1 else None
+
+
+def _header(grid: Grid) -> tuple[int, dict[str, int], str | None] | None:
+    """(header row index, {role: column index}, unit named in the value header "数值(万人)")."""
+    for i, row in enumerate(grid.rows[:_SCAN_ROWS]):
+        roles: dict[str, int] = {}
+        value_unit = None
+        for j, cell in enumerate(row):
+            if cell is None:
+                continue
+            role = _ROLE.get(normalize(chinese_line(cell)))
+            if role is None:
+                label, unit = split_unit(cell)
+                role = _ROLE.get(label)
+                if role == "value":
+                    value_unit = unit
+            if role is not None:
+                roles.setdefault(role, j)
+        if {"indicator", "value"} <= roles.keys() and roles.keys() & {"region", "code"}:
+            return i, roles, value_unit
+    return None
+
+
+def detect(grid: Grid) -> bool:
+    return _header(grid) is not None
+
+
+def _column(body: list[list], j: int, shortest: int) -> list:
+    """Column j of the body; C-speed itemgetter unless some (CSV) rows are too short."""
+    if j < shortest:
+        return list(map(itemgetter(j), body))
+    return [r[j] if j < len(r) else None for r in body]
+
+
+def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
+    found = _header(grid)
+    if found is None:
+        return _frame({}, 0), [error("no_header", "找不到长表表头（地区/年份/指标/数值/单位）。", **grid.where())]
+    top, roles, value_unit = found
+    year = None
+    if "year" not in roles:
+        titles = [c for row in grid.rows[:top] for c in row if isinstance(c, str)]
+        year = title_year(titles)
+        if year is None:
+            return _frame({}, 0), [error(
+                "year_missing", f"表头（第{grid.excel_row(top)}行）没有“年份”列，标题中也没有写明年份。",
+                **grid.where(top), suggestion="请增加“年份”列并填写4位年份（例如 2023），或在表头上方的标题中写明“2023年”。")]
+
+    body = grid.rows[top + 1:]
+    shortest = min(map(len, body), default=0)
+    cols = {role: pd.Series(_column(body, j, shortest), dtype=object) for role, j in roles.items()}
+    # Blank rows and notes under the table carry neither an indicator nor a value.
+    keep = (cols["indicator"].notna() | cols["value"].notna()).to_numpy()
+    cols = {role: s[keep].reset_index(drop=True) for role, s in cols.items()}
+    n = int(keep.sum())
+
+    region = cols["region"].to_numpy() if "region" in cols else np.full(n, None, dtype=object)
+    if "code" in cols:
+        code = cols["code"].to_numpy()
+    else:  # "地区（或代码）": codes typed into the region column go to region_code
+        is_code = cols["region"].astype(str).str.fullmatch(_CODE, na=False).to_numpy(dtype=bool)
+        code = np.where(is_code, region, None)
+        region = np.where(is_code, None, region)
+
+    def const(value):
+        return np.full(n, value, dtype=object)
+
+    data = {
+        "sheet": const(grid.sheet),
+        "row": (np.flatnonzero(keep) + grid.excel_row(top + 1)).astype(object),
+        "column": const(grid.excel_col(roles["value"])),
+        "region": region,
+        "region_code": code,
+        "year": cols["year"] if "year" in cols else const(year),
+        "indicator": cols["indicator"],
+        "context": const(""),
+        "unit": cols["unit"] if "unit" in cols else const(value_unit),
+        "value": cols["value"],
+    }
+    return _frame(data, n), []
+
+
+def _frame(data: dict, n: int) -> pd.DataFrame:
+    """The raw-observation frame, built column-wise (object dtype, None for missing).
+
+    Same contract as `readers.raw_frame`, which takes records; a dict per row would cost
+    seconds at national scale.
+    """
+    return pd.DataFrame({c: np.asarray(data[c], dtype=object) if c in data else np.full(n, None, dtype=object)
+                         for c in RAW_COLUMNS}, columns=RAW_COLUMNS, dtype=object)
