@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
-from .issues import Issue, warning
+from .issues import Issue, fact_location, warning
 from .regions import Registry
 
 KEY = ["region_code", "year", "indicator_id"]
@@ -113,9 +113,5 @@ def _merge_parent(facts: pd.DataFrame, computed: pd.DataFrame, origin: str,
         issues.append(warning(
             code, f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”上报值 {row.value_have:,.6g} 与"
                   f"{what} {row.value:,.6g} 相差 {abs(row.value_have - row.value) / abs(row.value):.1%}，采用上报值。",
-            value=f"{row.value_have:g}", suggestion="请核对上报总数或区县数据。",
-            file=str(row.file_name) if isinstance(row.file_name, str) else "",
-            sheet=str(row.sheet) if isinstance(row.sheet, str) else "",
-            row=int(row.row) if pd.notna(row.row) else None,
-            column=str(row.column) if isinstance(row.column, str) else ""))
+            value=f"{row.value_have:g}", suggestion="请核对上报总数或区县数据。", **fact_location(row)))
     return pd.concat([facts, new], ignore_index=True), issues

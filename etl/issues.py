@@ -122,3 +122,15 @@ def excel_column(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def fact_location(row) -> dict:
+    """file/sheet/row/column keyword arguments from a fact row carrying lineage columns
+    (`file_name`, `sheet`, `row`, `column`); blanks where a fact has no lineage (computed rows)."""
+    def text(name: str) -> str:
+        v = getattr(row, name, "")
+        return v if isinstance(v, str) else ""
+    number = getattr(row, "row", None)
+    return {"file": text("file_name"), "sheet": text("sheet"), "column": text("column"),
+            "row": int(number) if isinstance(number, (int, float)) and number == number else None}
+

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
-from .issues import Issue, error, warning
+from .issues import Issue, error, fact_location, warning
 from .regions import Registry
 from .units import conversion_factor, convert
 
@@ -225,10 +225,6 @@ def _unit_factors(df, indicator_ids: pd.Series, catalog: Catalog, issues: list[I
     return out
 
 
-def _where(row) -> dict:
-    return {"file": row.file_name, "sheet": row.sheet, "row": int(row.row), "column": row.column}
-
-
 def _check_ranges(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
     """Negative counts and values beyond the catalog's plausibility ceiling are errors."""
     issues: list[Issue] = []
@@ -236,7 +232,7 @@ def _check_ranges(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> 
     for row in negative.head(200).itertuples():
         ind = catalog.get(row.indicator_id)
         issues.append(error("negative", f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为负数（{row.value:g}）。",
-                            value=f"{row.value:g}", suggestion="请核对数值，统计数不能为负。", **_where(row)))
+                            value=f"{row.value:g}", suggestion="请核对数值，统计数不能为负。", **fact_location(row)))
     ceilings = facts["indicator_id"].map({i.id: i.max_value for i in catalog.indicators.values()})
     too_big = facts[ceilings.notna() & (facts["value"] > ceilings.fillna(np.inf))]
     for row in too_big.head(200).itertuples():
@@ -244,7 +240,7 @@ def _check_ranges(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> 
         issues.append(error("out_of_range",
                             f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为{row.value:,.0f}{ind.unit}，超出合理范围（上限 {ind.max_value:,.0f}{ind.unit}）。",
                             value=f"{row.value:g}", suggestion="请检查是否多填了位数或单位填错（例如把“人”写成了“万人”）。",
-                            **_where(row)))
+                            **fact_location(row)))
     return issues
 
 

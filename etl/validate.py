@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
-from .issues import Issue, warning
+from .issues import Issue, fact_location, warning
 from .regions import Registry
 
 MAX_LISTED = 500  # per warning class; the rest is summarised in one line
+MIN_ABSOLUTE_CHANGE = 5  # in the catalog unit
 
 
 def check(reported: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
@@ -31,7 +32,9 @@ def _yoy_jumps(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> lis
     prev = df["value"].shift()
     change = (df["value"] - prev) / prev.where(prev > 0, np.nan)
     limit = df["indicator_id"].map(bounds)
-    jumps = df.assign(prev=prev, change=change)[consecutive & (change.abs() > limit)]
+    # 1 → 2 institutions is +100 % but no news: small absolute changes are never flagged.
+    material = (df["value"] - prev).abs() >= MIN_ABSOLUTE_CHANGE
+    jumps = df.assign(prev=prev, change=change)[consecutive & (change.abs() > limit) & material]
     issues = []
     for row in jumps.head(MAX_LISTED).itertuples():
         ind = catalog.get(row.indicator_id)
@@ -40,7 +43,7 @@ def _yoy_jumps(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> lis
                         f"比上年（{row.prev:,.6g}）{'增加' if row.change > 0 else '减少'} {abs(row.change):.0%}，"
                         f"超过通常波动范围（±{limit[row.Index]:.0%}）。",
             value=f"{row.value:g}", suggestion="请确认数值和单位无误；口径调整请在报送说明中注明。",
-            file=_text(row, "file_name"), sheet=_text(row, "sheet"), row=_int(row, "row"), column=_text(row, "column")))
+            **fact_location(row)))
     if len(jumps) > MAX_LISTED:
         issues.append(warning("yoy_jump", f"另有 {len(jumps) - MAX_LISTED} 条同比变化过大的数据未逐条列出。"))
     return issues
@@ -72,12 +75,3 @@ def _missing_counties(facts: pd.DataFrame, catalog: Catalog, registry: Registry)
             break
     return issues
 
-
-def _text(row, name: str) -> str:
-    v = getattr(row, name, "")
-    return v if isinstance(v, str) else ""
-
-
-def _int(row, name: str) -> int | None:
-    v = getattr(row, name, None)
-    return int(v) if v is not None and pd.notna(v) else None

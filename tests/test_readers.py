@@ -324,3 +324,23 @@ def test_long_table_with_quantity_column_is_not_a_quarterly_report(tmp_path):
     path.write_text("2023年第4季度低保数据\n地区,指标名称,单位,数量\n眉县,城市低保人数,人,300\n", encoding="utf-8-sig")
     (grid,) = grids(path)
     assert not quarterly.detect(grid) and long_table.detect(grid)
+
+
+# ---------------------------------------------------------------- dispatch
+
+def test_read_source_dispatches_each_sheet_to_its_reader(tmp_path):
+    pytest.importorskip("etl.readers.template")
+    from etl.readers import read_source
+    path = xlsx(tmp_path / "mixed.xlsx", {
+        "季报": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"),
+        "年鉴": [["各县区城市低保人数（2022年）"], ["地区", "城市低保人数(人)"], ["眉 县", 310]],
+        "长表": [["地区", "年份", "指标", "数值", "单位"], ["凤县", 2023, "养老床位数", 800, "张"]],
+    })
+    source, _ = load_source(path)
+    frame, issues = read_source(source)
+    assert issues == []
+    assert rows(frame, "sheet", "row", "region", "year", "indicator", "value")[-2:] == [
+        ("年鉴", 3, "眉 县", 2022, "城市低保人数", 310),
+        ("长表", 2, "凤县", 2023, "养老床位数", 800),
+    ]
+    assert (frame["sheet"] == "季报").sum() == 5

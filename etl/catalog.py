@@ -1,0 +1,253 @@
+"""The indicator catalog: what each indicator means, its unit, how it aggregates, how forms spell it.
+
+Metadata lives as data in `data/catalog/indicators.yaml` (like owid/etl's meta.yml) so an
+analyst can add an alias or a target without touching code. This module loads it, checks it
+(`validate_catalog`, run by the tests and on every load) and answers the two questions the
+ETL asks: which indicator does this header mean (`resolve`), and what are its rules.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .paths import CATALOG_FILE
+from .text import normalize, split_unit
+
+AGGREGATIONS = {"sum", "ratio", "weighted_mean"}
+TARGET_OPS = {">=", "<=", ">", "<"}
+PERIODS = {"year_end", "year_total"}
+# DESIGN.md §3: ids and canonical units other code and users rely on.
+CONTRACT_UNITS = {
+    "population": "人", "pop_60plus": "人", "dibao_urban_persons": "人", "dibao_rural_persons": "人",
+    "dibao_funds": "万元", "tekun_persons": "人", "temp_relief_cases": "人次", "temp_relief_funds": "万元",
+    "elderly_beds": "张", "beds_per_1000_elderly": "张", "charity_funds_raised": "万元",
+    "certified_social_workers": "人", "social_workers_per_10k": "人",
+}
+_REQUIRED = {"id": str, "category": str, "name_zh": str, "name_en": str, "unit": str, "decimals": int,
+             "agg": str, "definition": str, "source": str, "period": str}
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# Outline numbering in front of labels: "一、", "（一）", "(1)", "1.", "1、", "2．".
+_NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．](?!\d))")
+
+
+@dataclass(frozen=True)
+class Target:
+    value: float
+    op: str
+    year: int | None
+    scope: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    category: str
+    name_zh: str
+    name_en: str
+    unit: str
+    display_unit: str
+    decimals: int
+    agg: str
+    higher_is_better: bool | None
+    definition: str
+    source: str
+    period: str
+    numerator: tuple[str, ...] = ()
+    denominator: tuple[str, ...] = ()
+    scale: float = 1.0
+    weight: str | None = None
+    aliases: tuple[str, ...] = ()
+    context_aliases: tuple[tuple[str, str], ...] = ()
+    targets: tuple[Target, ...] = ()
+    yoy_bound: float | None = None
+    max_value: float | None = None
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.agg == "ratio"
+
+    @property
+    def formula(self) -> str:
+        """How the value is obtained, in words the 指标说明 page shows."""
+        if self.agg == "ratio":
+            return f"({' + '.join(self.numerator)}) ÷ ({' + '.join(self.denominator)}) × {self.scale:g}"
+        if self.agg == "weighted_mean":
+            return f"按 {self.weight} 加权平均"
+        return "各区县求和"
+
+
+def label_key(text: object) -> str:
+    """Matching key for a header label: normalised, outline numbering and a trailing unit removed."""
+    label = split_unit(text)[0]
+    stripped = _NUMBERING.sub("", label)
+    return stripped or label
+
+
+class Catalog:
+    def __init__(self, indicators: dict[str, Indicator], categories: dict[str, Category]):
+        self.indicators = indicators
+        self.categories = categories
+        self._labels: dict[str, str] = {}
+        self._context: dict[str, list[tuple[str, str]]] = {}
+        for ind in indicators.values():
+            for text in (ind.id, ind.name_zh, *ind.aliases):
+                self._labels.setdefault(label_key(text), ind.id)
+            for context, label in ind.context_aliases:
+                self._context.setdefault(label_key(label), []).append((label_key(context), ind.id))
+
+    def get(self, indicator_id: str) -> Indicator:
+        return self.indicators[indicator_id]
+
+    def resolve(self, label: str, context: str = "") -> Indicator | None:
+        """The indicator a form's label means; a 季报 item like "保障人数" needs its section as context."""
+        if label in self.indicators:
+            return self.indicators[label]
+        key = label_key(label)
+        if key in self._labels:
+            return self.indicators[self._labels[key]]
+        section = label_key(context)
+        for alias_context, ind_id in self._context.get(key, []):
+            if alias_context and alias_context in section:
+                return self.indicators[ind_id]
+        return None
+
+    def suggest(self, label: str, n: int = 3) -> list[str]:
+        """Closest indicator names for an unknown label (by name or alias), as Chinese names."""
+        key = label_key(label)
+        hits = difflib.get_close_matches(key, list(self._labels), n=n * 3, cutoff=0.5)
+        names = list(dict.fromkeys(self.indicators[self._labels[h]].name_zh for h in hits))
+        return names[:n]
+
+    def dependencies(self, indicator_id: str) -> tuple[str, ...]:
+        ind = self.get(indicator_id)
+        deps = ind.numerator + ind.denominator + ((ind.weight,) if ind.weight else ())
+        return tuple(dict.fromkeys(deps))
+
+    def frame(self) -> pd.DataFrame:
+        rows = [{
+            "id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category, "unit": i.unit,
+            "display_unit": i.display_unit, "decimals": i.decimals, "agg": i.agg,
+            "numerator": ",".join(i.numerator), "denominator": ",".join(i.denominator), "scale": float(i.scale),
+            "weight": i.weight or "", "higher_is_better": i.higher_is_better, "definition": i.definition,
+            "source": i.source, "period": i.period, "formula": i.formula, "aliases": "；".join(i.aliases),
+            "position": n,
+        } for n, i in enumerate(self.indicators.values())]
+        frame = pd.DataFrame(rows)
+        return frame.astype({"higher_is_better": "boolean", "decimals": "int32", "position": "int32"})
+
+    def targets_frame(self) -> pd.DataFrame:
+        rows = [{"indicator_id": i.id, "value": float(t.value), "op": t.op, "year": t.year, "scope": t.scope,
+                 "source": t.source, "note": t.note}
+                for i in self.indicators.values() for t in i.targets]
+        columns = ["indicator_id", "value", "op", "year", "scope", "source", "note"]
+        return pd.DataFrame(rows, columns=columns).astype({"year": "Int32", "value": "float64"})
+
+    def categories_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en, "position": n}
+                             for n, c in enumerate(self.categories.values())]).astype({"position": "int32"})
+
+
+def validate_catalog(data: dict) -> list[str]:
+    """Every problem with a catalog document (empty list when it is sound)."""
+    problems: list[str] = []
+    categories = {c.get("id") for c in data.get("categories") or [] if isinstance(c, dict)}
+    if not categories:
+        problems.append("no categories")
+    items = data.get("indicators") or []
+    by_id: dict[str, dict] = {}
+    for n, item in enumerate(items):
+        where = f"indicator #{n + 1} ({item.get('id', '?')})"
+        for name, kind in _REQUIRED.items():
+            if not isinstance(item.get(name), kind) or isinstance(item.get(name), bool):
+                problems.append(f"{where}: '{name}' missing or not {kind.__name__}")
+        ind_id = item.get("id")
+        if not isinstance(ind_id, str) or not _ID.match(ind_id):
+            problems.append(f"{where}: id must be snake_case")
+        elif ind_id in by_id:
+            problems.append(f"{where}: duplicate id")
+        else:
+            by_id[ind_id] = item
+        if item.get("category") not in categories:
+            problems.append(f"{where}: unknown category {item.get('category')!r}")
+        if item.get("agg") not in AGGREGATIONS:
+            problems.append(f"{where}: agg must be one of {sorted(AGGREGATIONS)}")
+        if item.get("period") not in PERIODS:
+            problems.append(f"{where}: period must be one of {sorted(PERIODS)}")
+        if item.get("higher_is_better") not in (True, False, None):
+            problems.append(f"{where}: higher_is_better must be true, false or null")
+        if isinstance(item.get("decimals"), int) and not 0 <= item["decimals"] <= 4:
+            problems.append(f"{where}: decimals must be 0–4")
+        for t in item.get("targets") or []:
+            if t.get("op") not in TARGET_OPS or not isinstance(t.get("value"), (int, float)) or not t.get("source"):
+                problems.append(f"{where}: target needs value, op in {sorted(TARGET_OPS)} and source")
+    sums = {i for i, item in by_id.items() if item.get("agg") == "sum"}
+    for ind_id, item in by_id.items():
+        if item.get("agg") == "ratio":
+            parts = list(item.get("numerator") or []) + list(item.get("denominator") or [])
+            if not item.get("numerator") or not item.get("denominator") or not set(parts) <= sums:
+                problems.append(f"{ind_id}: ratio parts must be existing sum indicators")
+            if not isinstance(item.get("scale"), (int, float)) or item.get("scale", 0) <= 0:
+                problems.append(f"{ind_id}: ratio needs a positive scale")
+        if item.get("agg") == "weighted_mean" and item.get("weight") not in sums:
+            problems.append(f"{ind_id}: weighted_mean needs an existing sum indicator as weight")
+    seen: dict[str, str] = {}
+    for ind_id, item in by_id.items():
+        for text in [ind_id, item.get("name_zh", "")] + list(item.get("aliases") or []):
+            key = label_key(text)
+            if key in seen and seen[key] != ind_id:
+                problems.append(f"{ind_id}: label {text!r} already means {seen[key]}")
+            seen.setdefault(key, ind_id)
+    for ind_id, unit in CONTRACT_UNITS.items():
+        if ind_id not in by_id:
+            problems.append(f"contract indicator {ind_id} missing")
+        elif by_id[ind_id].get("unit") != unit:
+            problems.append(f"contract indicator {ind_id} must have unit {unit}")
+    return problems
+
+
+def _indicator(item: dict) -> Indicator:
+    return Indicator(
+        id=item["id"], category=item["category"], name_zh=item["name_zh"], name_en=item["name_en"],
+        unit=item["unit"], display_unit=item.get("display_unit") or item["unit"], decimals=item["decimals"],
+        agg=item["agg"], higher_is_better=item.get("higher_is_better"), definition=item["definition"],
+        source=item["source"], period=item["period"], numerator=tuple(item.get("numerator") or ()),
+        denominator=tuple(item.get("denominator") or ()), scale=float(item.get("scale", 1)),
+        weight=item.get("weight"), aliases=tuple(item.get("aliases") or ()),
+        context_aliases=tuple((c["context"], c["label"]) for c in item.get("context_aliases") or ()),
+        targets=tuple(Target(value=t["value"], op=t["op"], year=t.get("year"), scope=t.get("scope", ""),
+                             source=t["source"], note=t.get("note", "")) for t in item.get("targets") or ()),
+        yoy_bound=item.get("yoy_bound"), max_value=item.get("max_value"))
+
+
+def catalog_from_data(data: dict) -> Catalog:
+    problems = validate_catalog(data)
+    if problems:
+        raise ValueError("指标目录有误：\n" + "\n".join(problems))
+    categories = {c["id"]: Category(c["id"], c["name_zh"], c["name_en"]) for c in data["categories"]}
+    return Catalog({i["id"]: _indicator(i) for i in data["indicators"]}, categories)
+
+
+def read_catalog_data(path: Path = CATALOG_FILE) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    return catalog_from_data(copy.deepcopy(read_catalog_data(path)))

@@ -1,0 +1,241 @@
+"""The national region registry: 6-digit codes, hierarchy, and turning written names into codes.
+
+Forms name places every way: "眉县", "宝鸡市眉县", "眉 县", "渭滨", an old name ("凤翔县"), an
+old code (610322), a 兵团 师 ("第八师"), a subtotal ("市辖区") or a total ("合计"). One
+resolver decides for every reader, preferring the cities in scope (the app's default area
+and the cities the file itself names) when a name exists in several places (鼓楼区 is in
+福州, 南京, 开封 and 徐州).
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .paths import REGIONS_DIR
+from .text import normalize
+
+DEFAULT_CITIES = ("610300", "350100", "659000")  # 宝鸡市, 福州市, 兵团师市
+ENV_CITIES = "MZ_CITIES"
+
+_COUNTY_SUFFIXES = ("自治县", "自治旗", "特区", "林区", "区", "县", "市", "旗")
+_CITY_SUFFIXES = ("市", "地区", "盟")
+_CITY_TOTALS = {"合计", "总计", "全市", "全市合计", "全市总计", "市合计", "全州", "全盟", "全地区", "总数"}
+_PROVINCE_TOTALS = {"全省", "全省合计", "全省总计", "全自治区", "全区合计"}
+_SUBTOTALS = {"市辖区", "市区", "市本级", "市直", "市辖区小计"}
+_NOTE = re.compile(r"[(（][^()（）]*[)）]$")
+_MARKS = re.compile(r"[*＊#△▲①②③④⑤⑥⑦⑧⑨⑩]+$")
+_CODE = re.compile(r"^\d{6}(\d{6})?$")
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    level: str          # province | city | county
+    parent_code: str
+    kind: str           # province | city | direct_admin | county | zone
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a written region was understood: status ok | alias | total | subtotal | ambiguous | unknown."""
+    code: str | None
+    status: str
+    note: str = ""
+    candidates: tuple[str, ...] = field(default=())
+
+
+def default_cities() -> tuple[str, ...]:
+    """The app's default area: env MZ_CITIES="610300,350100" or 宝鸡, 福州 and the 兵团 cities."""
+    env = os.environ.get(ENV_CITIES, "")
+    codes = tuple(c.strip() for c in env.split(",") if c.strip())
+    return codes or DEFAULT_CITIES
+
+
+def _key(text: str) -> str:
+    """Matching key: normalised, with footnote marks and a trailing "(note)" removed."""
+    s = _MARKS.sub("", normalize(text))
+    return _NOTE.sub("", s) or s
+
+
+class Registry:
+    def __init__(self, regions: pd.DataFrame, aliases: pd.DataFrame):
+        self._frame = regions.reset_index(drop=True)
+        self._aliases = aliases.reset_index(drop=True)
+        self._by_code = {r.code: Region(r.code, r.name, r.level, r.parent_code, r.kind, r.note)
+                         for r in self._frame.itertuples(index=False)}
+        self._children: dict[str, list[Region]] = {}
+        self._by_name: dict[str, list[str]] = {}
+        self._by_short: dict[str, list[str]] = {}
+        for region in self._by_code.values():
+            self._children.setdefault(region.parent_code, []).append(region)
+            self._by_name.setdefault(_key(region.name), []).append(region.code)
+            short = self._short(region)
+            if short:
+                self._by_short.setdefault(short, []).append(region.code)
+        self._alias_names = {_key(a.alias): a for a in self._aliases.itertuples(index=False)}
+        self._alias_codes = {a.alias_code: a for a in self._aliases.itertuples(index=False) if a.alias_code}
+
+    @staticmethod
+    def _short(region: Region) -> str:
+        """"渭滨区" → "渭滨", "宝鸡市" → "宝鸡": the spelling forms use in tight columns."""
+        suffixes = _COUNTY_SUFFIXES if region.level == "county" else _CITY_SUFFIXES
+        name = _key(region.name)
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                return name[: -len(suffix)]
+        return ""
+
+    # ------------------------------------------------------------------ lookups
+    def get(self, code: str) -> Region | None:
+        return self._by_code.get(code)
+
+    def name(self, code: str | None) -> str:
+        region = self._by_code.get(code or "")
+        return region.name if region else str(code)
+
+    def parent(self, code: str) -> Region | None:
+        region = self.get(code)
+        return self.get(region.parent_code) if region and region.parent_code else None
+
+    def children(self, code: str) -> list[Region]:
+        return list(self._children.get(code, []))
+
+    def counties_of_city(self, city: str, include_zones: bool = False) -> list[Region]:
+        return [r for r in self._children.get(city, []) if r.level == "county" and (include_zones or r.kind != "zone")]
+
+    def city_of(self, code: str) -> str | None:
+        region = self.get(code)
+        if region is None or region.level == "province":
+            return None
+        return code if region.level == "city" else region.parent_code
+
+    def province_of(self, code: str) -> str | None:
+        region = self.get(code)
+        if region is None:
+            return None
+        return code if region.level == "province" else self.province_of(region.parent_code)
+
+    def frame(self) -> pd.DataFrame:
+        return self._frame.copy()
+
+    def aliases_frame(self) -> pd.DataFrame:
+        return self._aliases.copy()
+
+    # ------------------------------------------------------------------ resolution
+    def resolve_code(self, text: str) -> Resolution:
+        """A written code: 6 digits (or the 12-digit NBS form ending in zeros)."""
+        code = str(text).strip()
+        if not _CODE.match(code) or (len(code) == 12 and code[6:] != "000000"):
+            return Resolution(None, "unknown")
+        code = code[:6]
+        if code in self._by_code:
+            return Resolution(code, "ok")
+        if code in self._alias_codes:
+            alias = self._alias_codes[code]
+            return Resolution(alias.code, "alias", alias.note)
+        if code.endswith("01") and f"{code[:4]}00" in self._by_code:
+            return Resolution(None, "subtotal", f"{self.name(code[:4] + '00')}市辖区")
+        return Resolution(None, "unknown")
+
+    def resolve_names(self, texts: list[str], default_scope: tuple[str, ...] = ()) -> dict[str, Resolution]:
+        """Resolve names together: a "合计" row means the one city the other names belong to."""
+        out = {t: self._resolve_name(t, default_scope) for t in texts}
+        named_cities = {self.city_of(r.code) for r in out.values() if r.code and r.status in ("ok", "alias")}
+        named_cities.discard(None)
+        for text, res in out.items():
+            if res.status != "total" or res.code:
+                continue
+            if len(named_cities) == 1:
+                city = next(iter(named_cities))
+                code = city if _key(text) in _CITY_TOTALS else self.province_of(city)
+                out[text] = Resolution(code, "total", res.note)
+            else:
+                out[text] = Resolution(None, "ambiguous", "合计行无法确定属于哪个城市",
+                                       tuple(sorted(c for c in named_cities if c)))
+        return out
+
+    def _resolve_name(self, text: str, scope: tuple[str, ...]) -> Resolution:
+        key = _key(text)
+        if not key:
+            return Resolution(None, "unknown")
+        if key in _CITY_TOTALS or key in _PROVINCE_TOTALS:
+            return Resolution(None, "total")
+        if key in _SUBTOTALS or (key.endswith("市辖区") and key != "市辖区"):
+            return Resolution(None, "subtotal")
+        if key in self._alias_names:
+            alias = self._alias_names[key]
+            return Resolution(alias.code, "alias", alias.note)
+        found = self._candidates(key)
+        if not found:
+            parent, rest = self._split_prefix(key)
+            if parent and rest:
+                if rest in _SUBTOTALS:
+                    return Resolution(None, "subtotal")
+                inner = self._resolve_name(rest, (parent,))
+                if inner.code and self._within(inner.code, (parent,)):
+                    return inner
+                found = [c for c in self._candidates(rest) if self._within(c, (parent,))]
+        return self._choose(found, scope)
+
+    def _candidates(self, key: str) -> list[str]:
+        return self._by_name.get(key) or self._by_short.get(key) or []
+
+    def _split_prefix(self, key: str) -> tuple[str | None, str]:
+        """"陕西省宝鸡市眉县" → ("610300", "眉县"): the longest leading province/city name."""
+        best: tuple[str | None, str] = (None, "")
+        for n in range(2, min(len(key), 12)):
+            head = key[:n]
+            codes = [c for c in self._by_name.get(head, []) + self._by_short.get(head, [])
+                     if self._by_code[c].level != "county"]
+            if len(codes) == 1:
+                best = (codes[0], key[n:])
+        return best
+
+    def _within(self, code: str, scope: tuple[str, ...]) -> bool:
+        return code in scope or self.city_of(code) in scope or self.province_of(code) in scope
+
+    def _choose(self, found: list[str], scope: tuple[str, ...]) -> Resolution:
+        found = list(dict.fromkeys(found))
+        if len(found) > 1:
+            # A municipality's name is both province (110000) and city (110100): the province.
+            provinces = [c for c in found if self._by_code[c].level == "province"]
+            if len(provinces) == 1 and all(self.province_of(c) == provinces[0] for c in found):
+                found = provinces
+        if len(found) == 1:
+            return Resolution(found[0], "ok")
+        if not found:
+            return Resolution(None, "unknown")
+        inside = [c for c in found if self._within(c, scope)]
+        if len(inside) == 1:
+            return Resolution(inside[0], "ok")
+        return Resolution(None, "ambiguous", candidates=tuple(inside or found))
+
+    def suggest(self, text: str, scope: tuple[str, ...] = (), n: int = 3) -> list[str]:
+        """Closest region names, those in scope first, as "眉县（610326）"."""
+        key = _key(text)
+        pool = [r for r in self._by_code.values() if self._within(r.code, scope)] if scope else []
+        out: list[str] = []
+        for regions in (pool, list(self._by_code.values())):
+            names = {_key(r.name): r for r in regions}
+            for hit in difflib.get_close_matches(key, list(names), n=n, cutoff=0.5):
+                label = f"{names[hit].name}（{names[hit].code}）"
+                if label not in out:
+                    out.append(label)
+            if out:
+                break
+        return out[:n]
+
+
+@lru_cache(maxsize=4)
+def load_registry(folder: Path = REGIONS_DIR) -> Registry:
+    regions = pd.read_csv(folder / "regions.csv", dtype=str, keep_default_na=False)
+    aliases = pd.read_csv(folder / "aliases.csv", dtype=str, keep_default_na=False)
+    return Registry(regions, aliases)

@@ -1,0 +1,60 @@
+"""Pipeline behaviour across files: later loads win, lineage, warnings that do not block."""
+from pathlib import Path
+
+from etl import pipeline, warehouse
+from tests.util import query, write_long_csv as write
+
+
+def rows(base: Path, sql: str):
+    return query(warehouse.current_db(base), sql)
+
+
+def test_later_file_wins_and_lineage_follows(tmp_path):
+    base = tmp_path / "data"
+    a = write(tmp_path / "a.csv", "眉县,,2023,城市低保人数,300,人\n眉县,,2023,农村低保人数,900,人\n")
+    b = write(tmp_path / "b.csv", "\n眉县,,2023,城市低保人数,310,人\n")
+    assert pipeline.load(base, [a]).ok
+    outcome = pipeline.load(base, [b])
+    assert outcome.ok and outcome.changed
+    assert rows(base, "SELECT indicator_id, value FROM facts WHERE region_code='610326' ORDER BY 1") == [
+        ("dibao_rural_persons", 900.0), ("dibao_urban_persons", 310.0)]
+    assert rows(base, "SELECT indicator_id, file_name, row FROM lineage ORDER BY 1") == [
+        ("dibao_rural_persons", "a.csv", 3), ("dibao_urban_persons", "b.csv", 3)]
+    manifest = warehouse.read_manifest(base, warehouse.current_version(base))
+    assert [i["name"] for i in manifest["inputs"]] == ["a.csv", "b.csv"]
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+
+
+def test_yoy_jump_and_missing_counties_warn_without_blocking(tmp_path):
+    base = tmp_path / "data"
+    f = write(tmp_path / "jump.csv", "眉县,,2022,养老床位数,100,张\n眉县,,2023,养老床位数,400,张\n")
+    outcome = pipeline.load(base, [f])
+    assert outcome.ok and outcome.changed
+    codes = sorted({i.code for i in outcome.issues.warnings})
+    assert codes == ["missing_counties", "yoy_jump"]
+    jump = next(i for i in outcome.issues.warnings if i.code == "yoy_jump")
+    assert (jump.file, jump.row, jump.column) == ("jump.csv", 3, "E") and "300%" in jump.message
+    assert rows(base, "SELECT count(*) FROM issues WHERE code = 'yoy_jump'") == [(1,)]
+
+
+def test_real_load_replaces_sample_data(tmp_path):
+    base = tmp_path / "data"
+    sample = base / "sample"
+    sample.mkdir(parents=True)
+    write(sample / "示例.csv", "凤县,,2023,城市低保人数,50,人\n")
+    assert pipeline.build(base).is_sample
+    assert rows(base, "SELECT value FROM meta WHERE key='is_sample'") == [("true",)]
+    real = write(tmp_path / "real.csv", "眉县,,2023,城市低保人数,300,人\n")
+    assert pipeline.load(base, [real]).ok
+    assert rows(base, "SELECT region_code, is_sample FROM facts") == [("610326", False)]
+    assert rows(base, "SELECT value FROM meta WHERE key='is_sample'") == [("false",)]
+    # A rebuild reads raw/ (now non-empty) and gives the same content: nothing new published.
+    assert pipeline.build(base).changed is False
+
+
+def test_validate_writes_nothing(tmp_path):
+    base = tmp_path / "data"
+    f = write(tmp_path / "ok.csv", "眉县,,2023,城市低保人数,300,人\n")
+    outcome = pipeline.validate(base, [f])
+    assert outcome.ok and outcome.version is None
+    assert not base.exists() or not any(base.rglob("*.duckdb"))
