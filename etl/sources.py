@@ -111,7 +111,8 @@ def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
     if "\x00" in text:
         return [], [error("not_spreadsheet", "文件含有二进制内容，不是文本 CSV。", file=name,
                           suggestion="请上传 .xlsx 或 CSV 文件。")]
-    rows = [[_clean(c) for c in r] for r in csv.reader(io.StringIO(text))]
+    # csv yields only strings: "" and whitespace-only cells are empty (inlined: millions of cells).
+    rows = [[c if c and not c.isspace() else None for c in r] for r in csv.reader(io.StringIO(text))]
     return [Grid(file=name, sheet="", rows=rows)], []
 
 

@@ -1,0 +1,101 @@
+"""Read-only access to the published warehouse, cached per version.
+
+Every query names the version it reads, so a publish (a new `CURRENT`) is picked up on the
+next rerun without a restart, and cached answers of an old version are never served for the
+new one. All SQL is ours, with `?` parameters; no user text ever becomes SQL.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from etl import warehouse
+from etl.paths import data_dir
+from etl.regions import default_cities
+
+
+def version() -> str | None:
+    return warehouse.current_version(data_dir())
+
+
+def ensure_warehouse() -> None:
+    """On a fresh clone there is no warehouse yet: build the sample one before the first page."""
+    if warehouse.current_db(data_dir()) is not None:
+        return
+    with st.spinner("首次启动：正在生成示例数据并建立数据仓库……"):
+        proc = subprocess.run([sys.executable, "-m", "etl", "build"], capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or warehouse.current_db(data_dir()) is None:
+        st.error("数据仓库建立失败：\n\n```\n" + (proc.stderr or proc.stdout)[-2000:] + "\n```")
+        st.stop()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(version_id: str) -> duckdb.DuckDBPyConnection:
+    path = warehouse.version_path(data_dir(), version_id) / warehouse.DB_NAME
+    return duckdb.connect(str(path), read_only=True)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _query(version_id: str, sql: str, params: tuple = ()) -> pd.DataFrame:
+    cursor = _connection(version_id).cursor()  # one cursor per query: sessions run in threads
+    try:
+        return cursor.execute(sql, list(params)).df()
+    finally:
+        cursor.close()
+
+
+def query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    current = version()
+    if current is None:
+        raise RuntimeError("no published warehouse version")
+    return _query(current, sql, tuple(params))
+
+
+def is_sample() -> bool:
+    meta = query("SELECT value FROM meta WHERE key = 'is_sample'")
+    return not meta.empty and meta["value"].iloc[0] == "true"
+
+
+def regions() -> pd.DataFrame:
+    return query("SELECT code, name, level, parent_code, kind, note FROM regions").set_index("code")
+
+
+def indicators() -> pd.DataFrame:
+    return query("SELECT * FROM indicators ORDER BY position").set_index("id")
+
+
+def region_name(code: str) -> str:
+    names = regions()["name"]
+    return names.get(code, code)
+
+
+def cities_with_data() -> list[str]:
+    """Cities that have facts, the configured default cities first."""
+    found = query("SELECT DISTINCT f.region_code FROM facts f JOIN regions r ON r.code = f.region_code "
+                  "WHERE r.level = 'city' ORDER BY 1")["region_code"].tolist()
+    first = [c for c in default_cities() if c in found]
+    return first + [c for c in found if c not in first]
+
+
+def years(region_code: str) -> list[int]:
+    return query("SELECT DISTINCT year FROM facts WHERE region_code = ? ORDER BY year",
+                 (region_code,))["year"].astype(int).tolist()
+
+
+def series(region_code: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Every year of the given indicators for one region: columns year, indicator_id, value, origin."""
+    marks = ", ".join("?" * len(indicator_ids))
+    return query(f"SELECT year, indicator_id, value, origin FROM facts WHERE region_code = ? "
+                 f"AND indicator_id IN ({marks}) ORDER BY year", (region_code, *indicator_ids))
+
+
+def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
+    """One year's values of the children (counties of a city) for the given indicators."""
+    marks = ", ".join("?" * len(indicator_ids))
+    return query(f"SELECT f.region_code, r.name, f.indicator_id, f.value FROM facts f "
+                 f"JOIN regions r ON r.code = f.region_code WHERE r.parent_code = ? AND f.year = ? "
+                 f"AND f.indicator_id IN ({marks}) ORDER BY r.code", (parent_code, year, *indicator_ids))

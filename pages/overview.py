@@ -1,0 +1,90 @@
+"""总览: the four mission measures of the chosen city and year, with 同比 and their trends."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import filters, store, theme
+from dashboard.format import fmt_change, fmt_value, pct_change
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    parts: tuple[str, ...]   # indicator ids; a card over several ids shows their sum
+
+
+KPIS = (
+    Kpi("低保人数（城乡合计）", ("dibao_urban_persons", "dibao_rural_persons")),
+    Kpi("每千名老年人养老床位数", ("beds_per_1000_elderly",)),
+    Kpi("慈善募集资金", ("charity_funds_raised",)),
+    Kpi("每万人持证社工数", ("social_workers_per_10k",)),
+)
+
+
+def kpi_series(table: pd.DataFrame, kpi: Kpi) -> pd.Series:
+    """Value per year; a year counts only when every part has a value (no partial sums)."""
+    if not set(kpi.parts) <= set(table.columns):
+        return pd.Series(dtype="float64")
+    return table[list(kpi.parts)].dropna().sum(axis=1)
+
+
+def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
+    """(unit shown, decimals, delta colour, help text) from the catalog."""
+    first = meta.loc[kpi.parts[0]]
+    better = first["higher_is_better"]
+    colour = "off" if len(kpi.parts) > 1 or pd.isna(better) else ("normal" if better else "inverse")
+    text = "；".join(f"{meta.loc[p, 'name_zh']}：{meta.loc[p, 'definition']}" for p in kpi.parts)
+    return first["display_unit"] or first["unit"], int(first["decimals"]), colour, text
+
+
+st.title("总览")
+city = filters.select_city()
+year = filters.select_year(city)
+sample = store.is_sample()
+city_name = store.region_name(city)
+st.caption(f"{city_name} · {year}年" + (" · 示例数据" if sample else ""))
+if sample:
+    st.warning("示例数据：当前展示的是系统生成的示例数据，不是真实统计数据。导入真实报表后自动替换。", icon="⚠️")
+
+meta = store.indicators()
+ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
+table = store.series(city, ids).pivot_table(index="year", columns="indicator_id", values="value", aggfunc="first")
+
+columns = st.columns(len(KPIS))
+trends = {}
+for column, kpi in zip(columns, KPIS):
+    unit, decimals, colour, help_text = describe(kpi, meta)
+    values = kpi_series(table, kpi)
+    trends[kpi] = (values, unit, decimals)
+    current, previous = values.get(year), values.get(year - 1)
+    change = pct_change(current, previous)
+    with column:
+        st.metric(
+            kpi.label, fmt_value(current, unit, decimals),
+            delta=fmt_change(change) if change is not None else None, delta_color=colour,
+            delta_description="同比", border=True,
+            help=help_text if current is not None else f"{year}年无数据。{help_text}",
+            chart_data=values.loc[:year].tolist() or None, chart_type="line")
+
+counties = store.children_values(city, year, ids)
+regions = store.regions()
+total = int(((regions["parent_code"] == city) & (regions["kind"] != "zone")).sum())
+st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {total} 个。"
+           "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。")
+
+st.subheader("近年走势")
+chart_columns = st.columns(2)
+for n, kpi in enumerate(KPIS):
+    values, unit, decimals = trends[kpi]
+    fig = go.Figure(go.Scatter(x=values.index, y=values.values, mode="lines+markers", name=kpi.label,
+                               hovertemplate=f"%{{x}}年：%{{y:,.{decimals}f}}{unit}<extra></extra>"))
+    fig.update_layout(template=theme.TEMPLATE, title=f"{kpi.label}（{unit}）", height=300,
+                      xaxis=dict(dtick=1, title=None), yaxis=dict(title=None))
+    with chart_columns[n % 2]:
+        st.plotly_chart(fig, config=theme.plotly_config(), key=f"trend-{n}")
+
+st.caption(f"数据版本：{store.version()}　数据来源：各区县报送" + ("（示例数据）" if sample else ""))
