@@ -38,6 +38,7 @@ WARNING_CODES = {
     "missing_counties": "缺少区县",
     "subtotal_skipped": "小计行已跳过",
     "ratio_mismatch": "上报比率与分项计算不符",
+    "indicator_skipped": "未收录的指标已跳过",
 }
 
 

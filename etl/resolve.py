@@ -135,13 +135,20 @@ def _code_text(value) -> str:
     return str(value).strip()
 
 
+# Shapes printed for other purposes (季报 with dozens of items, yearbook tables with extra
+# columns): an item the catalog does not track is skipped with a warning, not an error.
+# In our template and in long tables every row claims to be a dashboard indicator.
+TOLERANT_SHAPES = {"quarterly", "yearbook"}
+
+
 def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
     labels = df["indicator"].map(lambda v: "" if v is None else str(v))
     contexts = df["context"].map(lambda v: "" if v is None else str(v))
-    key = labels + "\x1f" + contexts
+    shapes = df["shape"].fillna("") if "shape" in df else pd.Series("", index=df.index)
+    key = labels + "\x1f" + contexts + "\x1f" + shapes
     out = pd.Series([None] * len(df), index=df.index, dtype=object)
     for k, idx in key.groupby(key).groups.items():
-        label, context = k.split("\x1f")
+        label, context, shape = k.split("\x1f")
         ind = catalog.resolve(label, context) if label.strip() else None
         if ind is not None:
             out[idx] = ind.id
@@ -149,6 +156,11 @@ def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
         i = df.index.get_loc(idx[0])
         if not label.strip():
             issues.append(error("unknown_indicator", "指标名称为空。", suggestion="请填写指标名称。", **_loc(df, i)))
+            continue
+        if shape in TOLERANT_SHAPES:
+            issues.append(warning("indicator_skipped", f"“{label.strip()}”不是看板收录的指标，已跳过{len(idx)}个数据。",
+                                  value=label.strip(), suggestion="如需收录，请在指标目录中增加该指标或别名。",
+                                  **_loc(df, i)))
             continue
         hint = catalog.suggest(label)
         issues.append(error("unknown_indicator", f"指标“{label}”不在指标目录中。", value=label,

@@ -58,3 +58,24 @@ def test_validate_writes_nothing(tmp_path):
     outcome = pipeline.validate(base, [f])
     assert outcome.ok and outcome.version is None
     assert not base.exists() or not any(base.rglob("*.duckdb"))
+
+
+def test_untracked_quarterly_items_are_skipped_with_a_warning(tmp_path):
+    import openpyxl
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "眉县"
+    for row in (["民政统计季报"], ["填报单位：宝鸡市眉县民政局", None, None, "2023年第4季度"],
+                ["指标名称", "代码", "单位", "数量"], ["一、社会救助"], ["（一）城市最低生活保障"],
+                ["    保障人数", "01", "人", 300], ["    其中：女性", "02", "人", 150],
+                ["二、其他"], ["    殡葬服务机构数", "03", "个", 2]):
+        sheet.append(row)
+    path = tmp_path / "季报.xlsx"
+    book.save(path)
+    base = tmp_path / "data"
+    outcome = pipeline.load(base, [path])
+    assert outcome.ok and outcome.changed
+    skipped = [i for i in outcome.issues.warnings if i.code == "indicator_skipped"]
+    assert sorted(i.value for i in skipped) == ["其中：女性", "殡葬服务机构数"]
+    assert rows(base, "SELECT region_code, indicator_id, value FROM facts") == [
+        ("610326", "dibao_urban_persons", 300.0)]

@@ -2,7 +2,8 @@
 
 A reader module exposes `detect(grid) -> bool` (does this sheet have my shape?) and
 `read(grid) -> (DataFrame[RAW_COLUMNS], list[Issue])`. `read_source` tries them in order,
-most specific first, so a sheet is read by exactly one of them. The column contract is in
+most specific first, so a sheet is read by exactly one of them, and records which one in a
+`shape` column (published forms carry items the catalog does not track; see resolve.py). The column contract is in
 docs/ARCHITECTURE.md ("Raw observations").
 """
 from __future__ import annotations
@@ -47,12 +48,12 @@ def read_source(source: Source) -> tuple[pd.DataFrame, list[Issue]]:
                 suggestion="请使用“python -m etl template”生成的填报模板，或按长表格式整理。"))
             continue
         frame, found = reader.read(grid)
-        frames.append(frame)
+        frames.append(frame.assign(shape=reader.__name__.rsplit(".", 1)[-1]))
         issues.extend(found)
     if not frames and not issues:
         issues.append(error("empty", "文件中没有任何数据。", file=source.name,
                             suggestion="请确认上传的是填好数据的文件。"))
-    data = pd.concat(frames, ignore_index=True) if frames else raw_frame([])
+    data = pd.concat(frames, ignore_index=True) if frames else raw_frame([]).assign(shape=None)
     data["file"] = source.name
     data["file_sha256"] = source.sha256
     return data, issues
