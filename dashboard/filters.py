@@ -1,33 +1,101 @@
-"""Sidebar filters kept in the URL, so a view can be shared as a link (?city=350100&year=2023)."""
+"""The shared sidebar filters — 城市, 区县, 年份范围 — kept in the URL so any view is a link.
+
+`?city=610300&county=610302&county=610303&from=2018&to=2025` opens the same view for anyone.
+Filters survive page switches: with st.navigation a widget's keyed value is dropped when the
+key is rendered on another page, unless it is re-assigned as plain session state first
+(shared/research/test-harness.md, pitfall 1). Unknown codes in a URL are ignored with a
+notice, never a crash.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 
 from . import store
 
-
-def _pick(label: str, options: list, param: str, default, format_func=str):
-    """A selectbox whose choice lives in the URL query parameter `param`."""
-    wanted = st.query_params.get(param)
-    by_text = {str(o): o for o in options}
-    current = by_text.get(wanted, default if default in options else options[0])
-    chosen = st.sidebar.selectbox(label, options, index=options.index(current), format_func=format_func)
-    st.query_params[param] = str(chosen)
-    return chosen
+CITY, COUNTIES, YEARS = "f_city", "f_counties", "f_years"
 
 
-def select_city() -> str:
+@dataclass(frozen=True)
+class Filters:
+    city: str
+    counties: tuple[str, ...]
+    year_from: int
+    year_to: int
+    all_counties: tuple[str, ...]
+
+    @property
+    def years(self) -> tuple[int, int]:
+        return self.year_from, self.year_to
+
+    @property
+    def partial(self) -> bool:
+        return set(self.counties) != set(self.all_counties)
+
+
+def _keep(key: str) -> bool:
+    """Re-assign a widget value so it survives a page switch; True if there was one."""
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+        return True
+    return False
+
+
+def _on_city_change() -> None:
+    """A new city starts with all its counties and its full year range."""
+    for key in (COUNTIES, YEARS):
+        st.session_state.pop(key, None)
+    st.session_state["f_city_changed"] = True
+
+
+def sidebar_filters() -> Filters:
     cities = store.cities_with_data()
     if not cities:
-        st.warning("数据仓库中还没有任何城市的数据。")
+        st.info("暂无数据：数据仓库中还没有任何城市的数据。请在“数据管理”页导入报表。")
         st.stop()
     names = store.regions()["name"]
-    return _pick("城市", cities, "city", cities[0], lambda c: names.get(c, c))
+    notices: list[str] = []
+    changed = st.session_state.pop("f_city_changed", False)
+
+    if not _keep(CITY):
+        wanted = st.query_params.get("city")
+        if wanted and wanted not in cities:
+            notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{names.get(cities[0], cities[0])}。")
+        st.session_state[CITY] = wanted if wanted in cities else cities[0]
+    city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: names.get(c, c),
+                                on_change=_on_city_change)
+
+    counties = store.counties_of(city)
+    if not _keep(COUNTIES):
+        from_url = [] if changed else st.query_params.get_all("county")
+        unknown = [c for c in from_url if c not in counties]
+        if unknown:
+            notices.append(f"链接中的区县代码 {'、'.join(unknown)} 不属于所选城市，已忽略。")
+        st.session_state[COUNTIES] = [c for c in from_url if c in counties] or list(counties)
+    chosen = st.sidebar.multiselect("区县", list(counties), key=COUNTIES, format_func=lambda c: names.get(c, c),
+                                    placeholder="选择区县（默认全部）")
+
+    years = store.years(city) or [0]
+    # The range lives in plain session state (a keyed range slider does not survive a page
+    # switch as a pair); the slider itself is drawn from it on every run.
+    span = st.session_state.get(YEARS)
+    if not span or span[0] not in years or span[1] not in years:
+        low, high = _url_year("from", years[0], years), _url_year("to", years[-1], years)
+        span = (min(low, high), max(low, high))
+    if len(years) > 1:
+        span = st.sidebar.select_slider("年份范围", options=years, value=span, format_func=lambda y: f"{y}年")
+    st.session_state[YEARS] = span
+    year_from, year_to = span
+
+    for notice in notices:
+        st.sidebar.info(notice, icon="ℹ️")
+    st.query_params["city"] = city
+    st.query_params["county"] = chosen if set(chosen) != set(counties) else []
+    st.query_params["from"], st.query_params["to"] = str(year_from), str(year_to)
+    return Filters(city, tuple(chosen or counties), int(year_from), int(year_to), tuple(counties))
 
 
-def select_year(region_code: str) -> int:
-    years = store.years(region_code)
-    if not years:
-        st.warning("所选城市没有数据。")
-        st.stop()
-    return _pick("年份", sorted(years, reverse=True), "year", max(years), lambda y: f"{y}年")
+def _url_year(param: str, default: int, years: list[int]) -> int:
+    text = st.query_params.get(param, "")
+    return int(text) if text.isdigit() and int(text) in years else default

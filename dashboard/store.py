@@ -81,21 +81,59 @@ def cities_with_data() -> list[str]:
     return first + [c for c in found if c not in first]
 
 
+def counties_of(city: str) -> tuple[str, ...]:
+    """County codes of a city in code order (development zones only where they have data)."""
+    frame = query("SELECT code, kind FROM regions WHERE parent_code = ? AND level = 'county' AND "
+                  "(kind <> 'zone' OR code IN (SELECT DISTINCT region_code FROM facts)) ORDER BY code", (city,))
+    return tuple(frame["code"])
+
+
 def years(region_code: str) -> list[int]:
-    return query("SELECT DISTINCT year FROM facts WHERE region_code = ? ORDER BY year",
-                 (region_code,))["year"].astype(int).tolist()
+    """Years with data for a region or its children."""
+    return query("SELECT DISTINCT year FROM facts WHERE region_code = ? OR region_code IN "
+                 "(SELECT code FROM regions WHERE parent_code = ?) ORDER BY year",
+                 (region_code, region_code))["year"].astype(int).tolist()
+
+
+def _marks(values) -> str:
+    return ", ".join("?" * len(values))
+
+
+def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
+          year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
+    """Tidy facts with region names: region_code, region_name, level, year, indicator_id, value, origin."""
+    if not region_codes or not indicator_ids:
+        return pd.DataFrame(columns=["region_code", "region_name", "level", "year", "indicator_id", "value", "origin"])
+    sql = (f"SELECT f.region_code, r.name AS region_name, r.level, f.year, f.indicator_id, f.value, f.origin "
+           f"FROM facts f JOIN regions r ON r.code = f.region_code "
+           f"WHERE f.region_code IN ({_marks(region_codes)}) AND f.indicator_id IN ({_marks(indicator_ids)}) "
+           f"AND f.year BETWEEN ? AND ? ORDER BY f.region_code, f.indicator_id, f.year")
+    return query(sql, (*region_codes, *indicator_ids, year_from or 0, year_to or 9999))
 
 
 def series(region_code: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     """Every year of the given indicators for one region: columns year, indicator_id, value, origin."""
-    marks = ", ".join("?" * len(indicator_ids))
-    return query(f"SELECT year, indicator_id, value, origin FROM facts WHERE region_code = ? "
-                 f"AND indicator_id IN ({marks}) ORDER BY year", (region_code, *indicator_ids))
+    return facts((region_code,), indicator_ids)[["year", "indicator_id", "value", "origin"]]
 
 
 def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     """One year's values of the children (counties of a city) for the given indicators."""
-    marks = ", ".join("?" * len(indicator_ids))
     return query(f"SELECT f.region_code, r.name, f.indicator_id, f.value FROM facts f "
                  f"JOIN regions r ON r.code = f.region_code WHERE r.parent_code = ? AND f.year = ? "
-                 f"AND f.indicator_id IN ({marks}) ORDER BY r.code", (parent_code, year, *indicator_ids))
+                 f"AND f.indicator_id IN ({_marks(indicator_ids)}) ORDER BY r.code", (parent_code, year, *indicator_ids))
+
+
+def targets() -> pd.DataFrame:
+    return query("SELECT * FROM targets")
+
+
+def regions_with_data() -> pd.DataFrame:
+    """Every region that has facts, with level and parent, in code order (for the query page)."""
+    return query("SELECT code, name, level, parent_code FROM regions WHERE code IN "
+                 "(SELECT DISTINCT region_code FROM facts) ORDER BY code")
+
+
+def coverage() -> pd.DataFrame:
+    """Per indicator: how many regions and which years have data (for 指标说明)."""
+    return query("SELECT indicator_id, count(DISTINCT region_code) AS regions, min(year) AS first_year, "
+                 "max(year) AS last_year FROM facts GROUP BY indicator_id").set_index("indicator_id")

@@ -7,7 +7,6 @@ ETL asks: which indicator does this header mean (`resolve`), and what are its ru
 """
 from __future__ import annotations
 
-import copy
 import difflib
 import re
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ CONTRACT_UNITS = {
 }
 _REQUIRED = {"id": str, "category": str, "name_zh": str, "name_en": str, "unit": str, "decimals": int,
              "agg": str, "definition": str, "source": str, "period": str}
+_CATEGORY_FIELDS = ("id", "name_zh", "name_en")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Outline numbering in front of labels: "一、", "（一）", "(1)", "1.", "1、", "2．".
 _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．](?!\d))")
@@ -93,10 +93,19 @@ class Indicator:
 
 
 def label_key(text: object) -> str:
-    """Matching key for a header label: normalised, outline numbering and a trailing unit removed."""
+    """Matching key for a header label: normalised, outline numbering and a trailing unit removed.
+
+    Numbering may be nested ("一、（一）…") and may precede "其中：", so both are stripped until
+    nothing changes; a label that is nothing but numbering keeps its text.
+    """
     label = split_unit(text)[0]
-    stripped = _NUMBERING.sub("", label)
-    return stripped or label
+    key = label
+    for _ in range(4):
+        stripped = normalize(_NUMBERING.sub("", key))
+        if stripped == key or not stripped:
+            break
+        key = stripped
+    return key or label
 
 
 class Catalog:
@@ -116,16 +125,22 @@ class Catalog:
 
     def resolve(self, label: str, context: str = "") -> Indicator | None:
         """The indicator a form's label means; a 季报 item like "保障人数" needs its section as context."""
+        if not isinstance(label, str):
+            label = "" if label is None else str(label)
         if label in self.indicators:
             return self.indicators[label]
         key = label_key(label)
+        if not key:
+            return None
         if key in self._labels:
             return self.indicators[self._labels[key]]
-        section = label_key(context)
-        for alias_context, ind_id in self._context.get(key, []):
-            if alias_context and alias_context in section:
-                return self.indicators[ind_id]
-        return None
+        section = label_key(context if isinstance(context, str) else ("" if context is None else str(context)))
+        if not section:
+            return None
+        # The most specific section wins ("城市最低生活保障" over a shorter "城市低保").
+        hits = [(len(alias_context), ind_id) for alias_context, ind_id in self._context.get(key, [])
+                if alias_context and alias_context in section]
+        return self.indicators[max(hits)[1]] if hits else None
 
     def suggest(self, label: str, n: int = 3) -> list[str]:
         """Closest indicator names for an unknown label (by name or alias), as Chinese names."""
@@ -163,18 +178,46 @@ class Catalog:
                              for n, c in enumerate(self.categories.values())]).astype({"position": "int32"})
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+
+
 def validate_catalog(data: dict) -> list[str]:
-    """Every problem with a catalog document (empty list when it is sound)."""
+    """Every problem with a catalog document (empty list when it is sound); never raises."""
+    if not isinstance(data, dict):
+        return ["catalog must be a mapping with 'categories' and 'indicators'"]
     problems: list[str] = []
-    categories = {c.get("id") for c in data.get("categories") or [] if isinstance(c, dict)}
-    if not categories:
+
+    categories: set[str] = set()
+    raw_categories = data.get("categories")
+    if not isinstance(raw_categories, list) or not raw_categories:
         problems.append("no categories")
-    items = data.get("indicators") or []
+        raw_categories = []
+    for n, cat in enumerate(raw_categories):
+        if not isinstance(cat, dict) or not all(isinstance(cat.get(k), str) and cat.get(k) for k in _CATEGORY_FIELDS):
+            problems.append(f"category #{n + 1}: needs {', '.join(_CATEGORY_FIELDS)}")
+            continue
+        if cat["id"] in categories:
+            problems.append(f"category #{n + 1}: duplicate category id {cat['id']!r}")
+        categories.add(cat["id"])
+
+    items = data.get("indicators")
+    if not isinstance(items, list) or not items:
+        problems.append("no indicators")
+        items = []
     by_id: dict[str, dict] = {}
     for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(f"indicator #{n + 1}: must be a mapping")
+            continue
         where = f"indicator #{n + 1} ({item.get('id', '?')})"
         for name, kind in _REQUIRED.items():
-            if not isinstance(item.get(name), kind) or isinstance(item.get(name), bool):
+            value = item.get(name)
+            if not isinstance(value, kind) or isinstance(value, bool) or (kind is str and not value.strip()):
                 problems.append(f"{where}: '{name}' missing or not {kind.__name__}")
         ind_id = item.get("id")
         if not isinstance(ind_id, str) or not _ID.match(ind_id):
@@ -189,30 +232,79 @@ def validate_catalog(data: dict) -> list[str]:
             problems.append(f"{where}: agg must be one of {sorted(AGGREGATIONS)}")
         if item.get("period") not in PERIODS:
             problems.append(f"{where}: period must be one of {sorted(PERIODS)}")
-        if item.get("higher_is_better") not in (True, False, None):
+        if "higher_is_better" not in item or item.get("higher_is_better") not in (True, False, None):
             problems.append(f"{where}: higher_is_better must be true, false or null")
-        if isinstance(item.get("decimals"), int) and not 0 <= item["decimals"] <= 4:
+        if item.get("display_unit") is not None and not (isinstance(item["display_unit"], str) and item["display_unit"]):
+            problems.append(f"{where}: display_unit must be a non-empty string")
+        decimals = item.get("decimals")
+        if isinstance(decimals, int) and not isinstance(decimals, bool) and not 0 <= decimals <= 4:
             problems.append(f"{where}: decimals must be 0–4")
-        for t in item.get("targets") or []:
-            if t.get("op") not in TARGET_OPS or not isinstance(t.get("value"), (int, float)) or not t.get("source"):
-                problems.append(f"{where}: target needs value, op in {sorted(TARGET_OPS)} and source")
+        for name in ("yoy_bound", "max_value"):
+            value = item.get(name)
+            if value is not None and (not _is_number(value) or value <= 0):
+                problems.append(f"{where}: {name} must be a positive number")
+        for name in ("numerator", "denominator"):
+            if item.get(name) is not None and not _str_list(item[name]):
+                problems.append(f"{where}: {name} must be a list of indicator ids")
+        if item.get("aliases") is not None and not _str_list(item["aliases"]):
+            problems.append(f"{where}: aliases must be a list of non-empty strings")
+        context_aliases = item.get("context_aliases")
+        if context_aliases is not None and not (isinstance(context_aliases, list) and all(
+                isinstance(c, dict) and isinstance(c.get("context"), str) and c["context"].strip()
+                and isinstance(c.get("label"), str) and c["label"].strip() for c in context_aliases)):
+            problems.append(f"{where}: context_aliases must be a list of {{context, label}}")
+        targets = item.get("targets")
+        if targets is not None and not isinstance(targets, list):
+            problems.append(f"{where}: targets must be a list")
+            targets = []
+        for t in targets or []:
+            if not (isinstance(t, dict) and t.get("op") in TARGET_OPS and _is_number(t.get("value"))
+                    and isinstance(t.get("source"), str) and t["source"].strip()
+                    and (t.get("year") is None or (isinstance(t["year"], int) and not isinstance(t["year"], bool)))):
+                problems.append(f"{where}: target needs value, op in {sorted(TARGET_OPS)}, source and an integer year")
+
     sums = {i for i, item in by_id.items() if item.get("agg") == "sum"}
     for ind_id, item in by_id.items():
         if item.get("agg") == "ratio":
-            parts = list(item.get("numerator") or []) + list(item.get("denominator") or [])
-            if not item.get("numerator") or not item.get("denominator") or not set(parts) <= sums:
-                problems.append(f"{ind_id}: ratio parts must be existing sum indicators")
-            if not isinstance(item.get("scale"), (int, float)) or item.get("scale", 0) <= 0:
+            numerator, denominator = item.get("numerator"), item.get("denominator")
+            parts = (numerator if _str_list(numerator) else []) + (denominator if _str_list(denominator) else [])
+            if not numerator or not denominator or not set(parts) <= sums:
+                unknown = sorted(set(parts) - sums)
+                problems.append(f"{ind_id}: ratio parts must be existing sum indicators"
+                                + (f" (not: {', '.join(unknown)})" if unknown else ""))
+            if not _is_number(item.get("scale")) or item["scale"] <= 0:
                 problems.append(f"{ind_id}: ratio needs a positive scale")
+        elif item.get("numerator") or item.get("denominator"):
+            problems.append(f"{ind_id}: numerator/denominator only apply to agg: ratio")
         if item.get("agg") == "weighted_mean" and item.get("weight") not in sums:
             problems.append(f"{ind_id}: weighted_mean needs an existing sum indicator as weight")
+        elif item.get("agg") != "weighted_mean" and item.get("weight") is not None:
+            problems.append(f"{ind_id}: weight only applies to agg: weighted_mean")
+
+    # Every label (id, name, alias) must mean exactly one indicator after normalisation.
     seen: dict[str, str] = {}
     for ind_id, item in by_id.items():
-        for text in [ind_id, item.get("name_zh", "")] + list(item.get("aliases") or []):
+        names = [ind_id, item.get("name_zh")] + (item["aliases"] if _str_list(item.get("aliases")) else [])
+        for text in names:
+            if not isinstance(text, str):
+                continue
             key = label_key(text)
-            if key in seen and seen[key] != ind_id:
+            if not key:
+                problems.append(f"{ind_id}: label {text!r} is empty after normalisation")
+            elif key in seen and seen[key] != ind_id:
                 problems.append(f"{ind_id}: label {text!r} already means {seen[key]}")
             seen.setdefault(key, ind_id)
+    contexts: dict[tuple[str, str], str] = {}
+    for ind_id, item in by_id.items():
+        for c in item.get("context_aliases") or []:
+            if not (isinstance(c, dict) and isinstance(c.get("context"), str) and isinstance(c.get("label"), str)):
+                continue
+            pair = (label_key(c["context"]), label_key(c["label"]))
+            if pair in contexts and contexts[pair] != ind_id:
+                problems.append(f"{ind_id}: context alias {c['label']!r} under {c['context']!r} already means "
+                                f"{contexts[pair]}")
+            contexts.setdefault(pair, ind_id)
+
     for ind_id, unit in CONTRACT_UNITS.items():
         if ind_id not in by_id:
             problems.append(f"contract indicator {ind_id} missing")
@@ -227,7 +319,7 @@ def _indicator(item: dict) -> Indicator:
         unit=item["unit"], display_unit=item.get("display_unit") or item["unit"], decimals=item["decimals"],
         agg=item["agg"], higher_is_better=item.get("higher_is_better"), definition=item["definition"],
         source=item["source"], period=item["period"], numerator=tuple(item.get("numerator") or ()),
-        denominator=tuple(item.get("denominator") or ()), scale=float(item.get("scale", 1)),
+        denominator=tuple(item.get("denominator") or ()), scale=float(item.get("scale") or 1),
         weight=item.get("weight"), aliases=tuple(item.get("aliases") or ()),
         context_aliases=tuple((c["context"], c["label"]) for c in item.get("context_aliases") or ()),
         targets=tuple(Target(value=t["value"], op=t["op"], year=t.get("year"), scope=t.get("scope", ""),
@@ -243,11 +335,28 @@ def catalog_from_data(data: dict) -> Catalog:
     return Catalog({i["id"]: _indicator(i) for i in data["indicators"]}, categories)
 
 
-def read_catalog_data(path: Path = CATALOG_FILE) -> dict:
+def read_catalog_data(path: str | Path = CATALOG_FILE) -> dict:
+    """The raw YAML document (a fresh copy on every call, safe to mutate)."""
     with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        try:
+            return yaml.safe_load(f)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"指标目录不是有效的 YAML：{path}：{exc}") from exc
 
 
-@lru_cache(maxsize=4)
-def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    return catalog_from_data(copy.deepcopy(read_catalog_data(path)))
+@lru_cache(maxsize=1)
+def _default_catalog() -> Catalog:
+    return catalog_from_data(read_catalog_data(CATALOG_FILE))
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The catalog at `path` (default: the shipped one, loaded once per process).
+
+    Raises ValueError listing every problem when the file is not a valid catalog.
+    """
+    if path is None or Path(path).resolve() == CATALOG_FILE.resolve():
+        return _default_catalog()
+    return catalog_from_data(read_catalog_data(Path(path)))
+
+
+load_catalog.cache_clear = _default_catalog.cache_clear  # type: ignore[attr-defined]

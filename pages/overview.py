@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import filters, store, theme
+from dashboard import filters, store, theme, topic
 from dashboard.format import fmt_change, fmt_value, pct_change
 
 
@@ -17,6 +17,8 @@ class Kpi:
     parts: tuple[str, ...]   # indicator ids; a card over several ids shows their sum
 
 
+HEADLINES = ("beds_per_1000_elderly", "social_workers_per_10k", "dibao_coverage_rate", "charity_funds_raised",
+             "nursing_bed_share", "dibao_funds_per_recipient")
 KPIS = (
     Kpi("低保人数（城乡合计）", ("dibao_urban_persons", "dibao_rural_persons")),
     Kpi("每千名老年人养老床位数", ("beds_per_1000_elderly",)),
@@ -42,13 +44,11 @@ def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
 
 
 st.title("总览")
-city = filters.select_city()
-year = filters.select_year(city)
-sample = store.is_sample()
+f = filters.sidebar_filters()
+city, year = f.city, f.year_to
+sample = topic.sample_banner()
 city_name = store.region_name(city)
 st.caption(f"{city_name} · {year}年" + (" · 示例数据" if sample else ""))
-if sample:
-    st.warning("示例数据：当前展示的是系统生成的示例数据，不是真实统计数据。导入真实报表后自动替换。", icon="⚠️")
 
 meta = store.indicators()
 ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
@@ -68,13 +68,17 @@ for column, kpi in zip(columns, KPIS):
             delta=fmt_change(change) if change is not None else None, delta_color=colour,
             delta_description="同比", border=True,
             help=help_text if current is not None else f"{year}年无数据。{help_text}",
-            chart_data=values.loc[:year].tolist() or None, chart_type="line")
+            chart_data=values.loc[f.year_from:year].tolist() or None, chart_type="line")
 
 counties = store.children_values(city, year, ids)
-regions = store.regions()
-total = int(((regions["parent_code"] == city) & (regions["kind"] != "zone")).sum())
-st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {total} 个。"
+st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
            "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。")
+
+st.subheader("区县分布")
+meta_all = store.indicators()
+headline = topic.pick_indicator(HEADLINES, meta_all, key="map", label="地图指标")
+topic.show_map(city, store.facts(f.counties, (headline,), year, year), meta_all.loc[headline], year,
+               key="overview-map")
 
 st.subheader("近年走势")
 chart_columns = st.columns(2)

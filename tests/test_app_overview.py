@@ -71,12 +71,12 @@ def test_kpis_match_an_independent_computation(monkeypatch, real_data):
     assert cards["每万人持证社工数"] == (f"{now['持证社会工作者人数'] / now['常住人口'] * 10_000:.1f}人/万人", "0.0%")
     assert not [w for w in at.warning if "示例数据" in w.value]
     assert any(f"{n} / {n}" in c.value for c in at.caption)
-    assert (at.query_params["city"], at.query_params["year"]) == (BAOJI, "2024")
+    assert (at.query_params["city"], at.query_params["to"]) == (BAOJI, "2024")
 
 
 def test_year_from_the_url(monkeypatch, real_data):
     base, n = real_data
-    at = run(monkeypatch, base, year="2023")
+    at = run(monkeypatch, base, to="2023")
     cards = {m.label: (m.value, m.delta) for m in at.metric}
     then = totals(n, 2023)
     assert cards["慈善募集资金"] == (f"{then['慈善募集资金']:,.1f}万元", "")  # no 2022: no 同比

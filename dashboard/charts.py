@@ -1,0 +1,145 @@
+"""Chart builders: tidy frames in, plotly figures out — no Streamlit, so they are unit-tested.
+
+Every figure uses the project template (dashboard/theme.py), puts the unit in the axis title
+and Chinese hover text with the catalog's decimals. The city line is the warehouse's own
+aggregated/derived row, drawn bold over thin county lines; it is never recomputed here.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import theme
+
+CITY_COLOR = "#1F2933"
+TARGET_COLOR = "#C23B3B"
+NO_DATA_COLOR = "#D5D9DE"
+NO_DATA = "暂无数据"
+
+
+def unit_of(meta: pd.Series) -> str:
+    return meta["display_unit"] or meta["unit"]
+
+
+def _value_format(meta: pd.Series) -> str:
+    return f",.{int(meta['decimals'])}f"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420, **kwargs) -> go.Figure:
+    fig.update_layout(template=theme.TEMPLATE, title=dict(text=title, x=0, xanchor="left"), height=height,
+                      **kwargs)
+    return fig
+
+
+def relative_to_first_year(data: pd.DataFrame) -> pd.DataFrame:
+    """Change since each region's first year in the frame, in percent (相对起始年)."""
+    data = data.sort_values(["region_code", "year"])
+    first = data.groupby("region_code")["value"].transform("first")
+    return data.assign(value=(data["value"] / first.where(first != 0) - 1) * 100)
+
+
+def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False,
+          target: float | None = None) -> go.Figure:
+    """County lines plus the bold city line over years. `data`: region_code, region_name, year, value."""
+    unit = unit_of(meta)
+    if relative:
+        data = relative_to_first_year(data)
+        first = int(data["year"].min()) if len(data) else ""
+        axis, fmt, suffix = f"相对{first}年变化（%）", "+,.1f", "%"
+    else:
+        axis, fmt, suffix = f"{meta['name_zh']}（{unit}）", _value_format(meta), unit
+    fig = go.Figure()
+    # Counties first, the city last: drawn on top, and first in the reversed legend.
+    order = sorted(data["region_code"].unique(), key=lambda c: (c == city, c))
+    for code in order:
+        rows = data[data["region_code"] == code]
+        is_city = code == city
+        fig.add_trace(go.Scatter(
+            x=rows["year"], y=rows["value"], name=rows["region_name"].iloc[0] + ("（全市）" if is_city else ""),
+            mode="lines+markers",
+            line=dict(width=4 if is_city else 1.5, color=CITY_COLOR if is_city else None),
+            marker=dict(size=7 if is_city else 4), opacity=1 if is_city else 0.75,
+            hovertemplate=f"%{{fullData.name}}<br>%{{x}}年：%{{y:{fmt}}}{suffix}<extra></extra>"))
+    if target is not None and not relative:
+        fig.add_hline(y=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
+                      annotation_text=f"目标 {target:g}{unit}", annotation_position="top left")
+    return _layout(fig, f"{meta['name_zh']}走势", yaxis_title=axis, xaxis=dict(dtick=1, title="年份"),
+                   legend=dict(traceorder="reversed"))
+
+
+def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | None = None,
+            target: float | None = None) -> go.Figure:
+    """Counties of one year as horizontal bars, best on top; lines for the city value and the target."""
+    unit = unit_of(meta)
+    descending = meta["higher_is_better"] is not False
+    rows = data.dropna(subset=["value"]).sort_values("value", ascending=not descending)
+    fig = go.Figure(go.Bar(
+        x=rows["value"], y=rows["region_name"], orientation="h", name=meta["name_zh"],
+        marker_color=[theme.COLORS[0] if target is None or v >= target else theme.COLORS[1]
+                      for v in rows["value"]],
+        text=[f"{v:{_value_format(meta)}}" for v in rows["value"]], textposition="outside",
+        hovertemplate=f"%{{y}}：%{{x:{_value_format(meta)}}}{unit}<extra></extra>"))
+    if city_value is not None:
+        fig.add_vline(x=city_value, line=dict(color=CITY_COLOR, width=2),
+                      annotation_text=f"全市 {city_value:{_value_format(meta)}}", annotation_position="top")
+    if target is not None:
+        fig.add_vline(x=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
+                      annotation_text=f"目标 {target:g}", annotation_position="bottom")
+    return _layout(fig, f"{year}年各区县{meta['name_zh']}排名", height=max(320, 28 * len(rows) + 120),
+                   xaxis_title=f"{meta['name_zh']}（{unit}）", yaxis=dict(autorange="reversed", title=None))
+
+
+def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
+    """Counties × years, coloured by value; missing cells stay blank."""
+    table = data.pivot_table(index="region_name", columns="year", values="value", aggfunc="first", sort=False)
+    unit = unit_of(meta)
+    fig = go.Figure(go.Heatmap(
+        z=table.values, x=[str(y) for y in table.columns], y=table.index, colorscale="Blues",
+        colorbar=dict(title=unit), hoverongaps=False,
+        hovertemplate=f"%{{y}} %{{x}}年：%{{z:{_value_format(meta)}}}{unit}<extra></extra>"))
+    return _layout(fig, f"{meta['name_zh']}：区县 × 年份", height=max(320, 26 * len(table) + 120),
+                   yaxis=dict(autorange="reversed"))
+
+
+def scatter(data: pd.DataFrame, meta_x: pd.Series, meta_y: pd.Series, year: int) -> go.Figure:
+    """Two indicators per county, bubble size = population. `data`: region_name, x, y, population."""
+    rows = data.dropna(subset=["x", "y"])
+    size = rows["population"].fillna(rows["population"].median() if rows["population"].notna().any() else 1)
+    ux, uy = unit_of(meta_x), unit_of(meta_y)
+    fig = go.Figure(go.Scatter(
+        x=rows["x"], y=rows["y"], mode="markers+text", text=rows["region_name"], textposition="top center",
+        marker=dict(size=size, sizemode="area", sizeref=2 * max(size.max(), 1) / 60 ** 2, sizemin=6,
+                    color=theme.COLORS[0], opacity=0.7, line=dict(color="white", width=1)),
+        customdata=rows[["population"]].fillna(0).to_numpy(),
+        hovertemplate=(f"%{{text}}<br>{meta_x['name_zh']}：%{{x:{_value_format(meta_x)}}}{ux}"
+                       f"<br>{meta_y['name_zh']}：%{{y:{_value_format(meta_y)}}}{uy}"
+                       f"<br>常住人口：%{{customdata[0]:,.0f}}人<extra></extra>")))
+    return _layout(fig, f"{year}年 {meta_x['name_zh']} 与 {meta_y['name_zh']}（气泡大小：常住人口）", height=480,
+                   xaxis_title=f"{meta_x['name_zh']}（{ux}）", yaxis_title=f"{meta_y['name_zh']}（{uy}）")
+
+
+def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) -> go.Figure:
+    """Choropleth of one year; counties without a value are grey and say 暂无数据.
+
+    `values`: region_code, region_name, value. Uses only the given GeoJSON (no basemap), so
+    with the topojson stub it draws offline."""
+    unit = unit_of(meta)
+    features = {f["id"]: f["properties"].get("name", f["id"]) for f in geojson["features"]}
+    have = values.dropna(subset=["value"])
+    have = have[have["region_code"].isin(features)]
+    missing = [code for code in features if code not in set(have["region_code"])]
+    fig = go.Figure()
+    if missing:
+        fig.add_trace(go.Choropleth(
+            geojson=geojson, locations=missing, z=[0] * len(missing), featureidkey="id", showscale=False,
+            colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]], name=NO_DATA,
+            text=[features[c] for c in missing], marker_line=dict(color="white", width=1),
+            hovertemplate=f"%{{text}}：{NO_DATA}<extra></extra>"))
+    if len(have):
+        fig.add_trace(go.Choropleth(
+            geojson=geojson, locations=have["region_code"], z=have["value"], featureidkey="id",
+            colorscale="Blues", colorbar=dict(title=unit), name=meta["name_zh"], text=have["region_name"],
+            marker_line=dict(color="white", width=1),
+            hovertemplate=f"%{{text}}：%{{z:{_value_format(meta)}}}{unit}<extra></extra>"))
+    fig.update_geos(fitbounds="locations", visible=False)
+    return _layout(fig, f"{year}年各区县{meta['name_zh']}", height=520, margin=dict(l=0, r=0, t=40, b=0))

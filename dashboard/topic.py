@@ -1,0 +1,181 @@
+"""The topic pages (社会救助, 养老服务, 慈善事业, 社会工作): one layout, configured by TOPICS.
+
+Each page: KPI cards for its headline indicators, an indicator picker (in the URL as `ind`),
+then tabs 图表 (trend with county lines and the bold city line, ranking with target),
+地图 and 表格, a 相对起始年 toggle, the 指标说明 panel and downloads of exactly what is shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from . import charts, export, filters, geo, store, theme
+from .format import fmt_change, fmt_value, pct_change
+
+
+@dataclass(frozen=True)
+class Topic:
+    title: str
+    indicators: tuple[str, ...]   # in picker order; the first ones are the KPI cards
+    cards: int = 4
+
+
+TOPICS = {
+    "social_relief": Topic("社会救助", (
+        "dibao_urban_persons", "dibao_rural_persons", "dibao_funds", "dibao_urban_standard",
+        "dibao_rural_standard", "dibao_urban_households", "dibao_rural_households", "tekun_persons", "tekun_funds",
+        "temp_relief_cases", "temp_relief_funds", "near_dibao_persons", "dibao_funds_per_recipient",
+        "dibao_coverage_rate")),
+    "elderly_care": Topic("养老服务", (
+        "beds_per_1000_elderly", "elderly_beds", "elderly_care_institutions", "nursing_bed_share", "nursing_beds",
+        "home_care_beds", "elderly_canteens", "community_care_facilities", "pop_60plus")),
+    "charity": Topic("慈善事业", ("charity_funds_raised", "charity_organizations", "charity_beneficiaries"), cards=3),
+    "social_work": Topic("社会工作", ("social_workers_per_10k", "certified_social_workers", "social_work_stations"),
+                         cards=3),
+}
+
+
+def target_of(indicator_id: str) -> float | None:
+    """The (first) plan target of an indicator from the catalog, if it has one."""
+    found = store.targets()
+    found = found[found["indicator_id"] == indicator_id]
+    return float(found["value"].iloc[0]) if len(found) else None
+
+
+def sample_banner() -> bool:
+    sample = store.is_sample()
+    if sample:
+        st.warning("示例数据：当前展示的是系统生成的示例数据，不是真实统计数据。导入真实报表后自动替换。", icon="⚠️")
+    return sample
+
+
+def data_note(sample: bool) -> str:
+    return (("示例数据：系统生成，非真实统计数据。" if sample else "") +
+            f"数据版本 {store.version()}；城市及以上数值只在所有区县都有数据时汇总，比率由分子分母汇总后计算。")
+
+
+def delta_colour(meta: pd.Series) -> str:
+    better = meta["higher_is_better"]
+    return "off" if pd.isna(better) else ("normal" if better else "inverse")
+
+
+def kpi_cards(f: filters.Filters, ids: tuple[str, ...], indicators: pd.DataFrame) -> None:
+    """Latest selected year for the city: value, 同比, sparkline, and the best county."""
+    data = store.facts((f.city, *f.counties), ids, f.year_from, f.year_to)
+    for column, ind in zip(st.columns(len(ids)), ids):
+        meta = indicators.loc[ind]
+        unit, decimals = charts.unit_of(meta), int(meta["decimals"])
+        city = data[(data["region_code"] == f.city) & (data["indicator_id"] == ind)].set_index("year")["value"]
+        now, before = city.get(f.year_to), city.get(f.year_to - 1)
+        change = pct_change(now, before)
+        counties = data[(data["region_code"] != f.city) & (data["indicator_id"] == ind) & (data["year"] == f.year_to)]
+        with column:
+            st.metric(meta["name_zh"], fmt_value(now, unit, decimals),
+                      delta=fmt_change(change) if change is not None else None, delta_color=delta_colour(meta),
+                      delta_description="同比", border=True, help=meta["definition"],
+                      chart_data=city.tolist() or None, chart_type="line")
+            if len(counties):
+                best = counties.sort_values("value", ascending=meta["higher_is_better"] is False).iloc[0]
+                st.caption(f"区县最高：{best['region_name']} {fmt_value(best['value'], unit, decimals)}"
+                           if meta["higher_is_better"] is not False else
+                           f"区县最低：{best['region_name']} {fmt_value(best['value'], unit, decimals)}")
+
+
+def show_map(city: str, values: pd.DataFrame, meta: pd.Series, year: int, key: str) -> None:
+    """County map of one year with the boundary credit, or a note when it cannot be drawn."""
+    shapes = geo.city_geojson(city)
+    if shapes is None:
+        st.info("暂无该城市的区县边界数据，无法绘制地图。")
+    elif values.empty:
+        st.info(f"暂无数据：{year}年没有“{meta['name_zh']}”的区县数据。")
+    else:
+        st.plotly_chart(charts.county_map(values, meta, shapes, year), config=theme.plotly_config(), key=key)
+        st.caption(geo.CREDIT)
+
+
+def indicator_panel(meta: pd.Series, sample: bool) -> None:
+    """指标说明 next to a chart: 口径, unit, formula, source, and the sample-data note."""
+    with st.popover("指标说明", icon=":material/info:"):
+        st.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
+        st.markdown(f"口径：{meta['definition']}")
+        st.markdown(f"计算：{meta['formula']}")
+        st.markdown(f"来源：{meta['source']}")
+        if sample:
+            st.markdown("注意：当前为**示例数据**，数值为系统生成。")
+
+
+def pick_indicator(ids: tuple[str, ...], indicators: pd.DataFrame, key: str = "ind", default: str | None = None,
+                   label: str = "指标") -> str:
+    """Indicator choice in the URL (`?ind=elderly_beds`); unknown ids fall back to the default."""
+    wanted = st.query_params.get(key)
+    default = wanted if wanted in ids else (default if default in ids else ids[0])
+    if f"pick_{key}" not in st.session_state or st.session_state[f"pick_{key}"] not in ids:
+        st.session_state[f"pick_{key}"] = default
+    chosen = st.selectbox(label, ids, key=f"pick_{key}", format_func=lambda i: indicators.loc[i, "name_zh"])
+    st.query_params[key] = chosen
+    return chosen
+
+
+def render(topic_id: str) -> None:
+    topic = TOPICS[topic_id]
+    st.title(topic.title)
+    f = filters.sidebar_filters()
+    sample = sample_banner()
+    st.caption(f"{store.region_name(f.city)} · {f.year_from}—{f.year_to}年"
+               + (f" · 已选{len(f.counties)}/{len(f.all_counties)}个区县" if f.partial else "")
+               + (" · 示例数据" if sample else ""))
+    indicators = store.indicators()
+    kpi_cards(f, topic.indicators[: topic.cards], indicators)
+
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        ind = pick_indicator(topic.indicators, indicators)
+    with right:
+        relative = st.toggle("相对起始年", key=f"rel_{topic_id}", help="显示相对所选起始年份的变化（%）")
+    meta = indicators.loc[ind]
+    data = store.facts((f.city, *f.counties), (ind,), f.year_from, f.year_to)
+    if data.empty:
+        st.info(f"暂无数据：{store.region_name(f.city)}在所选年份没有“{meta['name_zh']}”的数据。")
+        return
+    render_indicator(f, meta, data, sample, relative)
+
+
+def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool) -> None:
+    target = target_of(meta.name)
+    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
+    city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
+    missing = sorted(set(f.counties) - set(year_rows["region_code"]))
+    if missing:
+        st.caption(f"{f.year_to}年缺少数据的区县：{'、'.join(store.region_name(c) for c in missing)}"
+                   "（全市合计仅在所有区县都有数据时计算）。")
+    chart_tab, map_tab, table_tab = st.tabs(["图表", "地图", "表格"])
+    with chart_tab:
+        head, panel = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
+        with panel:
+            indicator_panel(meta, sample)
+        st.plotly_chart(charts.trend(data, meta, f.city, relative, target), config=theme.plotly_config(),
+                        key="trend")
+        if len(year_rows):
+            st.plotly_chart(charts.ranking(year_rows, meta, f.year_to,
+                                           float(city_now.iloc[0]) if len(city_now) else None, target),
+                            config=theme.plotly_config(), key="ranking")
+    with map_tab:
+        show_map(f.city, year_rows, meta, f.year_to, key="map")
+    with table_tab:
+        table = data.pivot_table(index=["region_code", "region_name"], columns="year", values="value",
+                                 aggfunc="first", sort=False)
+        table.columns = [f"{y}年" for y in table.columns]
+        if target is not None:
+            latest = f"{f.year_to}年"
+            if latest in table.columns:
+                table["是否达标"] = table[latest].map(lambda v: "—" if pd.isna(v) else ("达标" if v >= target else "未达标"))
+        shown = table.reset_index().rename(columns={"region_code": "区划代码", "region_name": "地区"})
+        st.dataframe(shown, hide_index=True, column_config={
+            c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns
+            if c.endswith("年")})
+        export.download_buttons(export.tidy(data, store.indicators()),
+                                f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
+                                data_note(sample), key="dl")

@@ -1,0 +1,39 @@
+"""指标说明: the searchable catalog — 口径, unit, formula, aggregation, source, targets, coverage."""
+import streamlit as st
+
+from dashboard import store, topic
+
+AGG = {"sum": "各区县求和", "ratio": "比率：分子、分母分别汇总后相除（不是区县比率的平均）",
+       "weighted_mean": "加权平均"}
+
+st.title("指标说明")
+topic.sample_banner()
+indicators = store.indicators()
+categories = store.query("SELECT id, name_zh FROM categories ORDER BY position").set_index("id")["name_zh"]
+targets = store.targets()
+coverage = store.coverage()
+search = st.text_input("搜索指标（名称、别名或口径）", key="cat_q", placeholder="例如：低保、床位、社工")
+text = search.strip()
+hits = indicators[indicators.apply(lambda r: not text or any(text in str(r[c]) for c in
+                                                             ("name_zh", "name_en", "aliases", "definition")), axis=1)]
+st.caption(f"共 {len(hits)} 项指标" + (f"（搜索“{text}”）" if text else ""))
+for category, group in hits.groupby("category", sort=False):
+    st.subheader(categories.get(category, category))
+    for ind, row in group.iterrows():
+        unit = row["display_unit"] or row["unit"]
+        with st.expander(f"{row['name_zh']}（{unit}）", expanded=bool(text) and len(hits) <= 3):
+            st.markdown(f"**口径**：{row['definition']}")
+            st.markdown(f"**单位**：{unit}　**小数位**：{row['decimals']}　**代码**：`{ind}`　**英文**：{row['name_en']}")
+            st.markdown(f"**计算方法**：{AGG.get(row['agg'], row['agg'])}" +
+                        (f"；{row['formula']}" if row["agg"] != "sum" else ""))
+            st.markdown(f"**数据来源**：{row['source']}")
+            mine = targets[targets["indicator_id"] == ind]
+            for t in mine.itertuples():
+                st.markdown(f"**目标**：{t.op} {t.value:g}{unit}（{t.scope}，{t.year}年；{t.source}）")
+            if row["aliases"]:
+                st.markdown(f"**表头别名**：{row['aliases']}")
+            if ind in coverage.index:
+                c = coverage.loc[ind]
+                st.markdown(f"**已有数据**：{int(c['regions'])} 个地区，{int(c['first_year'])}—{int(c['last_year'])}年")
+            else:
+                st.markdown("**已有数据**：暂无数据")

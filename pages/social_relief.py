@@ -1,0 +1,4 @@
+"""社会救助 — layout and indicators in dashboard/topic.py."""
+from dashboard import topic
+
+topic.render("social_relief")

@@ -1,0 +1,174 @@
+"""Every page with AppTest: sample and empty warehouses, URL filters, county changes, page
+switches, and downloads whose content is exactly the data shown."""
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.io
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+
+from etl import pipeline, warehouse
+from etl.catalog import load_catalog
+from etl.regions import load_registry
+from tests.util import query
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog"]
+FUZHOU = "350100"
+
+
+class RecordingStorage(MemoryMediaFileStorage):
+    """AppTest's in-memory media storage, keeping what download buttons serve (by file id)."""
+    files: dict[str, bytes] = {}
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+        RecordingStorage.files[file_id] = path_or_data if isinstance(path_or_data, bytes) else b""
+        return file_id
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sample")
+    assert pipeline.build(base).ok
+    return base
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory):
+    base = tmp_path_factory.mktemp("empty")
+    tables, _ = pipeline.assemble([], load_catalog(), load_registry(), is_sample=False)
+    warehouse.publish(base, tables, {"command": "test"})
+    return base
+
+
+def app(monkeypatch, base, page="overview", **params) -> AppTest:
+    monkeypatch.setenv("MZ_DATA_DIR", str(base))
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figures(at) -> list:
+    """The page's plotly figures (plotly.io decodes the binary-packed arrays)."""
+    return [plotly.io.from_json(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def numbers(array) -> list:
+    """A trace array from the figure JSON: plain list, or plotly's {"dtype", "bdata"} packing."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def trace_names(at, n=0) -> list[str]:
+    return sorted(t.name for t in figures(at)[n].data)
+
+
+def download(at, label: str) -> bytes:
+    button = next(b for b in at.get("download_button") if b.proto.label == label)
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    return RecordingStorage.files[file_id]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_sample(monkeypatch, sample, page):
+    at = app(monkeypatch, sample, page)
+    assert at.title and any("示例数据" in w.value for w in at.warning)
+    if page in ("social_relief", "elderly_care", "charity", "social_work", "compare"):
+        assert len(figures(at)) >= 3 and at.get("download_button")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_an_empty_warehouse(monkeypatch, empty, page):
+    at = app(monkeypatch, empty, page)
+    assert any("暂无数据" in i.value for i in at.info) or page == "catalog"
+    if page == "catalog":
+        assert any("暂无数据" in m.value for m in at.markdown)
+
+
+def test_url_sets_the_filters(monkeypatch, sample):
+    at = app(monkeypatch, sample, "charity", city=FUZHOU, county=["350102", "350103"], **{"from": "2019", "to": "2022"})
+    assert at.sidebar.selectbox[0].value == FUZHOU
+    assert at.sidebar.multiselect[0].value == ["350102", "350103"]
+    assert at.sidebar.select_slider[0].value == (2019, 2022)
+    trend = figures(at)[0]
+    assert sorted(t.name for t in trend.data) == ["台江区", "福州市（全市）", "鼓楼区"]
+    assert {int(x) for t in trend.data for x in numbers(t.x)} == {2019, 2020, 2021, 2022}
+
+
+def test_unknown_codes_in_the_url_are_ignored_with_a_notice(monkeypatch, sample):
+    at = app(monkeypatch, sample, "overview", city="999999", county=["610326", "123456"])
+    assert at.sidebar.selectbox[0].value == "610300"
+    assert at.sidebar.multiselect[0].value == ["610326"]
+    notices = " ".join(i.value for i in at.sidebar.info)
+    assert "999999" in notices and "123456" in notices
+
+
+def test_county_filter_changes_the_chart_and_survives_a_page_switch(monkeypatch, sample):
+    at = app(monkeypatch, sample, "social_relief")
+    assert len(figures(at)[0].data) == 13                   # 12 counties + the city
+    at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
+    assert trace_names(at) == ["宝鸡市（全市）", "渭滨区", "眉县"]
+    assert at.query_params["county"] == ["610302", "610326"]
+    at.switch_page("pages/elderly_care.py").run()
+    assert not at.exception
+    assert at.sidebar.multiselect[0].value == ["610302", "610326"]
+    assert trace_names(at) == ["宝鸡市（全市）", "渭滨区", "眉县"]
+
+
+def test_topic_download_is_exactly_the_filtered_data(monkeypatch, sample):
+    at = app(monkeypatch, sample, "charity", county=["610302", "610326"], **{"from": "2020", "to": "2023"})
+    got = pd.read_csv(io.BytesIO(download(at, "下载 CSV")), encoding="utf-8-sig", dtype={"区划代码": str})
+    assert download(at, "下载 CSV").startswith(b"\xef\xbb\xbf")
+    expected = query(warehouse.current_db(sample),
+                     "SELECT region_code, year, value FROM facts WHERE indicator_id = 'charity_funds_raised' AND "
+                     "region_code IN ('610300', '610302', '610326') AND year BETWEEN 2020 AND 2023 ORDER BY 1, 2")
+    assert list(zip(got["区划代码"], got["年份"])) == [(code, year) for code, year, _ in expected]
+    assert got["数值"].tolist() == pytest.approx([value for _, _, value in expected], rel=1e-14)
+    assert set(got["单位"]) == {"万元"} and set(got["指标"]) == {"慈善募集资金"}
+    xlsx = pd.read_excel(io.BytesIO(download(at, "下载 Excel")), sheet_name=None, engine="calamine")
+    assert xlsx["数据"]["数值"].tolist() == got["数值"].tolist()
+    assert "示例数据" in xlsx["说明"].iloc[0, 0]
+
+
+def test_query_page_table_and_downloads(monkeypatch, sample):
+    at = app(monkeypatch, sample, "query", q_ind=["elderly_beds", "social_workers_per_10k"],
+             q_reg=["610300", "350100", "350102"])
+    shown = at.dataframe[0].value
+    expected = query(warehouse.current_db(sample),
+                     "SELECT count(*) FROM facts WHERE indicator_id IN ('elderly_beds', 'social_workers_per_10k') "
+                     "AND region_code IN ('610300', '350100', '350102')")[0][0]
+    assert len(shown) == expected
+    got = pd.read_csv(io.BytesIO(download(at, "下载 CSV")), encoding="utf-8-sig", dtype={"区划代码": str})
+    assert sorted(set(got["区划代码"])) == ["350100", "350102", "610300"]
+    assert got["数值"].tolist() == pytest.approx(shown["数值"].tolist(), rel=1e-14)
+
+
+def test_compare_page_ranking_table(monkeypatch, sample):
+    at = app(monkeypatch, sample, "compare", ind="beds_per_1000_elderly", **{"to": "2024"})
+    table = at.dataframe[0].value
+    assert len(table) == 12 and table["排名"].tolist() == sorted(table["排名"].tolist())
+    assert set(table["是否达标"]) <= {"达标", "未达标"}
+    expected = query(warehouse.current_db(sample), "SELECT max(value) FROM facts WHERE year = 2024 AND "
+                     "indicator_id = 'beds_per_1000_elderly' AND region_code LIKE '6103%' AND region_code <> '610300'")
+    assert table.iloc[0, 2] == pytest.approx(round(expected[0][0], 1))
+
+
+def test_catalog_search(monkeypatch, sample):
+    at = app(monkeypatch, sample, "catalog")
+    at.text_input(key="cat_q").set_value("社工").run()
+    titles = [e.label for e in at.expander]
+    assert titles and all("社" in t for t in titles)
+    assert any("每万人持证社工数" in t for t in titles)
