@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import store
 
-st.set_page_config(page_title="民政数据看板", page_icon=":material/analytics:", layout="wide")
+st.set_page_config(page_title="民政数据看板", page_icon="📊", layout="wide")
 store.ensure_warehouse()
 
 page = st.navigation({

@@ -21,6 +21,12 @@ def unit_of(meta: pd.Series) -> str:
     return meta["display_unit"] or meta["unit"]
 
 
+def card_unit(meta: pd.Series) -> str:
+    """Unit for a KPI card, where space is short: "40.9张" under the label 每千名老年人养老床位数
+    (the label already says "per thousand elderly"); other units stay as they are."""
+    return meta["unit"] if "/" in (meta["display_unit"] or "") else unit_of(meta)
+
+
 def _value_format(meta: pd.Series) -> str:
     return f",.{int(meta['decimals'])}f"
 
@@ -49,8 +55,10 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
     else:
         axis, fmt, suffix = f"{meta['name_zh']}（{unit}）", _value_format(meta), unit
     fig = go.Figure()
-    # Counties first, the city last: drawn on top, and first in the reversed legend.
-    order = sorted(data["region_code"].unique(), key=lambda c: (c == city, c))
+    # The city last (drawn on top); counties in reverse code order, so the reversed legend
+    # reads: city, then the counties in code order.
+    counties = sorted((c for c in data["region_code"].unique() if c != city), reverse=True)
+    order = counties + ([city] if city in set(data["region_code"]) else [])
     for code in order:
         rows = data[data["region_code"] == code]
         is_city = code == city

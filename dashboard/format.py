@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 MISSING = "—"
-_MINUS = "−"  # typographic minus, as in printed reports
+_MINUS = "-"  # ASCII: st.metric reads the sign of a delta string from a leading "-"
 
 
 def _is_missing(value) -> bool:
@@ -32,7 +32,7 @@ def fmt_value(value, unit: str = "", decimals: int = 0) -> str:
     if unit == "万元":
         if abs(v) >= 10_000:
             return f"{_trim(v / 10_000, 2)}亿元"
-        return f"{_trim(v, decimals)}万元"
+        return f"{_trim(v, decimals if abs(v) < 1_000 else 0)}万元"
     if unit in ("人", "户", "张", "人次", "对", "家", "个") and abs(v) >= 10_000:
         if abs(v) >= 100_000_000:
             return f"{_trim(v / 100_000_000, 2)}亿{unit}"
@@ -48,7 +48,7 @@ def pct_change(current, previous) -> float | None:
 
 
 def fmt_change(pct, decimals: int = 1) -> str:
-    """同比 text: "+3.2%", "−1.5%", "0.0%"; missing → "—"."""
+    """同比 text: "+3.2%", "-1.5%", "0.0%"; missing → "—"."""
     if _is_missing(pct):
         return MISSING
     rounded = round(float(pct), decimals)

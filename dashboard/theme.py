@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+FONT = "NotoSansSC, Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 COLORS = ["#1F5AA6", "#E07B39", "#3A9D5D", "#C23B3B", "#7A5BA6", "#2A9DB5", "#B58B2A", "#6B7B8C"]
 TEMPLATE = "minzheng"
 

@@ -66,7 +66,7 @@ def kpi_cards(f: filters.Filters, ids: tuple[str, ...], indicators: pd.DataFrame
     data = store.facts((f.city, *f.counties), ids, f.year_from, f.year_to)
     for column, ind in zip(st.columns(len(ids)), ids):
         meta = indicators.loc[ind]
-        unit, decimals = charts.unit_of(meta), int(meta["decimals"])
+        unit, decimals = charts.card_unit(meta), int(meta["decimals"])
         city = data[(data["region_code"] == f.city) & (data["indicator_id"] == ind)].set_index("year")["value"]
         now, before = city.get(f.year_to), city.get(f.year_to - 1)
         change = pct_change(now, before)

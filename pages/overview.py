@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import filters, store, theme, topic
+from dashboard import charts, filters, store, theme, topic
 from dashboard.format import fmt_change, fmt_value, pct_change
 
 
@@ -34,13 +34,13 @@ def kpi_series(table: pd.DataFrame, kpi: Kpi) -> pd.Series:
     return table[list(kpi.parts)].dropna().sum(axis=1)
 
 
-def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
-    """(unit shown, decimals, delta colour, help text) from the catalog."""
+def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, str, int, str, str]:
+    """(card unit, chart unit, decimals, delta colour, help text) from the catalog."""
     first = meta.loc[kpi.parts[0]]
     better = first["higher_is_better"]
     colour = "off" if len(kpi.parts) > 1 or pd.isna(better) else ("normal" if better else "inverse")
     text = "；".join(f"{meta.loc[p, 'name_zh']}：{meta.loc[p, 'definition']}" for p in kpi.parts)
-    return first["display_unit"] or first["unit"], int(first["decimals"]), colour, text
+    return charts.card_unit(first), charts.unit_of(first), int(first["decimals"]), colour, text
 
 
 st.title("总览")
@@ -57,9 +57,9 @@ table = store.series(city, ids).pivot_table(index="year", columns="indicator_id"
 columns = st.columns(len(KPIS))
 trends = {}
 for column, kpi in zip(columns, KPIS):
-    unit, decimals, colour, help_text = describe(kpi, meta)
+    unit, chart_unit, decimals, colour, help_text = describe(kpi, meta)
     values = kpi_series(table, kpi)
-    trends[kpi] = (values, unit, decimals)
+    trends[kpi] = (values, chart_unit, decimals)
     current, previous = values.get(year), values.get(year - 1)
     change = pct_change(current, previous)
     with column:

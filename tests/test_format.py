@@ -12,7 +12,7 @@ from dashboard.format import fmt_change, fmt_number, fmt_value, pct_change
     (123_456, "人", 0, "12.3万人"),
     (250_000_000, "人", 0, "2.50亿人"),
     (57_300, "万元", 1, "5.73亿元"),
-    (2_844, "万元", 1, "2,844.0万元"),
+    (2_844, "万元", 1, "2,844万元"), (284.4, "万元", 1, "284.4万元"),
     (36.04, "张/千名老年人", 1, "36.0张/千名老年人"),
     (10.9, "人/万人", 1, "10.9人/万人"),
     (None, "人", 0, "—"),
@@ -27,7 +27,7 @@ def test_changes():
     assert pct_change(90, 100) == pytest.approx(-10)
     assert pct_change(5, 0) is None and pct_change(None, 3) is None
     assert fmt_change(3.24) == "+3.2%"
-    assert fmt_change(-1.56) == "−1.6%"
+    assert fmt_change(-1.56) == "-1.6%"
     assert fmt_change(0.01) == "0.0%"
     assert fmt_change(None) == "—"
     assert fmt_number(1234567.891, 2) == "1,234,567.89"

@@ -1,0 +1,159 @@
+"""The real app in Debian's chromium (never a downloaded browser): every page renders Chinese
+text and its charts without an exception, the county map draws, a filter change updates the
+chart, a copied URL reopens the same view — and the browser talks to no host but the app."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from etl import pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+PAGES = {"": "总览", "social_relief": "社会救助", "elderly_care": "养老服务", "charity": "慈善事业",
+         "social_work": "社会工作", "compare": "区县对比", "query": "数据查询", "catalog": "指标说明"}
+CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs Debian chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    base = tmp_path_factory.mktemp("browser-data")
+    assert pipeline.build(base).ok
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "MZ_DATA_DIR": str(base)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url(app_url):
+    return app_url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}, "locale": "zh-CN"}
+
+
+@pytest.fixture(scope="session")
+def shared(browser, app_url):
+    """One context for the page tour (JS chunks cached) that records every request's host."""
+    context = browser.new_context(base_url=app_url, viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    hosts: set[str] = set()
+    context.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
+    page = context.new_page()
+    yield page, hosts
+    context.close()
+
+
+def wait_ready(page: Page, chart: bool) -> None:
+    page.wait_for_selector(READY, state="attached", timeout=60_000)
+    if chart:
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    page.wait_for_selector(READY, state="attached", timeout=60_000)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders(shared, app_url, path):
+    page, hosts = shared
+    page.goto(f"/{path}")
+    wait_ready(page, path in CHARTS)
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=PAGES[path])).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    expect(page.get_by_text("示例数据").first).to_be_visible()
+    if path in CHARTS:
+        assert page.locator(".js-plotly-plot").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=ARTIFACTS / f"page-{path or 'overview'}.png", full_page=True)
+    assert hosts <= {urlparse(app_url).netloc}, f"requests left the app server: {hosts}"
+
+
+def test_county_map_is_drawn(shared):
+    page, _ = shared
+    page.goto("/?city=610300")
+    wait_ready(page, True)
+    paths = page.locator(".js-plotly-plot .choroplethlayer path")
+    expect(paths.first).to_be_attached(timeout=30_000)
+    assert paths.count() >= 12                           # one shape per county of 宝鸡
+
+
+def legend(page: Page):
+    return page.locator(".js-plotly-plot").first.locator(".legendtext")
+
+
+def test_filter_change_updates_chart_and_url_reopens_view(shared, browser, app_url):
+    page, _ = shared
+    page.goto("/charity?city=610300&county=610302&county=610326")
+    wait_ready(page, True)
+    expect(legend(page)).to_have_text(["宝鸡市（全市）", "渭滨区", "眉县"])
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect")
+    box.locator("input").click()
+    page.keyboard.type("凤县")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(legend(page)).to_have_text(["宝鸡市（全市）", "渭滨区", "眉县", "凤县"], timeout=30_000)
+    expect(page).to_have_url(re.compile(r"county=610330"))
+    copied = page.url
+    fresh = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    other = fresh.new_page()
+    other.goto(copied)
+    wait_ready(other, True)
+    expect(legend(other)).to_have_text(["宝鸡市（全市）", "渭滨区", "眉县", "凤县"], timeout=30_000)
+    fresh.close()
+
+
+def test_self_hosted_cjk_font_is_used(shared):
+    page, hosts = shared
+    page.goto("/")
+    wait_ready(page, True)
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    loaded = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    assert any("NotoSansSC" in family for family in loaded), loaded
+    family = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert family.startswith("NotoSansSC") or family.startswith('"NotoSansSC"'), family
