@@ -6,6 +6,7 @@ new one. All SQL is ours, with `?` parameters; no user text ever becomes SQL.
 """
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ import streamlit as st
 from etl import warehouse
 from etl.paths import data_dir
 from etl.regions import default_cities
+
+log = logging.getLogger(__name__)
 
 
 def version() -> str | None:
@@ -49,10 +52,18 @@ def _query(version_id: str, sql: str, params: tuple = ()) -> pd.DataFrame:
 
 
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Run one of our queries on the current version; a failure is logged in full and shown
+    to the user as a short Chinese message (never a traceback)."""
     current = version()
     if current is None:
-        raise RuntimeError("no published warehouse version")
-    return _query(current, sql, tuple(params))
+        st.info("暂无数据：还没有发布任何数据版本。")
+        st.stop()
+    try:
+        return _query(current, sql, tuple(params))
+    except duckdb.Error:
+        log.exception("warehouse query failed (version %s): %s %s", current, sql, params)
+        st.error("数据查询失败，请稍后重试；如果问题持续，请联系管理员（详细信息已记录在服务器日志中）。")
+        st.stop()
 
 
 def is_sample() -> bool:

@@ -16,8 +16,11 @@ pio.templates[TEMPLATE] = go.layout.Template(layout=go.Layout(
     font=dict(family=FONT, size=14, color="#1F2933"),
     colorway=COLORS,
     paper_bgcolor="white", plot_bgcolor="white",
-    xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside"),
-    yaxis=dict(gridcolor="#E4E7EB", zerolinecolor="#9AA5B1", rangemode="tozero"),
+    # Full numbers with thousands separators: "20k" / "1M" are not how Chinese reports read.
+    xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside", exponentformat="none",
+               separatethousands=True),
+    yaxis=dict(gridcolor="#E4E7EB", zerolinecolor="#9AA5B1", rangemode="tozero", exponentformat="none",
+               separatethousands=True),
     margin=dict(l=10, r=10, t=40, b=10),
     hoverlabel=dict(font_family=FONT),
     legend=dict(orientation="h", y=-0.15),

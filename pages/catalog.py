@@ -1,7 +1,7 @@
 """指标说明: the searchable catalog — 口径, unit, formula, aggregation, source, targets, coverage."""
 import streamlit as st
 
-from dashboard import store, topic
+from dashboard import export, store, topic
 
 AGG = {"sum": "各区县求和", "ratio": "比率：分子、分母分别汇总后相除（不是区县比率的平均）",
        "weighted_mean": "加权平均"}
@@ -17,6 +17,12 @@ text = search.strip()
 hits = indicators[indicators.apply(lambda r: not text or any(text in str(r[c]) for c in
                                                              ("name_zh", "name_en", "aliases", "definition")), axis=1)]
 st.caption(f"共 {len(hits)} 项指标" + (f"（搜索“{text}”）" if text else ""))
+listing = hits.reset_index()[["id", "name_zh", "name_en", "category", "unit", "display_unit", "agg", "formula",
+                              "definition", "source", "aliases"]].rename(columns={
+    "id": "指标代码", "name_zh": "指标", "name_en": "英文名", "category": "分类", "unit": "单位",
+    "display_unit": "显示单位", "agg": "汇总方式", "formula": "计算", "definition": "口径", "source": "来源",
+    "aliases": "表头别名"})
+export.download_buttons(listing, "指标说明", "民政数据看板指标目录（data/catalog/indicators.yaml）", key="cat-dl")
 for category, group in hits.groupby("category", sort=False):
     st.subheader(categories.get(category, category))
     for ind, row in group.iterrows():

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, filters, store, theme, topic
+from dashboard import charts, export, filters, store, theme, topic
 from dashboard.format import fmt_change, fmt_value, pct_change
 
 
@@ -91,4 +91,7 @@ for n, kpi in enumerate(KPIS):
     with chart_columns[n % 2]:
         st.plotly_chart(fig, config=theme.plotly_config(), key=f"trend-{n}")
 
+with st.expander("下载本页数据"):
+    export.download_buttons(export.tidy(store.facts((city,), ids, f.year_from, f.year_to), meta),
+                            f"总览_{city_name}_{f.year_from}-{f.year_to}", topic.data_note(sample), key="ov-dl")
 st.caption(f"数据版本：{store.version()}　数据来源：各区县报送" + ("（示例数据）" if sample else ""))
