@@ -53,25 +53,24 @@ def _child(code: str) -> dict:
     return result
 
 
-def national_build(runs: int = 3) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        (base / "raw").mkdir()
-        rows = national_csv(base / "raw" / "national.csv")
-        times, rss = [], []
-        for _ in range(runs):
-            for version in (base / "warehouse").glob("*"):
-                subprocess.run(["rm", "-rf", str(version)], check=True)
-            r = _child(
-                "import json,time\n"
-                "t=time.perf_counter()\n"
-                "from etl import pipeline\n"
-                f"o=pipeline.build(__import__('pathlib').Path({str(base)!r}))\n"
-                "print(json.dumps({'s': time.perf_counter()-t, 'ok': o.ok, 'facts': o.fact_count}))")
-            assert r["ok"], "national build failed"
-            times.append(r["s"])
-            rss.append(r["peak_rss_mib"])
-            facts = r["facts"]
+def national_build(base: Path, runs: int = 3) -> dict:
+    """Build the national warehouse in `base` `runs` times (fresh process each); it stays there
+    for the page benchmarks."""
+    (base / "raw").mkdir(parents=True, exist_ok=True)
+    rows = national_csv(base / "raw" / "national.csv")
+    times, rss = [], []
+    for _ in range(runs):
+        subprocess.run(["rm", "-rf", str(base / "warehouse")], check=True)
+        r = _child(
+            "import json,time\n"
+            "t=time.perf_counter()\n"
+            "from etl import pipeline\n"
+            f"o=pipeline.build(__import__('pathlib').Path({str(base)!r}))\n"
+            "print(json.dumps({'s': time.perf_counter()-t, 'ok': o.ok, 'facts': o.fact_count}))")
+        assert r["ok"], "national build failed"
+        times.append(r["s"])
+        rss.append(r["peak_rss_mib"])
+        facts = r["facts"]
     return {"rows": rows, "facts": facts, "seconds": times, "peak_rss_mib": max(rss),
             "rows_per_s": rows / statistics.median(times)}
 

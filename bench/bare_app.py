@@ -1,0 +1,11 @@
+"""The floor for page benchmarks: a bare Streamlit page with one multiselect and `?charts=N`
+plotly charts drawn from constant data — what any page with N charts costs at least."""
+import plotly.graph_objects as go
+import streamlit as st
+
+n = int(st.query_params.get("charts", "1"))
+chosen = st.sidebar.multiselect("区县", ["A", "B", "C", "D"], default=["A", "B"])
+for i in range(n):
+    fig = go.Figure([go.Scatter(x=list(range(2016, 2026)), y=[j * (k + 1) for j in range(10)], name=f"{c}")
+                     for k, c in enumerate(chosen)])
+    st.plotly_chart(fig, key=f"chart-{i}")

@@ -1,0 +1,196 @@
+"""Page benchmarks against the real Streamlit server, each beside its floor in the same run.
+
+Server: a websocket client speaking Streamlit's own protocol (no browser) opens one session
+per page, then changes the page's main filter N times; we time each rerun (send → script
+finished) and read the server's CPU time with psutil. The floor is a bare Streamlit page that
+draws the same number of plotly charts from constant data and has one multiselect to change.
+
+Browser: Debian chromium via Playwright — cold load → first chart drawn, and a county filter
+change → chart updated.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+REPO = Path(__file__).resolve().parents[1]
+BARE_APP = Path(__file__).with_name("bare_app.py")
+# page url path → (label of the widget to change, two values to alternate between)
+PAGES = {
+    "": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
+    "social_relief": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
+    "elderly_care": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
+    "charity": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
+    "social_work": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
+    "compare": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(script: Path, data_dir: Path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "MZ_DATA_DIR": str(data_dir)})
+    try:
+        for _ in range(150):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            time.sleep(0.2)
+        yield port, psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class Session:
+    """One browserless Streamlit session."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.widgets: dict[str, str] = {}   # label → widget id
+        self.charts = 0
+
+    @classmethod
+    async def open(cls, port: int) -> "Session":
+        ws = await websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                      max_size=None)
+        return cls(ws)
+
+    async def rerun(self, page: str = "", query: str = "", widget: tuple[str, list[str]] | None = None) -> float:
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.page_name = page
+        if widget:
+            state = msg.rerun_script.widget_states.widgets.add()
+            state.id = self.widgets[widget[0]]
+            state.string_array_value.data.extend(widget[1])
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        self.charts = 0
+        while True:
+            fm = ForwardMsg()
+            fm.ParseFromString(await self.ws.recv())
+            kind = fm.WhichOneof("type")
+            if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                element = fm.delta.new_element
+                which = element.WhichOneof("type")
+                if which == "plotly_chart":
+                    self.charts += 1
+                elif which == "multiselect":
+                    self.widgets[element.multiselect.label] = element.multiselect.id
+            elif kind == "script_finished":
+                return time.perf_counter() - start
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def _measure(port: int, process: psutil.Process, page: str, query: str, label: str,
+                   values: tuple[list[str], list[str]], runs: int) -> dict:
+    session = await Session.open(port)
+    await session.rerun(page, query)
+    charts = session.charts
+    await session.rerun(page, query, (label, values[0]))     # warm the caches of both states
+    await session.rerun(page, query, (label, values[1]))
+    walls, cpus = [], []
+    for n in range(runs):
+        before = _cpu(process)
+        walls.append(await session.rerun(page, query, (label, values[n % 2])))
+        cpus.append(_cpu(process) - before)
+    await session.close()
+    return {"wall": walls, "cpu": cpus, "charts": charts}
+
+
+def server_reruns(data_dir: Path, runs: int = 20) -> dict:
+    """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts."""
+    results = {}
+    with streamlit_server(REPO / "app.py", data_dir) as (port, process):
+        for page, (label, values) in PAGES.items():
+            results[page] = asyncio.run(_measure(port, process, page, "city=610300", label, values, runs))
+    with streamlit_server(BARE_APP, data_dir) as (port, process):
+        for page, measured in results.items():
+            floor = asyncio.run(_measure(port, process, "", f"charts={measured['charts']}", "区县",
+                                         (["A", "B"], ["A", "B", "C"]), runs))
+            measured["floor"] = floor
+    return results
+
+
+def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3) -> dict:
+    """Cold load → first chart, and county filter change → chart updated, in Debian chromium."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    ready = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+    out = {"cold": [], "change": []}
+    with streamlit_server(REPO / "app.py", data_dir) as (port, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        url = f"http://127.0.0.1:{port}/charity?city=610300&county=610302&county=610303"
+        for _ in range(cold_loads):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector(".js-plotly-plot .legendtext", timeout=60_000)
+            out["cold"].append(time.perf_counter() - start)
+            context.close()
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector(".js-plotly-plot .legendtext", timeout=60_000)
+        page.wait_for_selector(ready, state="attached")
+        box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").locator("input")
+        legend = "document.querySelector('.js-plotly-plot').querySelectorAll('.legendtext').length"
+        for n in range(changes):
+            count = page.evaluate(legend)
+            box.click()
+            start = time.perf_counter()
+            if n % 2 == 0:
+                page.keyboard.type("眉县")
+                page.keyboard.press("Enter")
+                expected = count + 1
+            else:
+                page.keyboard.press("Backspace")
+                expected = count - 1
+            page.wait_for_function(f"{legend} === {expected}", polling="raf", timeout=30_000)
+            out["change"].append(time.perf_counter() - start)
+            page.keyboard.press("Escape")
+            page.wait_for_selector(ready, state="attached")
+        browser.close()
+    return out
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
