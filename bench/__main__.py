@@ -44,7 +44,7 @@ def page_rows(pages: dict) -> str:
 def chromium_version() -> str:
     import subprocess
     out = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True).stdout
-    return out.strip().split()[-1] if out.strip() else "?"
+    return out.split()[1] if len(out.split()) > 1 else "?"
 
 
 def main() -> None:

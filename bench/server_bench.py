@@ -117,34 +117,53 @@ def _cpu(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-async def _measure(port: int, process: psutil.Process, page: str, query: str, label: str,
-                   values: tuple[list[str], list[str]], runs: int) -> dict:
-    session = await Session.open(port)
-    await session.rerun(page, query)
-    charts = session.charts
-    await session.rerun(page, query, (label, values[0]))     # warm the caches of both states
-    await session.rerun(page, query, (label, values[1]))
-    walls, cpus = [], []
+class Probe:
+    """A session on one server, changing one widget between two values on each rerun."""
+
+    def __init__(self, port: int, process: psutil.Process, page: str, query: str, label: str,
+                 values: tuple[list[str], list[str]]):
+        self.port, self.process, self.page, self.query = port, process, page, query
+        self.label, self.values = label, values
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+        self.session: Session | None = None
+        self.charts = 0
+
+    async def start(self) -> None:
+        self.session = await Session.open(self.port)
+        await self.session.rerun(self.page, self.query)
+        self.charts = self.session.charts
+        for value in self.values:                        # warm the caches of both states
+            await self.session.rerun(self.page, self.query, (self.label, value))
+
+    async def step(self, n: int) -> None:
+        before = _cpu(self.process)
+        self.walls.append(await self.session.rerun(self.page, self.query, (self.label, self.values[n % 2])))
+        self.cpus.append(_cpu(self.process) - before)
+
+    def result(self) -> dict:
+        return {"wall": self.walls, "cpu": self.cpus, "charts": self.charts}
+
+
+async def _compare(app: tuple, floor: tuple, page: str, label: str, values, runs: int) -> dict:
+    """Page and floor reruns interleaved, so both see the same machine conditions."""
+    probe = Probe(*app, page, "city=610300", label, values)
+    await probe.start()
+    bare = Probe(*floor, "", f"charts={probe.charts}", "区县", (["A", "B"], ["A", "B", "C"]))
+    await bare.start()
     for n in range(runs):
-        before = _cpu(process)
-        walls.append(await session.rerun(page, query, (label, values[n % 2])))
-        cpus.append(_cpu(process) - before)
-    await session.close()
-    return {"wall": walls, "cpu": cpus, "charts": charts}
+        await probe.step(n)
+        await bare.step(n)
+    await probe.session.close()
+    await bare.session.close()
+    return {**probe.result(), "floor": bare.result()}
 
 
-def server_reruns(data_dir: Path, runs: int = 20) -> dict:
+def server_reruns(data_dir: Path, runs: int = 30) -> dict:
     """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts."""
-    results = {}
-    with streamlit_server(REPO / "app.py", data_dir) as (port, process):
-        for page, (label, values) in PAGES.items():
-            results[page] = asyncio.run(_measure(port, process, page, "city=610300", label, values, runs))
-    with streamlit_server(BARE_APP, data_dir) as (port, process):
-        for page, measured in results.items():
-            floor = asyncio.run(_measure(port, process, "", f"charts={measured['charts']}", "区县",
-                                         (["A", "B"], ["A", "B", "C"]), runs))
-            measured["floor"] = floor
-    return results
+    with streamlit_server(REPO / "app.py", data_dir) as app, streamlit_server(BARE_APP, data_dir) as floor:
+        return {page: asyncio.run(_compare(app, floor, page, label, values, runs))
+                for page, (label, values) in PAGES.items()}
 
 
 def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3) -> dict:

@@ -1,5 +1,8 @@
 """Downloads of exactly the data behind a view: CSV (UTF-8 with BOM, so Excel shows Chinese)
-and xlsx, with Chinese column names and a 说明 sheet that carries the 示例数据 label."""
+and xlsx, with Chinese column names and a 说明 sheet that carries the 示例数据 label.
+
+The files are built on every rerun (a download button needs its bytes), so they are cached by
+content: an unchanged view does not write its workbook again."""
 from __future__ import annotations
 
 import io
@@ -22,11 +25,13 @@ def tidy(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     return out[keep].rename(columns=COLUMNS)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def csv_bytes(table: pd.DataFrame) -> bytes:
     # 15 significant digits: exact for every stored figure, without binary noise (1222.6000000000001).
     return table.to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
 def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:

@@ -51,13 +51,18 @@ def _query(version_id: str, sql: str, params: tuple = ()) -> pd.DataFrame:
         cursor.close()
 
 
-def query(sql: str, params: tuple = ()) -> pd.DataFrame:
-    """Run one of our queries on the current version; a failure is logged in full and shown
-    to the user as a short Chinese message (never a traceback)."""
+def _current() -> str:
     current = version()
     if current is None:
         st.info("暂无数据：还没有发布任何数据版本。")
         st.stop()
+    return current
+
+
+def query(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Run one of our queries on the current version; a failure is logged in full and shown
+    to the user as a short Chinese message (never a traceback)."""
+    current = _current()
     try:
         return _query(current, sql, tuple(params))
     except duckdb.Error:
@@ -71,17 +76,30 @@ def is_sample() -> bool:
     return not meta.empty and meta["value"].iloc[0] == "true"
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _reference(version_id: str, table: str) -> pd.DataFrame:
+    """Small reference tables (regions, indicators) shared by every session of a version, not
+    copied per call like `st.cache_data` results: pages look names up dozens of times a run.
+    Callers must treat them as read-only."""
+    sql = {"regions": "SELECT code, name, level, parent_code, kind, note FROM regions",
+           "indicators": "SELECT * FROM indicators ORDER BY position"}[table]
+    cursor = _connection(version_id).cursor()
+    try:
+        return cursor.execute(sql).df().set_index("code" if table == "regions" else "id")
+    finally:
+        cursor.close()
+
+
 def regions() -> pd.DataFrame:
-    return query("SELECT code, name, level, parent_code, kind, note FROM regions").set_index("code")
+    return _reference(_current(), "regions")
 
 
 def indicators() -> pd.DataFrame:
-    return query("SELECT * FROM indicators ORDER BY position").set_index("id")
+    return _reference(_current(), "indicators")
 
 
 def region_name(code: str) -> str:
-    names = regions()["name"]
-    return names.get(code, code)
+    return regions()["name"].get(code, code)
 
 
 def cities_with_data() -> list[str]:

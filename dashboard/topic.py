@@ -62,25 +62,37 @@ def delta_colour(meta: pd.Series) -> str:
 
 
 def kpi_cards(f: filters.Filters, ids: tuple[str, ...], indicators: pd.DataFrame) -> None:
-    """Latest selected year for the city: value, 同比, sparkline, and the best county."""
-    data = store.facts((f.city, *f.counties), ids, f.year_from, f.year_to)
+    """Latest selected year: value, 同比, sparkline and rank — for the city, or for the one
+    county when a single county is selected (then ranked among all counties of the city)."""
+    subject = f.counties[0] if len(f.counties) == 1 else f.city
+    data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
     for column, ind in zip(st.columns(len(ids)), ids):
         meta = indicators.loc[ind]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
-        city = data[(data["region_code"] == f.city) & (data["indicator_id"] == ind)].set_index("year")["value"]
-        now, before = city.get(f.year_to), city.get(f.year_to - 1)
+        series = data[(data["region_code"] == subject) & (data["indicator_id"] == ind)].set_index("year")["value"]
+        now, before = series.get(f.year_to), series.get(f.year_to - 1)
         change = pct_change(now, before)
         counties = data[(data["region_code"] != f.city) & (data["indicator_id"] == ind) & (data["year"] == f.year_to)]
         with column:
-            st.metric(meta["name_zh"], fmt_value(now, unit, decimals),
+            st.metric(meta["name_zh"] + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
+                      fmt_value(now, unit, decimals),
                       delta=fmt_change(change) if change is not None else None, delta_color=delta_colour(meta),
                       delta_description="同比", border=True, help=meta["definition"],
-                      chart_data=city.tolist() or None, chart_type="line")
-            if len(counties):
-                best = counties.sort_values("value", ascending=meta["higher_is_better"] is False).iloc[0]
-                st.caption(f"区县最高：{best['region_name']} {fmt_value(best['value'], unit, decimals)}"
-                           if meta["higher_is_better"] is not False else
-                           f"区县最低：{best['region_name']} {fmt_value(best['value'], unit, decimals)}")
+                      chart_data=series.tolist() or None, chart_type="line")
+            st.caption(rank_text(counties, subject, meta, unit))
+
+
+def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
+    """"在12个区县中排第3" for a county; the best county for a city (best = by higher_is_better)."""
+    if counties.empty:
+        return "暂无区县数据"
+    ranked = counties.sort_values("value", ascending=meta["higher_is_better"] is False, ignore_index=True)
+    if subject in set(ranked["region_code"]):
+        position = int(ranked.index[ranked["region_code"] == subject][0]) + 1
+        return f"在{len(ranked)}个区县中排第{position}"
+    best = ranked.iloc[0]
+    word = "最低" if meta["higher_is_better"] is False else "最高"
+    return f"区县{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
 
 
 def show_map(city: str, values: pd.DataFrame, meta: pd.Series, year: int, key: str) -> None:
@@ -145,37 +157,58 @@ def render(topic_id: str) -> None:
 def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool) -> None:
     target = target_of(meta.name)
     year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
-    city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
     missing = sorted(set(f.counties) - set(year_rows["region_code"]))
     if missing:
         st.caption(f"{f.year_to}年缺少数据的区县：{'、'.join(store.region_name(c) for c in missing)}"
                    "（全市合计仅在所有区县都有数据时计算）。")
-    chart_tab, map_tab, table_tab = st.tabs(["图表", "地图", "表格"])
-    with chart_tab:
-        head, panel = st.columns([5, 1], vertical_alignment="center")
-        head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
-        with panel:
-            indicator_panel(meta, sample)
-        st.plotly_chart(charts.trend(data, meta, f.city, relative, target), config=theme.plotly_config(),
-                        key="trend")
-        if len(year_rows):
-            st.plotly_chart(charts.ranking(year_rows, meta, f.year_to,
-                                           float(city_now.iloc[0]) if len(city_now) else None, target),
-                            config=theme.plotly_config(), key="ranking")
-    with map_tab:
-        show_map(f.city, year_rows, meta, f.year_to, key="map")
-    with table_tab:
-        table = data.pivot_table(index=["region_code", "region_name"], columns="year", values="value",
-                                 aggfunc="first", sort=False)
-        table.columns = [f"{y}年" for y in table.columns]
-        if target is not None:
-            latest = f"{f.year_to}年"
-            if latest in table.columns:
-                table["是否达标"] = table[latest].map(lambda v: "—" if pd.isna(v) else ("达标" if v >= target else "未达标"))
-        shown = table.reset_index().rename(columns={"region_code": "区划代码", "region_name": "地区"})
-        st.dataframe(shown, hide_index=True, column_config={
-            c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns
-            if c.endswith("年")})
-        export.download_buttons(export.tidy(data, store.indicators()),
-                                f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
-                                data_note(sample), key="dl")
+    # Only the open tab runs (its name is in the URL as `view`): a map or a workbook nobody
+    # looks at costs nothing.
+    chart_tab, map_tab, table_tab = st.tabs(["图表", "地图", "表格"], key="view", bind="query-params",
+                                            on_change="rerun")
+    if chart_tab.open:
+        with chart_tab:
+            chart_view(f, meta, data, sample, relative, target)
+    if map_tab.open:
+        with map_tab:
+            show_map(f.city, year_rows, meta, f.year_to, key="map")
+    if table_tab.open:
+        with table_tab:
+            table_view(f, meta, data, sample, target)
+
+
+def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool,
+               target: float | None) -> None:
+    """Trend (county lines + bold city line) and the latest year's ranking, with the 指标说明 panel."""
+    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
+    city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
+    head, panel = st.columns([5, 1], vertical_alignment="center")
+    head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
+    with panel:
+        indicator_panel(meta, sample)
+    st.plotly_chart(charts.trend(data, meta, f.city, relative, target), config=theme.plotly_config(), key="trend")
+    if len(year_rows):
+        st.plotly_chart(charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
+                                       target), config=theme.plotly_config(), key="ranking")
+    download_view(f, meta, data, sample, key="dl-chart")
+
+
+def download_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, key: str) -> None:
+    """The data behind this view, as the user filtered it (xlsx and CSV)."""
+    export.download_buttons(export.tidy(data, store.indicators()),
+                            f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
+                            data_note(sample), key=key)
+
+
+def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, target: float | None) -> None:
+    """Regions × years, target attainment where the catalog has a target, and the downloads."""
+    table = data.pivot_table(index=["region_code", "region_name"], columns="year", values="value",
+                             aggfunc="first", sort=False)
+    table.columns = [f"{y}年" for y in table.columns]
+    latest = f"{f.year_to}年"
+    if target is not None and latest in table.columns:
+        table["是否达标"] = table[latest].map(lambda v: "—" if pd.isna(v) else ("达标" if v >= target else "未达标"))
+    shown = table.reset_index().rename(columns={"region_code": "区划代码", "region_name": "地区"})
+    st.dataframe(shown, hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns
+        if c.endswith("年")})
+    download_view(f, meta, data, sample, key="dl")

@@ -24,49 +24,58 @@ counties = data[data["region_code"] != f.city]
 now = counties[counties["year"] == f.year_to]
 city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
 
-rank_tab, heat_tab, scatter_tab, map_tab, table_tab = st.tabs(["排名", "热力图", "散点图", "地图", "排名表"])
-with rank_tab:
-    topic.indicator_panel(meta, sample)
-    if now.empty:
-        st.info(f"暂无数据：{f.year_to}年没有区县数据。")
-    else:
-        st.plotly_chart(charts.ranking(now, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
-                                       target), config=theme.plotly_config(), key="cmp-ranking")
-with heat_tab:
-    st.plotly_chart(charts.heatmap(counties, meta), config=theme.plotly_config(), key="cmp-heat")
-with scatter_tab:
-    left, right = st.columns(2)
-    with left:
-        x_id = topic.pick_indicator(ids, indicators, key="x", default="beds_per_1000_elderly", label="横轴指标")
-    with right:
-        y_id = topic.pick_indicator(ids, indicators, key="y", default="social_workers_per_10k", label="纵轴指标")
-    both = store.facts(f.counties, tuple({x_id, y_id, "population"}), f.year_to, f.year_to)
-    wide = both.pivot_table(index=["region_code", "region_name"], columns="indicator_id", values="value",
-                            aggfunc="first").reset_index()
-    points = pd.DataFrame({"region_name": wide["region_name"], "x": wide.get(x_id), "y": wide.get(y_id),
-                           "population": wide.get("population")})
-    if points.dropna(subset=["x", "y"]).empty:
-        st.info("暂无数据：所选两个指标在该年份没有共同的区县数据。")
-    else:
-        st.plotly_chart(charts.scatter(points, indicators.loc[x_id], indicators.loc[y_id], f.year_to),
-                        config=theme.plotly_config(), key="cmp-scatter")
-with map_tab:
-    topic.show_map(f.city, now, meta, f.year_to, key="cmp-map")
-with table_tab:
-    before = counties[counties["year"] == f.year_to - 1].set_index("region_code")["value"]
-    better_high = meta["higher_is_better"] is not False
-    table = now.set_index("region_code")[["region_name", "value"]].assign(previous=before)
-    table["rank"] = table["value"].rank(ascending=not better_high, method="min")
-    table["previous_rank"] = table["previous"].rank(ascending=not better_high, method="min")
-    table = table.sort_values("rank")
-    shown = pd.DataFrame({
-        "排名": table["rank"].astype("Int64"), "区县": table["region_name"],
-        f"{f.year_to}年（{charts.unit_of(meta)}）": table["value"].round(int(meta["decimals"])),
-        "同比": [fmt_change(pct_change(v, p)) for v, p in zip(table["value"], table["previous"])],
-        "名次变化": [("—" if pd.isna(p) else ("持平" if p == r else (f"上升{int(p - r)}位" if p > r else f"下降{int(r - p)}位")))
-                    for r, p in zip(table["rank"], table["previous_rank"])],
-    })
-    if target is not None:
-        shown["是否达标"] = ["达标" if v >= target else "未达标" for v in table["value"]]
-    st.dataframe(shown, hide_index=True)
-    export.download_buttons(shown, f"区县对比_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-dl")
+# Only the open tab runs; its name is in the URL (`cview`), so a shared link opens it.
+rank_tab, heat_tab, scatter_tab, map_tab, table_tab = st.tabs(["排名", "热力图", "散点图", "地图", "排名表"],
+                                                              key="cview", bind="query-params", on_change="rerun")
+if rank_tab.open:
+    with rank_tab:
+        topic.indicator_panel(meta, sample)
+        if now.empty:
+            st.info(f"暂无数据：{f.year_to}年没有区县数据。")
+        else:
+            st.plotly_chart(charts.ranking(now, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
+                                           target), config=theme.plotly_config(), key="cmp-ranking")
+            export.download_buttons(export.tidy(data[data["year"] == f.year_to], indicators),
+                                    f"区县排名_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-rank-dl")
+if heat_tab.open:
+    with heat_tab:
+        st.plotly_chart(charts.heatmap(counties, meta), config=theme.plotly_config(), key="cmp-heat")
+if scatter_tab.open:
+    with scatter_tab:
+        left, right = st.columns(2)
+        with left:
+            x_id = topic.pick_indicator(ids, indicators, key="x", default="beds_per_1000_elderly", label="横轴指标")
+        with right:
+            y_id = topic.pick_indicator(ids, indicators, key="y", default="social_workers_per_10k", label="纵轴指标")
+        both = store.facts(f.counties, tuple({x_id, y_id, "population"}), f.year_to, f.year_to)
+        wide = both.pivot_table(index=["region_code", "region_name"], columns="indicator_id", values="value",
+                                aggfunc="first").reset_index()
+        points = pd.DataFrame({"region_name": wide["region_name"], "x": wide.get(x_id), "y": wide.get(y_id),
+                               "population": wide.get("population")})
+        if points.dropna(subset=["x", "y"]).empty:
+            st.info("暂无数据：所选两个指标在该年份没有共同的区县数据。")
+        else:
+            st.plotly_chart(charts.scatter(points, indicators.loc[x_id], indicators.loc[y_id], f.year_to),
+                            config=theme.plotly_config(), key="cmp-scatter")
+if map_tab.open:
+    with map_tab:
+        topic.show_map(f.city, now, meta, f.year_to, key="cmp-map")
+if table_tab.open:
+    with table_tab:
+        before = counties[counties["year"] == f.year_to - 1].set_index("region_code")["value"]
+        better_high = meta["higher_is_better"] is not False
+        table = now.set_index("region_code")[["region_name", "value"]].assign(previous=before)
+        table["rank"] = table["value"].rank(ascending=not better_high, method="min")
+        table["previous_rank"] = table["previous"].rank(ascending=not better_high, method="min")
+        table = table.sort_values("rank")
+        shown = pd.DataFrame({
+            "排名": table["rank"].astype("Int64"), "区县": table["region_name"],
+            f"{f.year_to}年（{charts.unit_of(meta)}）": table["value"].round(int(meta["decimals"])),
+            "同比": [fmt_change(pct_change(v, p)) for v, p in zip(table["value"], table["previous"])],
+            "名次变化": [("—" if pd.isna(p) else ("持平" if p == r else (f"上升{int(p - r)}位" if p > r else f"下降{int(r - p)}位")))
+                        for r, p in zip(table["rank"], table["previous_rank"])],
+        })
+        if target is not None:
+            shown["是否达标"] = ["达标" if v >= target else "未达标" for v in table["value"]]
+        st.dataframe(shown, hide_index=True)
+        export.download_buttons(shown, f"区县对比_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-dl")

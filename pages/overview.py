@@ -1,13 +1,13 @@
-"""总览: the four mission measures of the chosen city and year, with 同比 and their trends."""
+"""总览: the four mission measures and one card per topic for the chosen city and year (value,
+同比, sparkline, rank), and a county map of a chosen headline indicator."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, export, filters, store, theme, topic
+from dashboard import charts, export, filters, store, topic
 from dashboard.format import fmt_change, fmt_value, pct_change
 
 
@@ -17,6 +17,8 @@ class Kpi:
     parts: tuple[str, ...]   # indicator ids; a card over several ids shows their sum
 
 
+# One more card per topic beside the four mission measures.
+TOPIC_CARDS = ("dibao_coverage_rate", "nursing_bed_share", "charity_organizations", "social_work_stations")
 HEADLINES = ("beds_per_1000_elderly", "social_workers_per_10k", "dibao_coverage_rate", "charity_funds_raised",
              "nursing_bed_share", "dibao_funds_per_recipient")
 KPIS = (
@@ -34,13 +36,13 @@ def kpi_series(table: pd.DataFrame, kpi: Kpi) -> pd.Series:
     return table[list(kpi.parts)].dropna().sum(axis=1)
 
 
-def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, str, int, str, str]:
-    """(card unit, chart unit, decimals, delta colour, help text) from the catalog."""
+def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
+    """(card unit, decimals, delta colour, help text) from the catalog."""
     first = meta.loc[kpi.parts[0]]
     better = first["higher_is_better"]
     colour = "off" if len(kpi.parts) > 1 or pd.isna(better) else ("normal" if better else "inverse")
     text = "；".join(f"{meta.loc[p, 'name_zh']}：{meta.loc[p, 'definition']}" for p in kpi.parts)
-    return charts.card_unit(first), charts.unit_of(first), int(first["decimals"]), colour, text
+    return charts.card_unit(first), int(first["decimals"]), colour, text
 
 
 st.title("总览")
@@ -55,11 +57,9 @@ ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
 table = store.series(city, ids).pivot_table(index="year", columns="indicator_id", values="value", aggfunc="first")
 
 columns = st.columns(len(KPIS))
-trends = {}
 for column, kpi in zip(columns, KPIS):
-    unit, chart_unit, decimals, colour, help_text = describe(kpi, meta)
+    unit, decimals, colour, help_text = describe(kpi, meta)
     values = kpi_series(table, kpi)
-    trends[kpi] = (values, chart_unit, decimals)
     current, previous = values.get(year), values.get(year - 1)
     change = pct_change(current, previous)
     with column:
@@ -70,26 +70,16 @@ for column, kpi in zip(columns, KPIS):
             help=help_text if current is not None else f"{year}年无数据。{help_text}",
             chart_data=values.loc[f.year_from:year].tolist() or None, chart_type="line")
 
+st.markdown("**各专题要点**")
+topic.kpi_cards(f, TOPIC_CARDS, meta)
+
 counties = store.children_values(city, year, ids)
 st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
            "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。")
 
 st.subheader("区县分布")
-meta_all = store.indicators()
-headline = topic.pick_indicator(HEADLINES, meta_all, key="map", label="地图指标")
-topic.show_map(city, store.facts(f.counties, (headline,), year, year), meta_all.loc[headline], year,
-               key="overview-map")
-
-st.subheader("近年走势")
-chart_columns = st.columns(2)
-for n, kpi in enumerate(KPIS):
-    values, unit, decimals = trends[kpi]
-    fig = go.Figure(go.Scatter(x=values.index, y=values.values, mode="lines+markers", name=kpi.label,
-                               hovertemplate=f"%{{x}}年：%{{y:,.{decimals}f}}{unit}<extra></extra>"))
-    fig.update_layout(template=theme.TEMPLATE, title=f"{kpi.label}（{unit}）", height=300,
-                      xaxis=dict(dtick=1, title=None), yaxis=dict(title=None))
-    with chart_columns[n % 2]:
-        st.plotly_chart(fig, config=theme.plotly_config(), key=f"trend-{n}")
+headline = topic.pick_indicator(HEADLINES, meta, key="map", label="地图指标")
+topic.show_map(city, store.facts(f.counties, (headline,), year, year), meta.loc[headline], year, key="overview-map")
 
 with st.expander("下载本页数据"):
     export.download_buttons(export.tidy(store.facts((city,), ids, f.year_from, f.year_to), meta),

@@ -95,4 +95,4 @@ def test_sample_banner_and_city_from_url(monkeypatch, first_start):
     assert any("示例数据" in w.value for w in at.warning)
     assert at.sidebar.selectbox[0].value == "350100"
     assert "福州市" in at.caption[0].value and "示例数据" in at.caption[0].value
-    assert len(at.metric) == 4 and all(m.value != "—" for m in at.metric)
+    assert len(at.metric) == 8 and all(m.value != "—" for m in at.metric)  # 4 mission + 4 topic cards
