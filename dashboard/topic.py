@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from . import charts, export, filters, geo, store, theme
+from . import charts, export, filters, geo, narrative, store, theme
 from .format import fmt_change, fmt_value, pct_change
 
 
@@ -66,13 +66,15 @@ def kpi_cards(f: filters.Filters, ids: tuple[str, ...], indicators: pd.DataFrame
     county when a single county is selected (then ranked among all counties of the city)."""
     subject = f.counties[0] if len(f.counties) == 1 else f.city
     data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
+    by_indicator = dict(tuple(data.groupby("indicator_id", sort=False)))
     for column, ind in zip(st.columns(len(ids)), ids):
         meta = indicators.loc[ind]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
-        series = data[(data["region_code"] == subject) & (data["indicator_id"] == ind)].set_index("year")["value"]
+        rows = by_indicator.get(ind, data.iloc[:0])
+        series = rows[rows["region_code"] == subject].set_index("year")["value"]
         now, before = series.get(f.year_to), series.get(f.year_to - 1)
         change = pct_change(now, before)
-        counties = data[(data["region_code"] != f.city) & (data["indicator_id"] == ind) & (data["year"] == f.year_to)]
+        counties = rows[(rows["region_code"] != f.city) & (rows["year"] == f.year_to)]
         with column:
             st.metric(meta["name_zh"] + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
                       fmt_value(now, unit, decimals),
@@ -189,7 +191,27 @@ def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: 
     if len(year_rows):
         st.plotly_chart(charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
                                        target), config=theme.plotly_config(), key="ranking")
+    with st.expander("文字解读", expanded=True):
+        words = narrative.text(story_for(f, meta, data, target, sample))
+        st.markdown(words)
+        st.code(words, language=None, wrap_lines=True)   # the copy button is the code block's
     download_view(f, meta, data, sample, key="dl-chart")
+
+
+def story_for(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, target: float | None,
+              sample: bool) -> narrative.Story:
+    """The facts a narrative may use, from the rows on screen: the city (or the one selected
+    county), the counties of the latest year, and which selected counties have no value."""
+    subject = f.counties[0] if len(f.counties) == 1 else f.city
+    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
+    have = set(year_rows["region_code"])
+    better = meta["higher_is_better"]
+    return narrative.Story(
+        name=meta["name_zh"], unit=charts.card_unit(meta), decimals=int(meta["decimals"]),
+        higher_is_better=None if pd.isna(better) else bool(better), place=store.region_name(subject),
+        year=f.year_to, series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
+        counties=list(zip(year_rows["region_name"], year_rows["value"])),
+        missing=[store.region_name(c) for c in f.counties if c not in have], target=target, sample=sample)
 
 
 def download_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, key: str) -> None:

@@ -202,3 +202,12 @@ def test_single_county_cards_show_its_value_and_rank(monkeypatch, sample):
                  "ORDER BY value DESC")
     position = [code for code, _ in beds].index("610326") + 1
     assert any(c.value == f"在12个区县中排第{position}" for c in at.caption)
+
+
+def test_topic_chart_has_a_copyable_narrative_from_the_data(monkeypatch, sample):
+    at = app(monkeypatch, sample, "elderly_care", to="2024")
+    (value,) = query(warehouse.current_db(sample), "SELECT value FROM facts WHERE region_code = '610300' AND "
+                     "year = 2024 AND indicator_id = 'beds_per_1000_elderly'")[0]
+    words = at.code[0].value
+    assert words.startswith(f"2024年宝鸡市每千名老年人养老床位数为{value:.1f}张")
+    assert "以上为示例数据" in words and "目标不低于35.0张" in words
