@@ -94,7 +94,8 @@ def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | 
         fig.add_vline(x=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
                       annotation_text=f"目标 {target:g}", annotation_position="bottom")
     return _layout(fig, f"{year}年各区县{meta['name_zh']}排名", height=max(320, 28 * len(rows) + 120),
-                   xaxis_title=f"{meta['name_zh']}（{unit}）", yaxis=dict(autorange="reversed", title=None))
+                   xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True),
+                   yaxis=dict(autorange="reversed", title=None), showlegend=False)
 
 
 def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
@@ -123,7 +124,8 @@ def scatter(data: pd.DataFrame, meta_x: pd.Series, meta_y: pd.Series, year: int)
                        f"<br>{meta_y['name_zh']}：%{{y:{_value_format(meta_y)}}}{uy}"
                        f"<br>常住人口：%{{customdata[0]:,.0f}}人<extra></extra>")))
     return _layout(fig, f"{year}年 {meta_x['name_zh']} 与 {meta_y['name_zh']}（气泡大小：常住人口）", height=480,
-                   xaxis_title=f"{meta_x['name_zh']}（{ux}）", yaxis_title=f"{meta_y['name_zh']}（{uy}）")
+                   xaxis=dict(title=f"{meta_x['name_zh']}（{ux}）", separatethousands=True),
+                   yaxis_title=f"{meta_y['name_zh']}（{uy}）")
 
 
 def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) -> go.Figure:

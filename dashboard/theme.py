@@ -17,8 +17,7 @@ pio.templates[TEMPLATE] = go.layout.Template(layout=go.Layout(
     colorway=COLORS,
     paper_bgcolor="white", plot_bgcolor="white",
     # Full numbers with thousands separators: "20k" / "1M" are not how Chinese reports read.
-    xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside", exponentformat="none",
-               separatethousands=True),
+    xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside", exponentformat="none"),  # years: no "2,016"
     yaxis=dict(gridcolor="#E4E7EB", zerolinecolor="#9AA5B1", rangemode="tozero", exponentformat="none",
                separatethousands=True),
     margin=dict(l=10, r=10, t=40, b=10),

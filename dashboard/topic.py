@@ -192,26 +192,26 @@ def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: 
         st.plotly_chart(charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
                                        target), config=theme.plotly_config(), key="ranking")
     with st.expander("文字解读", expanded=True):
-        words = narrative.text(story_for(f, meta, data, target, sample))
+        words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, sample))
         st.markdown(words)
         st.code(words, language=None, wrap_lines=True)   # the copy button is the code block's
     download_view(f, meta, data, sample, key="dl-chart")
 
 
-def story_for(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, target: float | None,
-              sample: bool) -> narrative.Story:
+def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, data: pd.DataFrame,
+              target: float | None, sample: bool) -> narrative.Story:
     """The facts a narrative may use, from the rows on screen: the city (or the one selected
     county), the counties of the latest year, and which selected counties have no value."""
-    subject = f.counties[0] if len(f.counties) == 1 else f.city
-    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
+    subject = counties[0] if len(counties) == 1 else city
+    year_rows = data[(data["year"] == year) & (data["region_code"] != city)]
     have = set(year_rows["region_code"])
     better = meta["higher_is_better"]
     return narrative.Story(
         name=meta["name_zh"], unit=charts.card_unit(meta), decimals=int(meta["decimals"]),
         higher_is_better=None if pd.isna(better) else bool(better), place=store.region_name(subject),
-        year=f.year_to, series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
+        year=year, series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
         counties=list(zip(year_rows["region_name"], year_rows["value"])),
-        missing=[store.region_name(c) for c in f.counties if c not in have], target=target, sample=sample)
+        missing=[store.region_name(c) for c in counties if c not in have], target=target, sample=sample)
 
 
 def download_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, key: str) -> None:

@@ -1,0 +1,66 @@
+"""`python -m dashboard deck …`: the meeting pack from the command line.
+
+    python -m dashboard deck --city 610300 --year 2024 [--counties 610302,610326] \\
+        [--slides cover,kpi,elderly_care-trend] --out 宝鸡_2024.pptx|.pdf
+
+Reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="民政数据看板：导出汇报材料")
+    sub = parser.add_subparsers(dest="command", required=True)
+    deck = sub.add_parser("deck", help="导出演示文稿（PPTX 或 PDF）")
+    deck.add_argument("--city", required=True, help="地级区划代码，例如 610300")
+    deck.add_argument("--year", required=True, type=int)
+    deck.add_argument("--counties", default="", help="逗号分隔的区县代码；默认全部区县")
+    deck.add_argument("--slides", default="", help="逗号分隔的页面代码；默认全部，例如 cover,kpi,elderly_care-trend")
+    deck.add_argument("--from-year", type=int, default=None, help="走势起始年份；默认最早有数据的年份")
+    deck.add_argument("--out", required=True, help="输出文件 .pptx 或 .pdf")
+    deck.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        os.environ["MZ_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    logging.getLogger("streamlit").setLevel(logging.ERROR)   # cached queries run here without a server
+
+    from . import deck as deck_model
+    from . import meeting_pack, store
+    from etl import warehouse
+    from etl.paths import data_dir
+    if warehouse.current_db(data_dir()) is None:
+        print("数据仓库为空：请先运行 python -m etl build。", file=sys.stderr)
+        return 1
+    counties = store.counties_of(args.city)
+    if not counties:
+        print(f"“{args.city}”不是有数据的地级区划代码。", file=sys.stderr)
+        return 1
+    chosen = tuple(c for c in args.counties.split(",") if c) or counties
+    unknown = [c for c in chosen if c not in counties]
+    if unknown:
+        print(f"区县代码 {','.join(unknown)} 不属于 {store.region_name(args.city)}。", file=sys.stderr)
+        return 1
+    ids = [s for s in args.slides.split(",") if s] or deck_model.slide_ids()
+    bad = [s for s in ids if s not in deck_model.slide_ids()]
+    if bad:
+        print(f"未知的页面代码：{','.join(bad)}。可用：{','.join(deck_model.slide_ids())}", file=sys.stderr)
+        return 1
+    years = store.years(args.city)
+    scope = deck_model.Scope(args.city, args.year, chosen, args.from_year or (years[0] if years else args.year))
+    start = time.perf_counter()
+    slides = deck_model.build(scope, ids)
+    out = meeting_pack.write(slides, Path(args.out), store.is_sample(),
+                             progress=lambda done, text: print(f"[{done:4.0%}] {text}", flush=True))
+    print(f"已导出 {len(slides)} 页：{out}（{time.perf_counter() - start:.1f} 秒）")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
