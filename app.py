@@ -37,6 +37,7 @@ page = st.navigation({
         st.Page("pages/query.py", title="数据查询", icon=":material/table_view:"),
         st.Page("pages/catalog.py", title="指标说明", icon=":material/menu_book:"),
     ],
+    "汇报": [st.Page("pages/present.py", title="演示", icon=":material/slideshow:")],
 })
 page.run()
 _freeze_startup_heap()

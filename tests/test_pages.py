@@ -18,7 +18,8 @@ from etl.regions import load_registry
 from tests.util import query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog"]
+PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
+         "present"]
 FUZHOU = "350100"
 
 
@@ -85,6 +86,9 @@ def download(at, label: str) -> bytes:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_the_sample(monkeypatch, sample, page):
     at = app(monkeypatch, sample, page)
+    if page == "present":                                      # slides, not a page: the mark is on the slide
+        assert any("示例数据" in m.value for m in at.markdown)
+        return
     assert at.title and any("示例数据" in w.value for w in at.warning)
     assert len(at.get("download_button")) >= 2                 # xlsx and CSV of what the page shows
     if page in ("social_relief", "elderly_care", "charity", "social_work"):
@@ -211,3 +215,19 @@ def test_topic_chart_has_a_copyable_narrative_from_the_data(monkeypatch, sample)
     words = at.code[0].value
     assert words.startswith(f"2024年宝鸡市每千名老年人养老床位数为{value:.1f}张")
     assert "以上为示例数据" in words and "目标不低于35.0张" in words
+
+
+def slide_title(at) -> str:
+    return next(m.value for m in at.markdown if "font-size:max(40px" in m.value).split(">")[1].split("<")[0]
+
+
+def test_presentation_follows_the_url_and_the_buttons(monkeypatch, sample):
+    at = app(monkeypatch, sample, "present", slides="kpi,elderly_care-rank,attention", s="2", to="2024")
+    assert slide_title(at) == "养老服务：2024年各区县每千名老年人养老床位数"
+    assert len(figures(at)) == 1
+    at.button(key="next-arrow").click().run()
+    assert slide_title(at) == "需要关注的事项" and at.query_params["s"] == "3"
+    at.button(key="prev-page").click().run()
+    at.button(key="prev-page").click().run()
+    assert slide_title(at) == "2024年核心指标" and at.query_params["s"] == "1"
+    assert at.query_params["slides"] == "kpi,elderly_care-rank,attention"
