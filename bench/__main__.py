@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tempfile
 
-from . import etl_bench, server_bench
+from . import etl_bench, export_bench, server_bench
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md"
 PACKAGES = ("pandas", "duckdb", "pyarrow", "python-calamine", "openpyxl", "streamlit", "plotly")
@@ -58,6 +58,8 @@ def main() -> None:
         pages = server_bench.server_reruns(base)
         print("browser timings …", flush=True)
         browser = server_bench.browser_timings(base)
+        print("meeting pack …", flush=True)
+        pack = export_bench.deck_exports(base)
     goal_build = statistics.median(national["seconds"]) <= 15
     goal_read = statistics.median(yb["read_source_s"]) <= 0.5
     text = f"""# Performance
@@ -92,6 +94,16 @@ Browser (Debian chromium {chromium_version()}, Playwright, 社会救助-style pa
 | --- | --- | --- |
 | cold load (new context) → first chart drawn | {spread(browser['cold'])} | |
 | county filter change → chart updated | {spread(browser['change'])} | ≤ 0.6 s |
+
+## Meeting pack
+
+12-slide deck for 宝鸡市 2024 (`python -m dashboard deck`, fresh process each run, {pack['images']} chart images
+rendered by kaleido through Debian chromium in one session):
+| measure | result | goal | met |
+| --- | --- | --- | --- |
+| PPTX | {spread(pack['pptx'])} | ≤ 20 s | {'yes' if statistics.median(pack['pptx']) <= 20 else '**no**'} |
+| PDF | {spread(pack['pdf'])} | ≤ 20 s | {'yes' if statistics.median(pack['pdf']) <= 20 else '**no**'} |
+| time per chart image (1920 × 1080 px, browser start included) | {spread(pack['per_image'])} | | |
 """
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
