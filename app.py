@@ -38,6 +38,7 @@ page = st.navigation({
         st.Page("pages/catalog.py", title="指标说明", icon=":material/menu_book:"),
     ],
     "汇报": [st.Page("pages/present.py", title="演示", icon=":material/slideshow:")],
+    "管理": [st.Page("pages/admin.py", title="数据管理", icon=":material/admin_panel_settings:")],
 })
 page.run()
 _freeze_startup_heap()

@@ -11,14 +11,8 @@ change → chart updated.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -26,7 +20,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.browser import Server, serve_app
+
 BARE_APP = Path(__file__).with_name("bare_app.py")
 # page url path → (label of the widget to change, two values to alternate between)
 PAGES = {
@@ -37,36 +32,6 @@ PAGES = {
     "social_work": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
     "compare": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def streamlit_server(script: Path, data_dir: Path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        env={**os.environ, "MZ_DATA_DIR": str(data_dir)})
-    try:
-        for _ in range(150):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            time.sleep(0.2)
-        yield port, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 class Session:
@@ -145,11 +110,11 @@ class Probe:
         return {"wall": self.walls, "cpu": self.cpus, "charts": self.charts}
 
 
-async def _compare(app: tuple, floor: tuple, page: str, label: str, values, runs: int) -> dict:
+async def _compare(app: Server, floor: Server, page: str, label: str, values, runs: int) -> dict:
     """Page and floor reruns interleaved, so both see the same machine conditions."""
-    probe = Probe(*app, page, "city=610300", label, values)
+    probe = Probe(app.port, psutil.Process(app.pid), page, "city=610300", label, values)
     await probe.start()
-    bare = Probe(*floor, "", f"charts={probe.charts}", "区县", (["A", "B"], ["A", "B", "C"]))
+    bare = Probe(floor.port, psutil.Process(floor.pid), "", f"charts={probe.charts}", "区县", (["A", "B"], ["A", "B", "C"]))
     await bare.start()
     for n in range(runs):
         await probe.step(n)
@@ -161,7 +126,7 @@ async def _compare(app: tuple, floor: tuple, page: str, label: str, values, runs
 
 def server_reruns(data_dir: Path, runs: int = 30) -> dict:
     """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts."""
-    with streamlit_server(REPO / "app.py", data_dir) as app, streamlit_server(BARE_APP, data_dir) as floor:
+    with serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor:
         return {page: asyncio.run(_compare(app, floor, page, label, values, runs))
                 for page, (label, values) in PAGES.items()}
 
@@ -174,9 +139,9 @@ def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3) -> d
             "--disable-component-update", "--disable-sync", "--no-first-run"]
     ready = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
     out = {"cold": [], "change": []}
-    with streamlit_server(REPO / "app.py", data_dir) as (port, _), sync_playwright() as p:
+    with serve_app(data_dir) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        url = f"http://127.0.0.1:{port}/charity?city=610300&county=610302&county=610303"
+        url = f"{server.url}/charity?city=610300&county=610302&county=610303"
         for _ in range(cold_loads):
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             page = context.new_page()

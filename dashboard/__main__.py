@@ -1,13 +1,15 @@
-"""`python -m dashboard deck …`: the meeting pack from the command line.
+"""`python -m dashboard …`: the meeting pack and the administrator password from the command line.
 
     python -m dashboard deck --city 610300 --year 2024 [--counties 610302,610326] \\
         [--slides cover,kpi,elderly_care-trend] --out 宝鸡_2024.pptx|.pdf
+    python -m dashboard hash-password     # asks twice, prints the line for secrets.toml
 
-Reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app.
+`deck` reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app.
 """
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
@@ -26,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     deck.add_argument("--from-year", type=int, default=None, help="走势起始年份；默认最早有数据的年份")
     deck.add_argument("--out", required=True, help="输出文件 .pptx 或 .pdf")
     deck.add_argument("--data-dir", default=None)
+    sub.add_parser("hash-password", help="生成管理员密码的哈希值（写入 .streamlit/secrets.toml）")
     args = parser.parse_args(argv)
+    if args.command == "hash-password":
+        return _hash_password()
     if args.data_dir:
         os.environ["MZ_DATA_DIR"] = str(Path(args.data_dir).resolve())
     logging.getLogger("streamlit").setLevel(logging.ERROR)   # cached queries run here without a server
@@ -59,6 +64,30 @@ def main(argv: list[str] | None = None) -> int:
     out = meeting_pack.write(slides, Path(args.out), store.is_sample(),
                              progress=lambda done, text: print(f"[{done:4.0%}] {text}", flush=True))
     print(f"已导出 {len(slides)} 页：{out}（{time.perf_counter() - start:.1f} 秒）")
+    return 0
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def _hash_password() -> int:
+    """Ask for the password twice (or read one line from a pipe) and print the hash to paste."""
+    from .auth import ENV_HASH, hash_password
+    if sys.stdin.isatty():
+        password = getpass.getpass("管理员密码：")
+        if getpass.getpass("再次输入：") != password:
+            print("两次输入不一致。", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"密码太短：至少 {MIN_PASSWORD_LENGTH} 个字符。", file=sys.stderr)
+        return 1
+    digest = hash_password(password)
+    print("# 写入 .streamlit/secrets.toml（不要提交到代码库）：")
+    print("[admin]")
+    print(f'password_hash = "{digest}"')
+    print(f"# 或设置环境变量（单引号保留 $ 符号）：export {ENV_HASH}='{digest}'")
     return 0
 
 

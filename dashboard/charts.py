@@ -153,3 +153,17 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
             hovertemplate=f"%{{text}}：%{{z:{_value_format(meta)}}}{unit}<extra></extra>"))
     fig.update_geos(fitbounds="locations", visible=False)
     return _layout(fig, f"{year}年各区县{meta['name_zh']}", height=520, margin=dict(l=0, r=0, t=40, b=0))
+
+
+def before_after(old: pd.DataFrame, new: pd.DataFrame, meta: pd.Series, region_name: str) -> go.Figure:
+    """One region's series in the version being served and after a publish (数据管理 preview).
+    `old`, `new`: year, value."""
+    unit, fmt = unit_of(meta), _value_format(meta)
+    fig = go.Figure()
+    for rows, name, style in ((old, "当前版本", dict(color=NO_DATA_COLOR, width=5)),
+                              (new, "发布后", dict(color=theme.COLORS[0], width=2))):
+        rows = rows.sort_values("year")
+        fig.add_trace(go.Scatter(x=rows["year"], y=rows["value"], name=name, mode="lines+markers", line=style,
+                                 hovertemplate=f"{name} %{{x}}年：%{{y:{fmt}}}{unit}<extra></extra>"))
+    return _layout(fig, f"{region_name} · {meta['name_zh']}", height=320,
+                   yaxis_title=f"{meta['name_zh']}（{unit}）", xaxis=dict(dtick=1, title="年份"))

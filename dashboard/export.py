@@ -1,6 +1,10 @@
 """Downloads of exactly the data behind a view: CSV (UTF-8 with BOM, so Excel shows Chinese)
 and xlsx, with Chinese column names and a 说明 sheet that carries the 示例数据 label.
 
+Text that a spreadsheet would run as a formula (a cell beginning with = + - @, or a tab or
+carriage return before one) is prefixed with an apostrophe in every export: an uploaded
+file's issues table echoes the clerk's cells, and region names come from outside too.
+
 The files are built on every rerun (a download button needs its bytes), so they are cached by
 content: an unchanged view does not write its workbook again."""
 from __future__ import annotations
@@ -25,17 +29,31 @@ def tidy(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     return out[keep].rename(columns=COLUMNS)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells (and headers) that a spreadsheet would evaluate, made inert with a leading '."""
+    def inert(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    out = table.copy()
+    for column in text:
+        out[column] = out[column].map(inert)
+    return out.rename(columns=inert)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def csv_bytes(table: pd.DataFrame) -> bytes:
     # 15 significant digits: exact for every stored figure, without binary noise (1222.6000000000001).
-    return table.to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
+    return neutralise(table).to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        table.to_excel(writer, sheet_name="数据", index=False)
+        neutralise(table).to_excel(writer, sheet_name="数据", index=False)
         pd.DataFrame({"说明": [note]}).to_excel(writer, sheet_name="说明", index=False)
         writer.sheets["数据"].set_column(0, max(len(table.columns) - 1, 0), 14)
         writer.sheets["说明"].set_column(0, 0, 100)

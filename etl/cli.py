@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import sys
 from pathlib import Path
 
 from rich.console import Console

@@ -123,14 +123,15 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
     return tables, issues
 
 
-def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str) -> None:
+def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str,
+                        **details) -> None:
     digest = warehouse.content_hash(tables)
     current = warehouse.current_version(base)
     if current and warehouse.read_manifest(base, current).get("content_hash") == digest:
         outcome.version, outcome.changed = current, False
         return
     manifest = {"command": command, "inputs": outcome.inputs, "is_sample": outcome.is_sample,
-                "content_hash": digest, "warnings": len(outcome.issues.warnings)}
+                "content_hash": digest, "warnings": len(outcome.issues.warnings), **details}
     outcome.version = warehouse.publish(base, tables, manifest)
     outcome.changed = True
 
@@ -171,7 +172,7 @@ def check_files(base: Path, files: list[Path], progress: Progress = _quiet) -> t
     outcome = Outcome(issues=issues, inputs=new_inputs)
     if not issues.ok:
         return outcome, [], None
-    existing = input_files(raw_dir(base))
+    existing = published_inputs(base)
     old_frames, old_issues, old_inputs = read_files(existing, catalog, registry)
     known = {i["sha256"] for i in old_inputs}
     fresh = [(f, i) for f, i in zip(new_frames, new_inputs) if i["sha256"] not in known]
@@ -184,15 +185,33 @@ def check_files(base: Path, files: list[Path], progress: Progress = _quiet) -> t
     return outcome, [i for _, i in fresh], tables
 
 
+def published_inputs(base: Path) -> list[Path]:
+    """The raw files behind the current version, in load order.
+
+    Not simply everything in raw/: after a rollback, raw/ still holds the files of the newer
+    versions, and a following load must build on what is being served, not bring them back.
+    A sample version has no raw inputs: the first real load replaces the sample data."""
+    current = warehouse.current_version(base)
+    if current is None:
+        return input_files(raw_dir(base))
+    manifest = warehouse.read_manifest(base, current)
+    if manifest.get("is_sample"):
+        return []
+    wanted = {i["sha256"] for i in manifest.get("inputs", [])}
+    return [p for p in input_files(raw_dir(base)) if sha256_file(p) in wanted]
+
+
 def validate(base: Path, files: list[Path], progress: Progress = _quiet) -> Outcome:
     return check_files(base, files, progress)[0]
 
 
-def load(base: Path, files: list[Path], progress: Progress = _quiet) -> Outcome:
-    """Validate, then publish existing raw data plus these files; copy them into raw/.
+def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: str | None = None,
+         changes: dict | None = None) -> Outcome:
+    """Validate, then publish the current version's inputs plus these files; copy them into raw/.
 
     While the warehouse still shows sample data, the first real load replaces it: sample
-    and real figures are never mixed."""
+    and real figures are never mixed. `user` and the `changes` summary (from the 数据管理
+    preview) are kept in the version's manifest for the history."""
     files = [Path(f) for f in files]
     outcome, fresh, tables = check_files(base, files, progress)
     if tables is None:
@@ -207,7 +226,10 @@ def load(base: Path, files: list[Path], progress: Progress = _quiet) -> Outcome:
         shutil.copyfile(by_sha[item["sha256"]], target)
         staged.append(target)
     progress("发布", 0, 1)
-    _publish_if_changed(base, tables, outcome, "load")
+    details = {"user": user} if user else {}
+    if changes is not None:
+        details["changes"] = changes
+    _publish_if_changed(base, tables, outcome, "load", **details)
     for path in staged:
         path.replace(raw_dir(base) / path.name)
     return outcome

@@ -1,13 +1,7 @@
 """The real app in Debian's chromium (never a downloaded browser): every page renders Chinese
 text and its charts without an exception, the county map draws, a filter change updates the
 chart, a copied URL reopens the same view — and the browser talks to no host but the app."""
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -15,13 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from etl import pipeline
+from tests.browser import CHROMIUM, READY, REPO, serve_app, wait_ready
 
-REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 PAGES = {"": "总览", "social_relief": "社会救助", "elderly_care": "养老服务", "charity": "慈善事业",
          "social_work": "社会工作", "compare": "区县对比", "query": "数据查询", "catalog": "指标说明"}
 CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
@@ -29,55 +19,17 @@ CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compar
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs Debian chromium")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     base = tmp_path_factory.mktemp("browser-data")
     assert pipeline.build(base).ok
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "MZ_DATA_DIR": str(base)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+    with serve_app(base, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
 def base_url(app_url):
     return app_url
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}, "locale": "zh-CN"}
 
 
 @pytest.fixture(scope="session")
@@ -89,13 +41,6 @@ def shared(browser, app_url):
     page = context.new_page()
     yield page, hosts
     context.close()
-
-
-def wait_ready(page: Page, chart: bool) -> None:
-    page.wait_for_selector(READY, state="attached", timeout=60_000)
-    if chart:
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-    page.wait_for_selector(READY, state="attached", timeout=60_000)
 
 
 @pytest.mark.parametrize("path", list(PAGES))

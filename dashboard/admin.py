@@ -1,0 +1,322 @@
+"""数据管理 sections: template, upload and check, preview, publish, history and rollback, audit log.
+
+Everything here runs only after `auth.current_admin()` said who is logged in (pages/admin.py).
+The clerk's files go to a private temporary folder of the session under a sanitised name;
+checking never writes to the data dir, and publishing goes through `etl.pipeline.load`, the
+same path as the command line, so a publish here is as atomic as one there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from etl import pipeline, warehouse
+from etl.paths import data_dir
+from etl.sources import sha256_file
+from etl.template import write_template
+
+from . import audit, changes, charts, export, store
+
+ISSUE_COLUMNS = {"severity": "级别", "file": "文件", "sheet": "工作表", "row": "行", "column": "列",
+                 "value": "数值", "message": "问题", "suggestion": "建议", "code": "类别"}
+EVENT_LABELS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "expired": "超时退出",
+                "upload": "上传校验", "publish": "发布", "rollback": "回滚"}
+COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
+UPLOAD_LIMIT_MB = 50   # a county's return is a few hundred KB; a national yearbook table a few MB
+MAX_NAME_LENGTH = 80    # characters: 80 CJK characters are 240 bytes, under the 255 a file name may have
+
+
+@dataclass
+class Check:
+    """The result of checking one set of uploaded files, kept in the session until published."""
+    key: tuple
+    paths: list[Path]
+    outcome: pipeline.Outcome
+    fresh: list[dict]
+    tables: dict | None
+    base_version: str | None
+    diff: pd.DataFrame | None
+
+
+def _local_time(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return iso or ""
+
+
+# ---------------------------------------------------------------- template
+def template_section() -> None:
+    st.subheader("① 下载填报模板")
+    cities = store.cities_with_data()
+    left, middle, right = st.columns([2, 1, 2], vertical_alignment="bottom")
+    city = left.selectbox("城市", cities, format_func=store.region_name, key="tpl_city")
+    year = middle.number_input("年份", min_value=2000, max_value=dt.date.today().year, key="tpl_year",
+                               value=dt.date.today().year - 1, step=1)
+    right.download_button("下载模板 (xlsx)", _template_bytes(city, int(year)),
+                          f"{store.region_name(city)}_{int(year)}年_民政统计填报表.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          icon=":material/download:", on_click="ignore")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _template_bytes(city: str, year: int) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = write_template(city, year, Path(tmp) / "template.xlsx")
+        return out.read_bytes()
+
+
+# ---------------------------------------------------------------- upload and check
+def _upload_dir() -> Path:
+    folder = st.session_state.get("upload_dir")
+    if folder is None or not Path(folder).exists():
+        folder = tempfile.mkdtemp(prefix="mz-upload-")
+        st.session_state.upload_dir = folder
+    return Path(folder)
+
+
+def safe_upload_name(name: str) -> str:
+    """The browser-supplied file name, made safe to write and to show: no folders (either slash),
+    no control characters, no leading dots, at most 80 characters with the suffix kept."""
+    base = re.split(r"[/\\]", name)[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".").strip()
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = suffix[:10]
+    stem = stem[:MAX_NAME_LENGTH - len(suffix) - 1] or "upload"
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def _save(uploads) -> list[Path]:
+    """Write the uploads into the session's folder under safe, distinct names (upload order kept)."""
+    folder = _upload_dir()
+    shutil.rmtree(folder)
+    paths = []
+    for n, upload in enumerate(uploads):   # a folder each: two files may share a name
+        path = folder / f"{n:02d}" / safe_upload_name(upload.name)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(upload.getvalue())
+        paths.append(path)
+    return paths
+
+
+def upload_section(user: str) -> Check | None:
+    """Upload → check with progress → issues table. Returns the check of the current upload."""
+    st.subheader("② 上传并校验")
+    limit = UPLOAD_LIMIT_MB
+    uploads = st.file_uploader(
+        f"上传各区县报回的填报表或统计表（xlsx / csv，可多选，单个文件不超过 {limit} MB）",
+        type=["xlsx", "xlsm", "xls", "csv"], accept_multiple_files=True,
+        key=f"uploads-{st.session_state.get('upload_round', 0)}")
+    if not uploads:
+        st.session_state.pop("check", None)
+        return None
+    too_big = [u.name for u in uploads if u.size > limit * 1024 * 1024]
+    if too_big:
+        st.error(f"文件过大（超过 {limit} MB）：{'、'.join(too_big)}。请拆分后再上传。")
+        return None
+    key = tuple((u.file_id, u.name, u.size) for u in uploads)
+    check = st.session_state.get("check")
+    if check is None or check.key != key:
+        check = _run_check(key, uploads)
+        st.session_state.check = check
+        audit.record("upload", user, files=[{"name": u.name, "sha256": sha256_file(p)}
+                                            for u, p in zip(uploads, check.paths)],
+                     errors=len(check.outcome.issues.errors), warnings=len(check.outcome.issues.warnings))
+    _issues_table(check.outcome)
+    return check
+
+
+def _run_check(key: tuple, uploads) -> Check:
+    base = data_dir()
+    paths = _save(uploads)
+    bar = st.progress(0.0, text="正在校验……")
+
+    def progress(step: str, done: int, total: int) -> None:
+        bar.progress(done / total if total else 1.0, text=f"{step}：{done}/{total}")
+
+    version = warehouse.current_version(base)
+    outcome, fresh, tables = pipeline.check_files(base, paths, progress)
+    bar.empty()
+    diff = None
+    if tables is not None:
+        old = (store.query("SELECT region_code, year, indicator_id, value FROM facts") if version
+               else pd.DataFrame(columns=changes.KEY + ["value"]))
+        diff = changes.compare(old, tables["facts"])
+    return Check(key, paths, outcome, fresh, tables, version, diff)
+
+
+def issue_frame(items) -> pd.DataFrame:
+    """Issues as the clerk reads them: Chinese headers, Excel coordinates, severity in words."""
+    rows = pd.DataFrame([vars(i) for i in items], columns=list(ISSUE_COLUMNS))
+    rows["severity"] = rows["severity"].map({"error": "错误", "warning": "警告"})
+    return rows.rename(columns=ISSUE_COLUMNS)
+
+
+def _issues_table(outcome: pipeline.Outcome) -> None:
+    errors, warnings = outcome.issues.errors, outcome.issues.warnings
+    if not errors and not warnings:
+        st.success(f"校验通过：{len(outcome.inputs)} 个文件，没有发现问题。")
+        return
+    if errors:
+        st.error(f"发现 {len(errors)} 个错误：请修改后重新上传，有错误时不能发布。")
+    if warnings:
+        st.warning(f"{len(warnings)} 条警告：请核对；确认无误后可以发布。")
+    table = issue_frame(errors + warnings)
+    error_tab, warning_tab = st.tabs([f"错误（{len(errors)}）", f"警告（{len(warnings)}）"])
+    error_tab.dataframe(table[table["级别"] == "错误"], hide_index=True, width="stretch")
+    warning_tab.dataframe(table[table["级别"] == "警告"], hide_index=True, width="stretch")
+    stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
+    st.download_button("下载问题清单 (xlsx)，发回区县修改",
+                       export.xlsx_bytes(table, f"数据校验问题清单，生成于 {stamp}。"), f"校验问题清单_{stamp}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/download:", on_click="ignore")
+
+
+# ---------------------------------------------------------------- preview
+def preview_section(check: Check) -> None:
+    st.subheader("③ 预览：发布后的变化")
+    diff, tables = check.diff, check.tables
+    if check.base_version and warehouse.read_manifest(data_dir(), check.base_version).get("is_sample"):
+        st.info("当前发布的是示例数据：首次发布真实数据会替换全部示例数据（下表中的“删除”即示例数据）。")
+    counts = changes.summary(diff)
+    for column, (status, label) in zip(st.columns(4), changes.STATUS_LABELS.items()):
+        column.metric(f"{label}数据", f"{counts[status]:,}")
+    names = tables["regions"].set_index("code")["name"]
+    indicators = tables["indicators"].set_index("id")
+    moved = diff[diff["status"] != "unchanged"]
+    if moved.empty:
+        st.info("与当前版本相比没有任何变化。")
+        return
+    left, middle, right = st.columns(3)
+    statuses = left.multiselect("变化类型", ["changed", "new", "removed"], default=["changed", "new", "removed"],
+                                format_func=changes.STATUS_LABELS.get, key="pv_status")
+    regions = middle.multiselect("区县", sorted(moved["region_code"].unique()), format_func=lambda c: names.get(c, c),
+                                 placeholder="全部", key="pv_region")
+    wanted = right.multiselect("指标", sorted(moved["indicator_id"].unique(), key=lambda i: indicators.loc[i, "position"]),
+                               format_func=lambda i: indicators.loc[i, "name_zh"], placeholder="全部", key="pv_ind")
+    shown = moved[moved["status"].isin(statuses)]
+    if regions:
+        shown = shown[shown["region_code"].isin(regions)]
+    if wanted:
+        shown = shown[shown["indicator_id"].isin(wanted)]
+    st.dataframe(pd.DataFrame({
+        "地区": shown["region_code"].map(names), "年份": shown["year"],
+        "指标": shown["indicator_id"].map(indicators["name_zh"]),
+        "单位": shown["indicator_id"].map(indicators["display_unit"].where(indicators["display_unit"] != "",
+                                                                         indicators["unit"])),
+        "当前值": shown["old"], "发布后": shown["new"], "变化（%）": shown["pct"].round(2),
+        "类型": shown["status"].map(changes.STATUS_LABELS)}), hide_index=True, width="stretch",
+        column_config={"当前值": st.column_config.NumberColumn(format="localized"),
+                       "发布后": st.column_config.NumberColumn(format="localized")})
+    st.caption("变化最大的几组数据：")
+    for column, (_, move) in zip(st.columns(3), changes.biggest_moves(diff).iterrows()):
+        rows = diff[(diff["region_code"] == move["region_code"]) & (diff["indicator_id"] == move["indicator_id"])]
+        column.plotly_chart(charts.before_after(
+            rows[["year", "old"]].rename(columns={"old": "value"}).dropna(),
+            rows[["year", "new"]].rename(columns={"new": "value"}).dropna(),
+            indicators.loc[move["indicator_id"]], names.get(move["region_code"], move["region_code"])),
+            key=f"move-{move['region_code']}-{move['indicator_id']}", config={"displaylogo": False})
+
+
+# ---------------------------------------------------------------- publish
+def publish_section(check: Check, user: str) -> None:
+    st.subheader("④ 发布")
+    base = data_dir()
+    issues = check.outcome.issues
+    if issues.errors:
+        st.button("发布", disabled=True, help="有错误，不能发布", key="publish")
+        return
+    if warehouse.current_version(base) != check.base_version:
+        st.warning("校验之后数据已被他人更新。请重新上传校验，再发布。")
+        return
+    confirmed = True
+    if issues.warnings:
+        confirmed = st.checkbox(f"我已核对以上 {len(issues.warnings)} 条警告，确认发布", key="confirm_warnings")
+    if not st.button("发布新版本", type="primary", disabled=not confirmed, key="publish"):
+        return
+    bar = st.progress(0.0, text="正在发布……")
+    summary = changes.summary(check.diff)
+    outcome = pipeline.load(base, check.paths, lambda step, done, total: bar.progress(
+        done / total if total else 1.0, text=f"{step}：{done}/{total}"), user=user, changes=summary)
+    bar.empty()
+    if not outcome.ok:
+        st.error("发布失败：重新校验时发现错误，数据未做任何改动。")
+        _issues_table(outcome)
+        return
+    files = [{"name": i["name"], "sha256": i["sha256"]} for i in check.fresh]
+    audit.record("publish", user, version=outcome.version, files=files, changes=summary, changed=outcome.changed)
+    shutil.rmtree(st.session_state.pop("upload_dir"), ignore_errors=True)
+    st.session_state.pop("check", None)
+    st.session_state.upload_round = st.session_state.get("upload_round", 0) + 1
+    st.session_state.flash = (f"已发布新版本 {outcome.version}：新增 {summary['new']}、变化 {summary['changed']}、"
+                              f"删除 {summary['removed']} 条数据。所有用户下一次操作时即看到新数据。"
+                              if outcome.changed else "内容与当前版本完全相同，未产生新版本。")
+    st.rerun()
+
+
+# ---------------------------------------------------------------- history and rollback
+def history_frame(base: Path) -> pd.DataFrame:
+    current = warehouse.current_version(base)
+    rows = []
+    for m in reversed(warehouse.list_versions(base)):
+        change = m.get("changes") or {}
+        rows.append({
+            "当前": "✔" if m["version"] == current else "",
+            "版本": m["version"], "发布时间": _local_time(m.get("created", "")), "发布人": m.get("user", ""),
+            "方式": COMMAND_LABELS.get(m.get("command"), m.get("command", "")) + ("（示例数据）" if m.get("is_sample") else ""),
+            "文件": "；".join(f"{i['name']}（{i['sha256'][:12]}…）" for i in m.get("inputs", [])),
+            "数据条数": m.get("row_counts", {}).get("facts"),
+            "变化": (f"新增 {change.get('new', 0)}，变化 {change.get('changed', 0)}，删除 {change.get('removed', 0)}"
+                     if change else ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def history_section(user: str) -> None:
+    st.subheader("版本历史与回滚")
+    base = data_dir()
+    table = history_frame(base)
+    if table.empty:
+        st.info("还没有发布任何版本。")
+        return
+    st.dataframe(table, hide_index=True, width="stretch")
+    with st.expander("各版本文件明细（SHA-256）"):
+        st.dataframe(pd.DataFrame([{"版本": m["version"], "文件": i["name"], "SHA-256": i["sha256"],
+                                    "数据条数": i.get("facts")}
+                                   for m in reversed(warehouse.list_versions(base)) for i in m.get("inputs", [])]),
+                     hide_index=True, width="stretch")
+    current = warehouse.current_version(base)
+    others = [v for v in table["版本"] if v != current]
+    if not others:
+        return
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    target = left.selectbox("回滚到版本", others, key="rollback_to",
+                            format_func=lambda v: f"{v}（{table.set_index('版本').loc[v, '发布时间']}）")
+    sure = right.checkbox("确认回滚：所有用户将看到该版本的数据", key="confirm_rollback")
+    if st.button("回滚", disabled=not sure, key="rollback"):
+        warehouse.rollback(base, target, user=user)
+        audit.record("rollback", user, version=target, previous=current)
+        st.session_state.pop("check", None)
+        st.session_state.flash = f"已回滚到版本 {target}。"
+        st.rerun()
+
+
+def audit_section() -> None:
+    with st.expander("操作日志（登录、上传、发布、回滚）"):
+        rows = audit.entries()
+        if not rows:
+            st.caption("暂无记录。")
+            return
+        st.dataframe(pd.DataFrame([{
+            "时间": _local_time(e["time"]), "操作": EVENT_LABELS.get(e["event"], e["event"]), "用户": e["user"],
+            "详情": "；".join(f"{k}={v}" for k, v in e.items() if k not in ("time", "event", "user"))}
+            for e in rows]), hide_index=True, width="stretch")

@@ -1,0 +1,264 @@
+"""数据管理: login, the upload → check → preview → publish flow, rollback and the audit log,
+with AppTest on a real data dir; plus the pieces under it (password hashing, the change
+comparison, exports that neutralise formulas, loads after a rollback)."""
+import io
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import admin, auth, changes, export
+from etl import pipeline, warehouse
+from tests.util import HEADER, baoji_rows, query, write_long_csv
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PASSWORD = "correct horse battery"
+HASH = auth.hash_password(PASSWORD)
+
+
+def _csv(rows: str) -> bytes:
+    return (HEADER + rows).encode("utf-8")
+
+
+# every county of 宝鸡, two years: complete, so the city total is aggregated and nothing is missing
+BASE_ROWS = baoji_rows("城市低保人数", 300)
+UPDATE = _csv("眉县,610326,2023,城市低保人数,320,人\n")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """A data dir serving one real file (no sample data)."""
+    base = tmp_path_factory.mktemp("admin")
+    outcome = pipeline.load(base, [write_long_csv(base.parent / "base.csv", BASE_ROWS)])
+    assert outcome.ok and outcome.changed
+    return base
+
+
+@pytest.fixture
+def base(published, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(published, copy)
+    return copy
+
+
+def value(base: Path, region: str, year: int, indicator: str = "dibao_urban_persons"):
+    rows = query(warehouse.current_db(base), "SELECT value FROM facts WHERE region_code = ? AND year = ? "
+                 "AND indicator_id = ?", [region, year, indicator])
+    return rows[0][0] if rows else None
+
+
+def open_admin(monkeypatch, base, configured=True) -> AppTest:
+    monkeypatch.setenv("MZ_DATA_DIR", str(base))
+    if configured:
+        monkeypatch.setenv(auth.ENV_HASH, HASH)
+    else:
+        monkeypatch.delenv(auth.ENV_HASH, raising=False)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def login(at: AppTest, password: str = PASSWORD) -> AppTest:
+    at.text_input(key="login_password").set_value(password)
+    at.button[0].click().run()   # the form's submit button
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "error", "warning", "info", "success", "caption")
+                    for e in getattr(at, kind))
+
+
+# ---------------------------------------------------------------- access
+def test_password_hash_is_salted_and_verifies():
+    assert auth.verify_password(PASSWORD, HASH)
+    assert not auth.verify_password("wrong password", HASH)
+    assert auth.hash_password(PASSWORD) != HASH          # a new salt every time
+    assert not auth.verify_password(PASSWORD, "garbage") and not auth.verify_password(PASSWORD, "")
+
+
+def test_hash_password_command_prints_a_working_hash():
+    done = subprocess.run([sys.executable, "-m", "dashboard", "hash-password"], input=PASSWORD + "\n",
+                          capture_output=True, text=True, check=True)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("password_hash"))
+    assert auth.verify_password(PASSWORD, line.split('"')[1])
+    short = subprocess.run([sys.executable, "-m", "dashboard", "hash-password"], input="short\n",
+                           capture_output=True, text=True)
+    assert short.returncode == 1 and "太短" in short.stderr
+
+
+def test_without_an_admin_the_page_explains_and_offers_nothing(monkeypatch, base):
+    at = open_admin(monkeypatch, base, configured=False)
+    assert "尚未设置管理员" in texts(at) and "hash-password" in texts(at)
+    assert not at.file_uploader and not at.text_input and not at.button
+
+
+def test_viewer_sees_only_the_login_form(monkeypatch, base):
+    at = open_admin(monkeypatch, base)
+    assert not at.file_uploader
+    assert [b.label for b in at.button] == ["登录"]
+    assert "版本历史" not in texts(at)
+
+
+def test_wrong_password_is_refused_logged_and_slowed(monkeypatch, base):
+    at = login(open_admin(monkeypatch, base), "not the password")
+    assert "密码错误" in texts(at) and not at.file_uploader
+    start = time.perf_counter()
+    login(at, "still not it")
+    assert time.perf_counter() - start >= 0.5            # the second failure waits
+    log = (base / "audit" / "audit.jsonl").read_text(encoding="utf-8")
+    assert log.count('"login_failed"') == 2
+
+
+def test_admin_session_expires_after_inactivity(monkeypatch, base):
+    at = login(open_admin(monkeypatch, base))
+    assert at.file_uploader
+    at.session_state["admin_seen"] = time.time() - auth.IDLE_SECONDS - 1
+    at.run()
+    assert not at.file_uploader and "自动退出" in texts(at)
+
+
+# ---------------------------------------------------------------- the flow
+def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    at.file_uploader[0].set_value([(name, content, "text/csv") for name, content in files]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_upload_preview_publish_rollback(monkeypatch, base):
+    old_version = warehouse.current_version(base)
+    at = upload(login(open_admin(monkeypatch, base)), ("眉县2023.csv", UPDATE))
+    assert "校验通过" in texts(at)
+    # 眉县 and the 宝鸡市 total (3,600 → 3,620) change; nothing else
+    assert metric(at, "变化数据") == "2" and metric(at, "新增数据") == "0" and metric(at, "删除数据") == "0"
+    changed = [d.value for d in at.dataframe if "发布后" in d.value.columns][0]
+    row = changed[changed["地区"] == "眉县"].iloc[0]
+    assert (row["地区"], row["年份"], row["当前值"], row["发布后"], row["变化（%）"]) == ("眉县", 2023, 300, 320, 6.67)
+    assert value(base, "610326", 2023) == 300                  # nothing written before publishing
+
+    at.button(key="publish").click().run()
+    assert not at.exception
+    assert value(base, "610326", 2023) == 320 and value(base, "610300", 2023) == 3620
+    new_version = warehouse.current_version(base)
+    assert new_version != old_version and "已发布新版本" in texts(at)
+    manifest = warehouse.read_manifest(base, new_version)
+    assert manifest["user"] == "admin" and manifest["changes"]["changed"] == 2
+    assert [i["name"] for i in manifest["inputs"]][-1] == "眉县2023.csv"
+
+    # the overview of the same server shows the new version without a restart
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    at.switch_page("pages/admin.py").run()
+    history = [d.value for d in at.dataframe if "版本" in d.value.columns and "发布人" in d.value.columns][0]
+    assert history.iloc[0]["版本"] == new_version and history.iloc[0]["当前"] == "✔"
+
+    at.selectbox(key="rollback_to").set_value(old_version)
+    at.checkbox(key="confirm_rollback").check().run()
+    at.button(key="rollback").click().run()
+    assert not at.exception
+    assert warehouse.current_version(base) == old_version and value(base, "610326", 2023) == 300
+    events = [line for line in (base / "audit" / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e.split('"event": "')[1].split('"')[0] for e in events] == ["login", "upload", "publish", "rollback"]
+
+
+def test_bad_file_shows_issues_and_publishes_nothing(monkeypatch, base):
+    before = sorted(p.name for p in (base / "warehouse" / "versions").iterdir())
+    at = upload(login(open_admin(monkeypatch, base)), ("错误.csv", _csv("眉县,610326,2023,城市低保人数,三百,人\n")))
+    assert "发现 1 个错误" in texts(at)
+    issues = [d.value for d in at.dataframe if "问题" in d.value.columns][0]
+    assert issues.iloc[0][["文件", "行", "列"]].tolist() == ["错误.csv", 2, "E"]
+    assert not [b for b in at.button if b.key == "publish"]   # no preview, no publish
+    assert at.get("download_button")                      # the issues list for the county
+    assert sorted(p.name for p in (base / "warehouse" / "versions").iterdir()) == before
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("../../etc/passwd.csv", "passwd.csv"), ("..\\..\\系统\\报表.xlsx", "报表.xlsx"), ("a\x00b\x1f\x7f.csv", "ab.csv"),
+    (".bashrc.csv", "bashrc.csv"), ("", "upload"), ("....", "upload"), ("眉县2023.csv", "眉县2023.csv"),
+    ("长" * 300 + ".xlsx", "长" * 75 + ".xlsx")])
+def test_upload_names_are_made_safe(name, safe):
+    assert admin.safe_upload_name(name) == safe
+
+
+def test_traversal_name_stays_in_the_upload_folder(monkeypatch, base, tmp_path):
+    at = upload(login(open_admin(monkeypatch, base)), ("../../../../evil.csv", UPDATE))
+    assert "校验通过" in texts(at)
+    folder = Path(at.session_state["upload_dir"])
+    assert [p.relative_to(folder).as_posix() for p in folder.rglob("*.csv")] == ["00/evil.csv"]
+    assert not list(Path(folder.anchor).glob("evil.csv")) and not list(tmp_path.rglob("evil.csv"))
+
+
+def test_oversized_file_is_refused_in_chinese(monkeypatch, base):
+    huge = _csv("眉县,610326,2023,城市低保人数,320,人\n") + b"#" * (admin.UPLOAD_LIMIT_MB * 1024 * 1024)
+    at = upload(login(open_admin(monkeypatch, base)), ("太大.csv", huge))
+    assert "文件过大" in texts(at) and "太大.csv" in texts(at)
+    assert not at.metric and not [b for b in at.button if b.key == "publish"]
+
+
+def test_warnings_need_confirmation(monkeypatch, base):
+    # 300 → 900 in a year is flagged as an unusual change (bound ±50%), not an error
+    at = upload(login(open_admin(monkeypatch, base)), ("跳变.csv", _csv("眉县,610326,2023,城市低保人数,900,人\n")))
+    assert at.button(key="publish").disabled and at.checkbox(key="confirm_warnings")
+    at.checkbox(key="confirm_warnings").check().run()
+    assert not at.button(key="publish").disabled
+    at.button(key="publish").click().run()
+    assert value(base, "610326", 2023) == 900
+
+
+def test_stale_check_cannot_publish(monkeypatch, base):
+    at = upload(login(open_admin(monkeypatch, base)), ("眉县2023.csv", UPDATE))
+    pipeline.load(base, [write_long_csv(base.parent / "other.csv", "岐山县,610323,2023,城市低保人数,301,人\n")])
+    at.run()
+    assert "已被他人更新" in texts(at)
+    assert not [b for b in at.button if b.key == "publish"]
+
+
+# ---------------------------------------------------------------- the pieces
+def test_compare_counts_and_percentages():
+    key = ["region_code", "year", "indicator_id"]
+    old = pd.DataFrame([["a", 2023, "x", 100.0], ["a", 2024, "x", 50.0], ["b", 2023, "x", 0.0]],
+                       columns=key + ["value"])
+    new = pd.DataFrame([["a", 2023, "x", 110.0], ["b", 2023, "x", 5.0], ["c", 2023, "x", 1.0]],
+                       columns=key + ["value"])
+    diff = changes.compare(old, new).set_index(key)
+    assert changes.summary(diff.reset_index()) == {"new": 1, "changed": 2, "unchanged": 0, "removed": 1}
+    assert diff.loc[("a", 2023, "x"), "pct"] == pytest.approx(10.0)
+    assert pd.isna(diff.loc[("b", 2023, "x"), "pct"])        # no percentage from a zero base
+    assert diff.loc[("a", 2024, "x"), "status"] == "removed"
+    same = changes.compare(old, old.assign(value=old["value"] + 1e-12))
+    assert set(same["status"]) == {"unchanged"}
+    assert changes.biggest_moves(diff.reset_index(), 1).iloc[0].tolist() == ["a", "x"]
+
+
+def test_exports_neutralise_formulas():
+    table = pd.DataFrame({"文件": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "+1", "-2", "眉县"], "数值": [1, -2, 3, 4, 5]})
+    csv = export.csv_bytes(table).decode("utf-8-sig").splitlines()
+    assert csv[1].startswith("\"'=HYPERLINK") and csv[2].startswith("'@SUM") and csv[4].startswith("'-2")
+    assert csv[5] == "眉县,5" and csv[2].endswith(",-2")      # numbers keep their sign
+    book = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(table, "说明")))
+    cells = [row[0] for row in book["数据"].iter_rows(min_row=2, values_only=True)]
+    assert cells[:2] == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)"]
+    assert all(c.data_type != "f" for row in book["数据"].iter_rows() for c in row)
+
+
+def test_load_after_rollback_builds_on_the_served_version(tmp_path):
+    base = tmp_path / "data"
+    first = pipeline.load(base, [write_long_csv(tmp_path / "a.csv", BASE_ROWS)]).version
+    pipeline.load(base, [write_long_csv(tmp_path / "b.csv", "岐山县,610323,2024,城市低保人数,200,人\n")])
+    warehouse.rollback(base, first)
+    pipeline.load(base, [write_long_csv(tmp_path / "c.csv", "凤县,610330,2024,城市低保人数,100,人\n")])
+    assert value(base, "610326", 2023) == 300 and value(base, "610330", 2024) == 100
+    assert value(base, "610323", 2024) is None       # the rolled-back file does not come back
