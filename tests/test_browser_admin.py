@@ -45,6 +45,19 @@ def overview_total(page: Page, url: str) -> str:
     return card.get_by_test_id("stMetricValue").inner_text()
 
 
+def test_deep_link_as_first_request_gets_the_whole_app(page: Page, served):
+    """Runs first on this module's fresh server: a deep link must not start Streamlit's old
+    pages-folder mode (page file alone, no page config, file names as navigation)."""
+    url, _ = served
+    page.goto(f"{url}/admin")
+    wait_ready(page)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav).to_contain_text("数据管理")
+    expect(nav).to_contain_text("区县对比")
+    expect(nav).not_to_contain_text("social relief")
+    assert page.title() == "民政数据看板"
+
+
 def test_viewer_cannot_reach_the_uploader(page: Page, served):
     url, _ = served
     page.goto(f"{url}/admin")
