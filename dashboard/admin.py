@@ -25,7 +25,7 @@ from etl.template import write_template
 from . import audit, changes, charts, export, store
 
 ISSUE_COLUMNS = {"severity": "级别", "file": "文件", "sheet": "工作表", "row": "行", "column": "列",
-                 "value": "数值", "message": "问题", "suggestion": "建议", "code": "类别"}
+                 "value": "数值", "message": "问题", "suggestion": "建议"}
 EVENT_LABELS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "expired": "超时退出",
                 "upload": "上传校验", "publish": "发布", "rollback": "回滚"}
 COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
@@ -171,9 +171,11 @@ def _issues_table(outcome: pipeline.Outcome) -> None:
     if warnings:
         st.warning(f"{len(warnings)} 条警告：请核对；确认无误后可以发布。")
     table = issue_frame(errors + warnings)
-    error_tab, warning_tab = st.tabs([f"错误（{len(errors)}）", f"警告（{len(warnings)}）"])
-    error_tab.dataframe(table[table["级别"] == "错误"], hide_index=True, width="stretch")
-    warning_tab.dataframe(table[table["级别"] == "警告"], hide_index=True, width="stretch")
+    groups = [(label, items) for label, items in (("错误", errors), ("警告", warnings)) if items]
+    for tab, (label, items) in zip(st.tabs([f"{label}（{len(items)}）" for label, items in groups]), groups):
+        tab.dataframe(table[table["级别"] == label].drop(columns="级别"), hide_index=True, width="stretch",
+                      column_config={"问题": st.column_config.TextColumn(width="large"),
+                                     "建议": st.column_config.TextColumn(width="medium")})
     stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
     st.download_button("下载问题清单 (xlsx)，发回区县修改",
                        export.xlsx_bytes(table, f"数据校验问题清单，生成于 {stamp}。"), f"校验问题清单_{stamp}.xlsx",

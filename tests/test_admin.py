@@ -12,10 +12,11 @@ import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 from dashboard import admin, auth, changes, export
 from etl import pipeline, warehouse
-from tests.util import HEADER, baoji_rows, query, write_long_csv
+from tests.util import HEADER, RecordingStorage, baoji_rows, download, query, write_long_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PASSWORD = "correct horse battery"
@@ -55,6 +56,7 @@ def value(base: Path, region: str, year: int, indicator: str = "dibao_urban_pers
 
 def open_admin(monkeypatch, base, configured=True) -> AppTest:
     monkeypatch.setenv("MZ_DATA_DIR", str(base))
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
     if configured:
         monkeypatch.setenv(auth.ENV_HASH, HASH)
     else:
@@ -181,7 +183,9 @@ def test_bad_file_shows_issues_and_publishes_nothing(monkeypatch, base):
     issues = [d.value for d in at.dataframe if "问题" in d.value.columns][0]
     assert issues.iloc[0][["文件", "行", "列"]].tolist() == ["错误.csv", 2, "E"]
     assert not [b for b in at.button if b.key == "publish"]   # no preview, no publish
-    assert at.get("download_button")                      # the issues list for the county
+    sheet = openpyxl.load_workbook(io.BytesIO(download(at, "下载问题清单 (xlsx)，发回区县修改")))["数据"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("级别", "文件", "工作表", "行", "列", "数值") and rows[1][:6] == ("错误", "错误.csv", None, 2, "E", "三百")
     assert sorted(p.name for p in (base / "warehouse" / "versions").iterdir()) == before
 
 
@@ -206,6 +210,17 @@ def test_oversized_file_is_refused_in_chinese(monkeypatch, base):
     at = upload(login(open_admin(monkeypatch, base)), ("太大.csv", huge))
     assert "文件过大" in texts(at) and "太大.csv" in texts(at)
     assert not at.metric and not [b for b in at.button if b.key == "publish"]
+
+
+def test_formula_text_in_an_upload_is_inert_in_the_issues_list(monkeypatch, base):
+    evil = '=HYPERLINK("http://evil.example","点我")'
+    at = upload(login(open_admin(monkeypatch, base)), ("注入.csv", _csv(f'"{evil.replace(chr(34), chr(34) * 2)}",,2023,城市低保人数,1,人\n')))
+    assert "错误" in texts(at) and not [b for b in at.button if b.key == "publish"]
+    sheet = openpyxl.load_workbook(io.BytesIO(download(at, "下载问题清单 (xlsx)，发回区县修改")))["数据"]
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in cells)
+    assert any(c.value == "'" + evil for c in cells)
 
 
 def test_warnings_need_confirmation(monkeypatch, base):

@@ -8,29 +8,18 @@ import numpy as np
 import pandas as pd
 import plotly.io
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 from etl import pipeline, warehouse
 from etl.catalog import load_catalog
 from etl.regions import load_registry
-from tests.util import query
+from tests.util import RecordingStorage, download, query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
          "present"]
 FUZHOU = "350100"
-
-
-class RecordingStorage(MemoryMediaFileStorage):
-    """AppTest's in-memory media storage, keeping what download buttons serve (by file id)."""
-    files: dict[str, bytes] = {}
-
-    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
-        file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
-        RecordingStorage.files[file_id] = path_or_data if isinstance(path_or_data, bytes) else b""
-        return file_id
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +64,6 @@ def numbers(array) -> list:
 
 def trace_names(at, n=0) -> list[str]:
     return sorted(t.name for t in figures(at)[n].data)
-
-
-def download(at, label: str) -> bytes:
-    button = next(b for b in at.get("download_button") if b.proto.label == label)
-    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
-    return RecordingStorage.files[file_id]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,7 +1,9 @@
-"""Small helpers shared by the tests: long-table CSVs and read-only warehouse queries."""
+"""Small helpers shared by the tests: long-table CSVs, read-only warehouse queries, and the
+bytes behind AppTest download buttons."""
 from pathlib import Path
 
 import duckdb
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 HEADER = "地区,区划代码,年份,指标,数值,单位\n"
 
@@ -29,3 +31,19 @@ def baoji_rows(indicator: str, value: float, years=(2022, 2023)) -> str:
     """Long-table rows giving every county of 宝鸡 the same value: a complete city, so its
     total is aggregated and no county is reported missing."""
     return "".join(f"{name},{code},{year},{indicator},{value:g},人\n" for year in years for code, name in BAOJI.items())
+
+
+class RecordingStorage(MemoryMediaFileStorage):
+    """AppTest's in-memory media storage, keeping what download buttons serve (by file id)."""
+    files: dict[str, bytes] = {}
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = super().load_and_get_id(path_or_data, mimetype, kind, filename)
+        RecordingStorage.files[file_id] = path_or_data if isinstance(path_or_data, bytes) else b""
+        return file_id
+
+
+def download(at, label: str) -> bytes:
+    button = next(b for b in at.get("download_button") if b.proto.label == label)
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    return RecordingStorage.files[file_id]
