@@ -23,6 +23,7 @@ from etl.sources import sha256_file
 from etl.template import write_template
 
 from . import audit, changes, charts, export, store
+from .format import fmt_change, fmt_number
 
 ISSUE_COLUMNS = {"severity": "级别", "file": "文件", "sheet": "工作表", "row": "行", "column": "列",
                  "value": "数值", "message": "问题", "suggestion": "建议"}
@@ -158,7 +159,8 @@ def issue_frame(items) -> pd.DataFrame:
     """Issues as the clerk reads them: Chinese headers, Excel coordinates, severity in words."""
     rows = pd.DataFrame([vars(i) for i in items], columns=list(ISSUE_COLUMNS))
     rows["severity"] = rows["severity"].map({"error": "错误", "warning": "警告"})
-    return rows.rename(columns=ISSUE_COLUMNS)
+    rows["row"] = rows["row"].astype("Int64").astype("string")   # Excel row numbers, blank when none
+    return rows.fillna("").rename(columns=ISSUE_COLUMNS)
 
 
 def _issues_table(outcome: pipeline.Outcome) -> None:
@@ -210,15 +212,7 @@ def preview_section(check: Check) -> None:
         shown = shown[shown["region_code"].isin(regions)]
     if wanted:
         shown = shown[shown["indicator_id"].isin(wanted)]
-    st.dataframe(pd.DataFrame({
-        "地区": shown["region_code"].map(names), "年份": shown["year"],
-        "指标": shown["indicator_id"].map(indicators["name_zh"]),
-        "单位": shown["indicator_id"].map(indicators["display_unit"].where(indicators["display_unit"] != "",
-                                                                         indicators["unit"])),
-        "当前值": shown["old"], "发布后": shown["new"], "变化（%）": shown["pct"].round(2),
-        "类型": shown["status"].map(changes.STATUS_LABELS)}), hide_index=True, width="stretch",
-        column_config={"当前值": st.column_config.NumberColumn(format="localized"),
-                       "发布后": st.column_config.NumberColumn(format="localized")})
+    st.dataframe(change_table(shown, names, indicators), hide_index=True, width="stretch")
     st.caption("变化最大的几组数据：")
     for column, (_, move) in zip(st.columns(3), changes.biggest_moves(diff).iterrows()):
         rows = diff[(diff["region_code"] == move["region_code"]) & (diff["indicator_id"] == move["indicator_id"])]
@@ -227,6 +221,23 @@ def preview_section(check: Check) -> None:
             rows[["year", "new"]].rename(columns={"new": "value"}).dropna(),
             indicators.loc[move["indicator_id"]], names.get(move["region_code"], move["region_code"])),
             key=f"move-{move['region_code']}-{move['indicator_id']}", config={"displaylogo": False})
+
+
+def change_table(shown: pd.DataFrame, names: pd.Series, indicators: pd.DataFrame) -> pd.DataFrame:
+    """The preview table: changed values first, biggest |%| on top; numbers as the catalog
+    writes them (decimals, thousands separators), "—" where a side has no value."""
+    order = shown.assign(rank=shown["status"].map({"changed": 0, "new": 1, "removed": 2}),
+                         size=-shown["pct"].abs().fillna(0)).sort_values(["rank", "size", "region_code", "year"])
+    decimals = order["indicator_id"].map(indicators["decimals"]).astype(int)
+    return pd.DataFrame({
+        "地区": order["region_code"].map(names), "年份": order["year"],
+        "指标": order["indicator_id"].map(indicators["name_zh"]),
+        "单位": order["indicator_id"].map(indicators["display_unit"].where(indicators["display_unit"] != "",
+                                                                         indicators["unit"])),
+        "当前值": [fmt_number(v, d) for v, d in zip(order["old"], decimals)],
+        "发布后": [fmt_number(v, d) for v, d in zip(order["new"], decimals)],
+        "变化": [fmt_change(p) for p in order["pct"]],
+        "类型": order["status"].map(changes.STATUS_LABELS)})
 
 
 # ---------------------------------------------------------------- publish

@@ -166,4 +166,4 @@ def before_after(old: pd.DataFrame, new: pd.DataFrame, meta: pd.Series, region_n
         fig.add_trace(go.Scatter(x=rows["year"], y=rows["value"], name=name, mode="lines+markers", line=style,
                                  hovertemplate=f"{name} %{{x}}年：%{{y:{fmt}}}{unit}<extra></extra>"))
     return _layout(fig, f"{region_name} · {meta['name_zh']}", height=320,
-                   yaxis_title=f"{meta['name_zh']}（{unit}）", xaxis=dict(dtick=1, title="年份"))
+                   yaxis_title=f"{meta['name_zh']}（{unit}）", xaxis=dict(tickformat="d", title="年份"))
