@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tempfile
 
-from . import etl_bench, export_bench, server_bench
+from . import etl_bench, export_bench, query_bench, server_bench
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md"
 PACKAGES = ("pandas", "duckdb", "pyarrow", "python-calamine", "openpyxl", "streamlit", "plotly")
@@ -41,6 +41,18 @@ def page_rows(pages: dict) -> str:
     return "\n".join(rows)
 
 
+def query_rows(queries: list[dict]) -> str:
+    rows = []
+    for q in sorted(queries, key=lambda q: -q["p95"]):
+        pandas_ms = q.get("pandas_p50")
+        speedup = pandas_ms / q["p50"] if pandas_ms else None
+        met = q["p95"] <= 20 and (speedup is None or speedup >= 10)
+        rows.append(f"| `{q['caller']}` | {', '.join(sorted(q['pages']))} | {q['rows']:,} | {q['p50']:.1f} ms | "
+                    f"{q['p95']:.1f} ms | {f'{pandas_ms:.1f} ms' if pandas_ms else '—'} | "
+                    f"{f'{speedup:.0f} ×' if speedup else '—'} | {'yes' if met else '**no**'} |")
+    return "\n".join(rows)
+
+
 def chromium_version() -> str:
     import subprocess
     out = subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True).stdout
@@ -52,6 +64,8 @@ def main() -> None:
         base = Path(tmp)
         print("national build …", flush=True)
         national = etl_bench.national_build(base)
+        print("page queries …", flush=True)
+        queries = query_bench.time_queries(base, query_bench.record_queries(base))
         print("yearbook read …", flush=True)
         yb = etl_bench.yearbook_read()
         print("page reruns in the real server …", flush=True)
@@ -78,6 +92,18 @@ repeated runs on this machine. Goals from the issues are checked in the same run
 | Same file, raw sheet read: python-calamine | {spread([s * 1000 for s in yb['calamine_s']], 'ms', 1)} | | |
 | Same file, raw sheet read: openpyxl (read_only, values_only) | {spread([s * 1000 for s in yb['openpyxl_s']], 'ms', 1)} | | |
 | openpyxl / calamine | {yb['ratio']:.1f} × | | |
+
+## Queries (national warehouse)
+
+Every distinct query the pages issued when each page was opened for 宝鸡市 (recorded under
+AppTest), run 30 times uncached on a read-only cursor. Baseline: the same answer computed with
+pandas from the whole `facts` and `regions` tables held in memory (answers checked equal).
+Goals: p95 ≤ 20 ms and ≥ 10 × faster than pandas. `<module>` = a query written in the page itself
+(reference tables; no pandas baseline).
+
+| store function | pages | rows | p50 | p95 | pandas p50 | speed-up | met |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{query_rows(queries)}
 
 ## Pages (national warehouse: every county in the registry)
 

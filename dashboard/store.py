@@ -1,14 +1,15 @@
 """Read-only access to the published warehouse, cached per version.
 
-Every query names the version it reads, so a publish (a new `CURRENT`) is picked up on the
-next rerun without a restart, and cached answers of an old version are never served for the
-new one. All SQL is ours, with `?` parameters; no user text ever becomes SQL.
+Every query names the version's database file it reads (the full path, so two data dirs never
+share a cache entry), so a publish (a new `CURRENT`) is picked up on the next rerun without a
+restart, and cached answers of an old version are never served for the new one. All SQL is ours, with `?` parameters; no user text ever becomes SQL.
 """
 from __future__ import annotations
 
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -25,26 +26,34 @@ def version() -> str | None:
     return warehouse.current_version(data_dir())
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _usable(base: str, version_id: str) -> bool:
+    return warehouse.is_current_schema(Path(base), version_id)
+
+
 def ensure_warehouse() -> None:
-    """On a fresh clone there is no warehouse yet: build the sample one before the first page."""
-    if warehouse.current_db(data_dir()) is not None:
+    """Before the first page: on a fresh clone there is no warehouse yet, so build the sample
+    one; after an upgrade that changed the table layout, rebuild from raw/ (or the sample)."""
+    current = version()
+    if current is not None and _usable(str(data_dir()), current):
         return
-    with st.spinner("首次启动：正在生成示例数据并建立数据仓库……"):
+    text = ("首次启动：正在生成示例数据并建立数据仓库……" if current is None
+            else "程序已更新，正在按已导入的原始数据重建数据仓库……")
+    with st.spinner(text):
         proc = subprocess.run([sys.executable, "-m", "etl", "build"], capture_output=True, text=True, check=False)
-    if proc.returncode != 0 or warehouse.current_db(data_dir()) is None:
+    if proc.returncode != 0 or not _usable(str(data_dir()), version() or ""):
         st.error("数据仓库建立失败：\n\n```\n" + (proc.stderr or proc.stdout)[-2000:] + "\n```")
         st.stop()
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(version_id: str) -> duckdb.DuckDBPyConnection:
-    path = warehouse.version_path(data_dir(), version_id) / warehouse.DB_NAME
-    return duckdb.connect(str(path), read_only=True)
+def _connection(db: str) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(db, read_only=True)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _query(version_id: str, sql: str, params: tuple = ()) -> pd.DataFrame:
-    cursor = _connection(version_id).cursor()  # one cursor per query: sessions run in threads
+def _query(db: str, sql: str, params: tuple = ()) -> pd.DataFrame:
+    cursor = _connection(db).cursor()  # one cursor per query: sessions run in threads
     try:
         return cursor.execute(sql, list(params)).df()
     finally:
@@ -52,21 +61,22 @@ def _query(version_id: str, sql: str, params: tuple = ()) -> pd.DataFrame:
 
 
 def _current() -> str:
-    current = version()
-    if current is None:
+    """The current version's database file."""
+    db = warehouse.current_db(data_dir())
+    if db is None:
         st.info("暂无数据：还没有发布任何数据版本。")
         st.stop()
-    return current
+    return str(db)
 
 
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
     """Run one of our queries on the current version; a failure is logged in full and shown
     to the user as a short Chinese message (never a traceback)."""
-    current = _current()
+    db = _current()
     try:
-        return _query(current, sql, tuple(params))
+        return _query(db, sql, tuple(params))
     except duckdb.Error:
-        log.exception("warehouse query failed (version %s): %s %s", current, sql, params)
+        log.exception("warehouse query failed (%s): %s %s", db, sql, params)
         st.error("数据查询失败，请稍后重试；如果问题持续，请联系管理员（详细信息已记录在服务器日志中）。")
         st.stop()
 
@@ -77,13 +87,13 @@ def is_sample() -> bool:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _reference(version_id: str, table: str) -> pd.DataFrame:
+def _reference(db: str, table: str) -> pd.DataFrame:
     """Small reference tables (regions, indicators) shared by every session of a version, not
     copied per call like `st.cache_data` results: pages look names up dozens of times a run.
     Callers must treat them as read-only."""
     sql = {"regions": "SELECT code, name, level, parent_code, kind, note FROM regions",
            "indicators": "SELECT * FROM indicators ORDER BY position"}[table]
-    cursor = _connection(version_id).cursor()
+    cursor = _connection(db).cursor()
     try:
         return cursor.execute(sql).df().set_index("code" if table == "regions" else "id")
     finally:
@@ -104,7 +114,7 @@ def region_name(code: str) -> str:
 
 def cities_with_data() -> list[str]:
     """Cities that have facts, the configured default cities first."""
-    found = query("SELECT DISTINCT f.region_code FROM facts f JOIN regions r ON r.code = f.region_code "
+    found = query("SELECT c.region_code FROM region_coverage c JOIN regions r ON r.code = c.region_code "
                   "WHERE r.level = 'city' ORDER BY 1")["region_code"].tolist()
     first = [c for c in default_cities() if c in found]
     return first + [c for c in found if c not in first]
@@ -113,31 +123,54 @@ def cities_with_data() -> list[str]:
 def counties_of(city: str) -> tuple[str, ...]:
     """County codes of a city in code order (development zones only where they have data)."""
     frame = query("SELECT code, kind FROM regions WHERE parent_code = ? AND level = 'county' AND "
-                  "(kind <> 'zone' OR code IN (SELECT DISTINCT region_code FROM facts)) ORDER BY code", (city,))
+                  "(kind <> 'zone' OR code IN (SELECT region_code FROM region_coverage)) ORDER BY code", (city,))
     return tuple(frame["code"])
 
 
-def years(region_code: str) -> list[int]:
-    """Years with data for a region or its children."""
-    return query("SELECT DISTINCT year FROM facts WHERE region_code = ? OR region_code IN "
-                 "(SELECT code FROM regions WHERE parent_code = ?) ORDER BY year",
-                 (region_code, region_code))["year"].astype(int).tolist()
+def _children(code: str) -> tuple[str, ...]:
+    table = regions()
+    return tuple(table.index[table["parent_code"] == code])
 
 
 def _marks(values) -> str:
     return ", ".join("?" * len(values))
 
 
+def _in_codes(codes: tuple[str, ...]) -> tuple[str, tuple]:
+    """`f.region_code IN (…)` plus the same set as a code range. The facts are stored sorted by
+    region code, so the range lets DuckDB skip every row group outside it (its zone maps do not
+    prune on an IN list), which is most of a national warehouse."""
+    return (f"f.region_code IN ({_marks(codes)}) AND f.region_code BETWEEN ? AND ?",
+            (*codes, min(codes), max(codes)))
+
+
+def years(region_code: str) -> list[int]:
+    """Years with data for a region or its children."""
+    where, params = _in_codes((region_code, *_children(region_code)))
+    return query(f"SELECT DISTINCT f.year FROM facts f WHERE {where} ORDER BY 1", params)["year"].astype(int).tolist()
+
+
+FACT_COLUMNS = ["region_code", "region_name", "level", "year", "indicator_id", "value", "origin"]
+
+
+def _named(data: pd.DataFrame, name_column: str = "region_name") -> pd.DataFrame:
+    """Add region names (and levels) from the shared regions table: cheaper than a join in
+    every query, which costs DuckDB a hash table over all 3,000+ regions each time."""
+    table = regions()
+    out = data.assign(**{name_column: data["region_code"].map(table["name"])})
+    return out.assign(level=data["region_code"].map(table["level"])) if name_column == "region_name" else out
+
+
 def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
           year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
     """Tidy facts with region names: region_code, region_name, level, year, indicator_id, value, origin."""
     if not region_codes or not indicator_ids:
-        return pd.DataFrame(columns=["region_code", "region_name", "level", "year", "indicator_id", "value", "origin"])
-    sql = (f"SELECT f.region_code, r.name AS region_name, r.level, f.year, f.indicator_id, f.value, f.origin "
-           f"FROM facts f JOIN regions r ON r.code = f.region_code "
-           f"WHERE f.region_code IN ({_marks(region_codes)}) AND f.indicator_id IN ({_marks(indicator_ids)}) "
+        return pd.DataFrame(columns=FACT_COLUMNS)
+    where, params = _in_codes(tuple(region_codes))
+    sql = (f"SELECT f.region_code, f.year, f.indicator_id, f.value, f.origin FROM facts f "
+           f"WHERE {where} AND f.indicator_id IN ({_marks(indicator_ids)}) "
            f"AND f.year BETWEEN ? AND ? ORDER BY f.region_code, f.indicator_id, f.year")
-    return query(sql, (*region_codes, *indicator_ids, year_from or 0, year_to or 9999))
+    return _named(query(sql, (*params, *indicator_ids, year_from or 0, year_to or 9999)))[FACT_COLUMNS]
 
 
 def series(region_code: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
@@ -147,9 +180,14 @@ def series(region_code: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
 
 def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     """One year's values of the children (counties of a city) for the given indicators."""
-    return query(f"SELECT f.region_code, r.name, f.indicator_id, f.value FROM facts f "
-                 f"JOIN regions r ON r.code = f.region_code WHERE r.parent_code = ? AND f.year = ? "
-                 f"AND f.indicator_id IN ({_marks(indicator_ids)}) ORDER BY r.code", (parent_code, year, *indicator_ids))
+    children = _children(parent_code)
+    if not children:
+        return pd.DataFrame(columns=["region_code", "name", "indicator_id", "value"])
+    where, params = _in_codes(children)
+    data = query(f"SELECT f.region_code, f.indicator_id, f.value FROM facts f WHERE {where} AND f.year = ? "
+                 f"AND f.indicator_id IN ({_marks(indicator_ids)}) ORDER BY f.region_code",
+                 (*params, year, *indicator_ids))
+    return _named(data, "name")[["region_code", "name", "indicator_id", "value"]]
 
 
 def targets() -> pd.DataFrame:
@@ -158,11 +196,10 @@ def targets() -> pd.DataFrame:
 
 def regions_with_data() -> pd.DataFrame:
     """Every region that has facts, with level and parent, in code order (for the query page)."""
-    return query("SELECT code, name, level, parent_code FROM regions WHERE code IN "
-                 "(SELECT DISTINCT region_code FROM facts) ORDER BY code")
+    return query("SELECT r.code, r.name, r.level, r.parent_code FROM regions r "
+                 "JOIN region_coverage c ON c.region_code = r.code ORDER BY r.code")
 
 
 def coverage() -> pd.DataFrame:
     """Per indicator: how many regions and which years have data (for 指标说明)."""
-    return query("SELECT indicator_id, count(DISTINCT region_code) AS regions, min(year) AS first_year, "
-                 "max(year) AS last_year FROM facts GROUP BY indicator_id").set_index("indicator_id")
+    return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index("indicator_id")

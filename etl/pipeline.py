@@ -117,6 +117,11 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         "facts": facts[FACT_KEY + ["value", "origin", "is_sample"]],
         "lineage": lineage,
         "issues": issue_rows,
+        # Pre-aggregated for pages that list what has data (a scan of every fact otherwise).
+        "region_coverage": facts.groupby("region_code", as_index=False).agg(
+            first_year=("year", "min"), last_year=("year", "max"), facts=("value", "size")),
+        "indicator_coverage": facts.groupby("indicator_id", as_index=False).agg(
+            regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")),
         "meta": pd.DataFrame({"key": ["is_sample", "default_cities"],
                               "value": ["true" if is_sample else "false", ",".join(default_cities())]}),
     }
@@ -127,7 +132,8 @@ def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Ou
                         **details) -> None:
     digest = warehouse.content_hash(tables)
     current = warehouse.current_version(base)
-    if current and warehouse.read_manifest(base, current).get("content_hash") == digest:
+    if (current and warehouse.read_manifest(base, current).get("content_hash") == digest
+            and warehouse.is_current_schema(base, current)):
         outcome.version, outcome.changed = current, False
         return
     manifest = {"command": command, "inputs": outcome.inputs, "is_sample": outcome.is_sample,

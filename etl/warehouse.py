@@ -23,6 +23,10 @@ import pandas as pd
 from .paths import warehouse_dir
 
 KEEP_VERSIONS = 5
+# The table layout the dashboard expects; a version written by an older layout is rebuilt from
+# raw/ on the next start (dashboard/store.py) and cannot be rolled back to.
+# 2: pre-aggregated `region_coverage` and `indicator_coverage` tables.
+SCHEMA_VERSION = 2
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 
@@ -58,6 +62,12 @@ def current_db(base: Path) -> Path | None:
 
 def read_manifest(base: Path, version: str) -> dict:
     return json.loads((version_path(base, version) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def is_current_schema(base: Path, version: str) -> bool:
+    """A complete version written with the table layout of this program."""
+    path = version_path(base, version) / MANIFEST
+    return bool(version) and path.exists() and read_manifest(base, version).get("schema") == SCHEMA_VERSION
 
 
 def list_versions(base: Path) -> list[dict]:
@@ -113,7 +123,7 @@ def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
         tmp = root / f".tmp-{version}"
         tmp.mkdir()
         _write_tables(tmp, tables)
-        full = {**manifest, "version": version, "created": now.isoformat(timespec="seconds"),
+        full = {**manifest, "version": version, "schema": SCHEMA_VERSION, "created": now.isoformat(timespec="seconds"),
                 "content_hash": digest, "user": manifest.get("user") or _user(),
                 "row_counts": {name: int(len(df)) for name, df in tables.items()}}
         (tmp / MANIFEST).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -132,6 +142,8 @@ def rollback(base: Path, version: str, user: str | None = None) -> None:
         if not (version_path(base, version) / MANIFEST).exists():
             known = ", ".join(v["version"] for v in list_versions(base)) or "无"
             raise ValueError(f"版本“{version}”不存在或不完整。可用版本：{known}")
+        if not is_current_schema(base, version):
+            raise ValueError(f"版本“{version}”由旧版程序生成，数据结构与当前程序不兼容，不能回滚到该版本。")
         previous = current_version(base)
         _swap_pointer(base, version)
         _record(base, {"event": "rollback", "version": version, "from": previous,

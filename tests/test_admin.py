@@ -277,3 +277,12 @@ def test_load_after_rollback_builds_on_the_served_version(tmp_path):
     pipeline.load(base, [write_long_csv(tmp_path / "c.csv", "凤县,610330,2024,城市低保人数,100,人\n")])
     assert value(base, "610326", 2023) == 300 and value(base, "610330", 2024) == 100
     assert value(base, "610323", 2024) is None       # the rolled-back file does not come back
+
+
+def test_server_settings_keep_xsrf_on_and_cap_uploads():
+    import tomllib
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableXsrfProtection"] is True
+    assert admin.UPLOAD_LIMIT_MB <= config["server"]["maxUploadSize"] <= 200
+    assert not (Path(APP).parent / ".streamlit" / "secrets.toml").exists() or \
+        subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=Path(APP).parent).returncode == 0

@@ -214,3 +214,16 @@ def test_presentation_follows_the_url_and_the_buttons(monkeypatch, sample):
     at.button(key="prev-page").click().run()
     assert slide_title(at) == "2024年核心指标" and at.query_params["s"] == "1"
     assert at.query_params["slides"] == "kpi,elderly_care-rank,attention"
+
+
+def test_a_warehouse_of_an_older_layout_is_rebuilt_on_start(monkeypatch, tmp_path, sample):
+    import json
+    import shutil
+    base = tmp_path / "data"
+    shutil.copytree(sample, base)
+    old = warehouse.current_version(base)
+    manifest = warehouse.version_path(base, old) / warehouse.MANIFEST
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "schema": 1}), encoding="utf-8")
+    at = app(monkeypatch, base, "catalog")
+    assert warehouse.current_version(base) != old and warehouse.is_current_schema(base, warehouse.current_version(base))
+    assert at.title[0].value == "指标说明"

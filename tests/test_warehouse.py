@@ -111,3 +111,14 @@ def test_killed_publish_leaves_previous_version_serving(tmp_path, stage):
     # The next publish cleans up the half-written folder and succeeds.
     second = warehouse.publish(tmp_path, tables(5.0), {})
     assert warehouse.current_version(tmp_path) == second and not list(versions.glob(".tmp-*"))
+
+
+def test_versions_of_an_older_table_layout_cannot_be_rolled_back_to(tmp_path):
+    old = warehouse.publish(tmp_path, tables(1.0), {"command": "test"})
+    manifest = warehouse.version_path(tmp_path, old) / warehouse.MANIFEST
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "schema": 1}), encoding="utf-8")
+    warehouse.publish(tmp_path, tables(2.0), {"command": "test"})
+    assert not warehouse.is_current_schema(tmp_path, old)
+    with pytest.raises(ValueError, match="旧版程序"):
+        warehouse.rollback(tmp_path, old)
+    assert read_values(tmp_path) == [2.0, 3.0, 4.0]          # still the newer version

@@ -1,0 +1,161 @@
+"""Every query the pages issue, timed on the national warehouse, beside a pandas baseline.
+
+The queries are not listed by hand: each page runs once under AppTest with `store.query`
+wrapped, which records the SQL, its parameters and the store function that asked. Each
+recorded query then runs uncached on a read-only cursor (p50/p95 of `runs` executions). The
+baseline answers the same question with pandas from the whole facts and regions tables held
+in memory — what the dashboard would do without a database; answers are checked equal.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from etl import warehouse
+
+REPO = Path(__file__).resolve().parents[1]
+PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
+         "present"]
+
+
+def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
+    """Run every page once (宝鸡市, default filters) and collect its distinct queries."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import store
+    os.environ["MZ_DATA_DIR"] = str(data_dir)
+    seen: dict[tuple, dict] = {}
+    original = store.query
+    page_now = {"name": ""}
+
+    def recording(sql: str, params: tuple = ()):
+        caller = sys._getframe(1).f_code.co_name
+        key = (sql, tuple(params))
+        seen.setdefault(key, {"sql": sql, "params": tuple(params), "caller": caller, "pages": set()})
+        seen[key]["pages"].add(page_now["name"])
+        return original(sql, params)
+
+    store.query = recording
+    try:
+        for page in pages:
+            page_now["name"] = "overview"       # every session opens on 总览
+            at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+            at.query_params["city"] = "610300"
+            at.run()
+            page_now["name"] = page
+            if page != "overview":
+                at.switch_page(f"pages/{page}.py").run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+    finally:
+        store.query = original
+    return list(seen.values())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def time_queries(data_dir: Path, queries: list[dict], runs: int = 30) -> list[dict]:
+    """p50/p95 in ms of each query on an uncached read-only cursor; and the pandas baseline."""
+    db = warehouse.current_db(data_dir)
+    con = duckdb.connect(str(db), read_only=True)
+    tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in ("facts", "regions", "meta", "targets",
+                                                                         "categories")}
+    baseline = Baseline(tables)
+    out = []
+    for q in queries:
+        times = []
+        for _ in range(runs):
+            cursor = con.cursor()
+            start = time.perf_counter()
+            answer = cursor.execute(q["sql"], list(q["params"])).df()
+            times.append((time.perf_counter() - start) * 1000)
+            cursor.close()
+        row = {**q, "rows": len(answer), "p50": statistics.median(times), "p95": _percentile(times, 95)}
+        method = getattr(baseline, q["caller"], None)
+        if method is not None:
+            btimes = []
+            for _ in range(max(3, runs // 5)):
+                start = time.perf_counter()
+                expected = method(*q["params"])
+                btimes.append((time.perf_counter() - start) * 1000)
+            assert same_answer(answer, expected), f"pandas baseline disagrees for {q['caller']}"
+            row["pandas_p50"] = statistics.median(btimes)
+        out.append(row)
+    con.close()
+    return out
+
+
+def same_answer(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    cols = list(a.columns)
+    if list(b.columns) != cols or len(a) != len(b):
+        return False
+    left = a.sort_values(cols, ignore_index=True).astype(str)
+    right = b[cols].sort_values(cols, ignore_index=True).astype(str)
+    return left.equals(right)
+
+
+class Baseline:
+    """The store's questions answered with pandas over full in-memory tables."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        self.all_facts, self.regions = tables["facts"], tables["regions"]
+        self.meta, self.targets_table = tables["meta"], tables["targets"]
+
+    def facts_of(self, region_codes, indicator_ids, year_from, year_to) -> pd.DataFrame:
+        f = self.all_facts
+        rows = f[f["region_code"].isin(region_codes) & f["indicator_id"].isin(indicator_ids)
+                 & f["year"].between(year_from, year_to)]
+        return (rows[["region_code", "year", "indicator_id", "value", "origin"]]
+                .sort_values(["region_code", "indicator_id", "year"], ignore_index=True))
+
+    @staticmethod
+    def _codes(params) -> tuple[list, list]:
+        """Split the parameters of `store._in_codes` (*codes, lowest, highest) from the rest:
+        region codes are all digits, indicator ids and years come after them."""
+        split = next((i for i, p in enumerate(params) if not str(p).isdigit() or isinstance(p, int)), len(params))
+        return list(params[: split - 2]), list(params[split:])
+
+    def facts(self, *params):
+        codes, (*ids, year_from, year_to) = self._codes(params)
+        return self.facts_of(codes, ids, year_from, year_to)
+
+    def children_values(self, *params):
+        codes, (year, *ids) = self._codes(params)
+        f = self.all_facts
+        rows = f[f["region_code"].isin(codes) & (f["year"] == year) & f["indicator_id"].isin(ids)]
+        return rows[["region_code", "indicator_id", "value"]].sort_values("region_code", ignore_index=True)
+
+    def years(self, *params):
+        codes, _ = self._codes(params)
+        f = self.all_facts
+        years = f.loc[f["region_code"].isin(codes), "year"].drop_duplicates()
+        return pd.DataFrame({"year": years.sort_values(ignore_index=True)})
+
+    def counties_of(self, city):
+        r = self.regions
+        with_data = set(self.all_facts["region_code"].unique())
+        rows = r[(r["parent_code"] == city) & (r["level"] == "county")
+                 & ((r["kind"] != "zone") | r["code"].isin(with_data))]
+        return rows[["code", "kind"]].sort_values("code", ignore_index=True)
+
+    def cities_with_data(self):
+        cities = self.regions.loc[self.regions["level"] == "city", "code"]
+        found = pd.Series(self.all_facts["region_code"].unique())
+        return pd.DataFrame({"region_code": found[found.isin(cities)].sort_values(ignore_index=True)})
+
+    def coverage(self):
+        g = self.all_facts.groupby("indicator_id")
+        return pd.DataFrame({"regions": g["region_code"].nunique(), "first_year": g["year"].min(),
+                             "last_year": g["year"].max()}).reset_index()
+
+    def regions_with_data(self):
+        r = self.regions[self.regions["code"].isin(self.all_facts["region_code"].unique())]
+        return r[["code", "name", "level", "parent_code"]].sort_values("code", ignore_index=True)
