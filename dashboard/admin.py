@@ -308,7 +308,7 @@ def history_section(user: str) -> None:
                                    for m in reversed(warehouse.list_versions(base)) for i in m.get("inputs", [])]),
                      hide_index=True, width="stretch")
     current = warehouse.current_version(base)
-    others = [v for v in table["版本"] if v != current]
+    others = [v for v in table["版本"] if v != current and warehouse.is_current_schema(base, v)]
     if not others:
         return
     left, right = st.columns([3, 2], vertical_alignment="bottom")
