@@ -8,7 +8,6 @@ same path as the command line, so a publish here is as atomic as one there.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import streamlit as st
 
 from etl import pipeline, warehouse
 from etl.paths import data_dir
-from etl.sources import sha256_file
+from etl.sources import safe_upload_name, sha256_file
 from etl.template import write_template
 
 from . import audit, changes, charts, export, store
@@ -31,7 +30,6 @@ EVENT_LABELS = {"login": "登录", "login_failed": "登录失败", "logout": "�
                 "upload": "上传校验", "publish": "发布", "rollback": "回滚"}
 COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
 UPLOAD_LIMIT_MB = 50   # a county's return is a few hundred KB; a national yearbook table a few MB
-MAX_NAME_LENGTH = 80    # characters: 80 CJK characters are 240 bytes, under the 255 a file name may have
 
 
 @dataclass
@@ -81,19 +79,6 @@ def _upload_dir() -> Path:
         folder = tempfile.mkdtemp(prefix="mz-upload-")
         st.session_state.upload_dir = folder
     return Path(folder)
-
-
-def safe_upload_name(name: str) -> str:
-    """The browser-supplied file name, made safe to write and to show: no folders (either slash),
-    no control characters, no leading dots, at most 80 characters with the suffix kept."""
-    base = re.split(r"[/\\]", name)[-1]
-    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().lstrip(".").strip()
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    suffix = suffix[:10]
-    stem = stem[:MAX_NAME_LENGTH - len(suffix) - 1] or "upload"
-    return f"{stem}.{suffix}" if suffix else stem
 
 
 def _save(uploads) -> list[Path]:

@@ -31,6 +31,11 @@ ERROR_CODES = {
     "year_invalid": "年份无效",
     "duplicate": "重复数据且数值不同",
     "period": "不是年度数据",
+    "too_large": "文件或表格过大",
+    "macro": "含有宏",
+    "encrypted": "文件有密码保护",
+    "unsafe_text": "含有不安全的文字",
+    "text_too_long": "单元格文字过长",
 }
 WARNING_CODES = {
     "yoy_jump": "同比变化过大",

@@ -4,6 +4,14 @@ Excel is read with python-calamine (whole sheets at once, much faster than openp
 by cell). CSV is decoded as UTF-8, UTF-8 with BOM or GB18030 — the encodings Chinese
 offices actually produce. Formula cells that were never calculated (a workbook written by
 a program and never opened in Excel) have no value to read: they are reported, not guessed.
+
+Uploads come from outside, so the bytes are checked before any parser sees them: the
+content decides the format (not the extension); workbooks are refused when encrypted, when
+they carry macros, when they would inflate past MAX_UNCOMPRESSED_BYTES (zip bombs) or span
+more than MAX_ROWS x MAX_COLS (a two-cell "A1 + XFD1048576" sheet makes calamine allocate a
+dense 17-billion-cell range and abort the process); cells with control characters, formula
+triggers (= + - @, CSV injection) or more than MAX_CELL_CHARS characters are refused too.
+Messages show a sanitised base name (`safe_upload_name`) and values cut to ~50 characters.
 """
 from __future__ import annotations
 
@@ -11,8 +19,12 @@ import csv
 import hashlib
 import io
 import re
+import struct
+import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import python_calamine
@@ -22,6 +34,24 @@ from .issues import Issue, error, excel_column
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt"}
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+# Limits on what one input file may be. The national benchmark CSV (every county x 30
+# indicators x 10 years) has ~850,000 rows, so MAX_ROWS stays above it (Excel itself stops at
+# 1,048,576); a county's return is a few hundred rows and a yearbook table ~20 columns.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_COLS = 500
+MAX_CELL_CHARS = 1000
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024   # sum over the workbook's zip members
+MAX_COMPRESSION_RATIO = 200                  # for members over 1 MB; real sheet XML is ~5-30x
+MAX_ZIP_MEMBERS = 10_000
+MAX_NAME_CHARS = 100
+MAX_NAME_BYTES = 200
+MAX_SHOWN_CHARS = 50                          # values quoted in messages
+MAX_LISTED = 20                               # per file, for cell-level text problems
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 Cell = object  # int | float | str | bool | date | None
 
@@ -73,29 +103,176 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def safe_upload_name(name: str) -> str:
+    """A browser- or user-supplied file name made safe to write and to show.
+
+    Keeps only the base name (either slash separates folders); drops control, format (bidi,
+    zero-width) and surrogate characters, characters Windows forbids, leading dots and
+    surrounding spaces; limits the result to MAX_NAME_CHARS characters and MAX_NAME_BYTES
+    UTF-8 bytes (raw/ adds a 31-byte prefix; Linux allows 255) with the suffix kept;
+    "upload" + suffix when nothing is left.
+    """
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch) not in _NAME_DROP)
+    base = re.sub(r'[<>:"|?*]', "_", base).strip().rstrip(". ")   # Windows drops trailing dots too
+    m = re.match(r"^(.*?)(\.[A-Za-z0-9]{1,10})?$", base, re.S)
+    stem, suffix = m.group(1), m.group(2) or ""
+    stem = stem.lstrip(". ").rstrip(". ")
+    if stem.upper().split(".")[0] in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    stem = stem[:MAX_NAME_CHARS - len(suffix)]
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(". ")
+    return (stem or "upload") + suffix
+
+
+_NAME_DROP = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+# C0 controls except tab/newline/carriage return, DEL, C1 controls and the bidi overrides that
+# can make text read differently from what it is.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shorten(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A value as quoted in a message: control characters made visible, at most `limit` characters."""
+    text = _CONTROL.sub(_visible, str(value))
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _visible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def load_source(path: Path, display_name: str | None = None) -> tuple[Source | None, list[Issue]]:
-    """Read every sheet of `path`. Returns (None, [error]) when the file cannot be read at all."""
+    """Read every sheet of `path`. Returns (None, [errors]) when the file cannot or must not be read.
+
+    Never raises for what is inside the file: every problem comes back as an Issue."""
     path = Path(path)
-    name = display_name or path.name
+    name = safe_upload_name(display_name or path.name)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [error("too_large", f"文件有 {size / 2**20:,.0f} MB，超过上限 {MAX_FILE_BYTES // 2**20} MB。",
+                                file=name, suggestion="请按城市或年份拆分后分别上传。")]
         data = path.read_bytes()
     except OSError as exc:
-        return None, [error("file_unreadable", f"无法打开文件：{exc.strerror or exc}", file=name)]
+        return None, [error("file_unreadable", f"无法打开文件：{exc.strerror or type(exc).__name__}", file=name)]
     if not data.strip():
         return None, [error("empty", "文件是空的，没有任何数据。", file=name,
                             suggestion="请确认上传的是填好数据的文件。")]
     sha = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        grids, issues = _csv_grids(data, name)
-    elif suffix in EXCEL_SUFFIXES or data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    # The content decides the format; the extension only breaks ties (a CSV renamed .xlsx is read as CSV).
+    if data[:4] == ZIP_MAGIC or data[:8] == OLE_MAGIC:
         grids, issues = _excel_grids(path, data, name)
+    elif suffix in CSV_SUFFIXES:
+        grids, issues = _csv_grids(data, name)
+    elif suffix in EXCEL_SUFFIXES:
+        head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<")) or b"<html" in head or b"<table" in head:
+            return None, [error("not_spreadsheet", f"“{name}”是网页（HTML/XML）格式，只是扩展名为 {suffix}。", file=name,
+                                suggestion="请在 Excel 中打开该文件，“另存为” Excel 工作簿（.xlsx）后再上传。")]
+        if _looks_like_text(data):
+            grids, issues = _csv_grids(data, name)
+        else:
+            grids, issues = _excel_grids(path, data, name)
     else:
         return None, [error("not_spreadsheet", f"“{name}”不是 Excel（xlsx/xls）或 CSV 文件。", file=name,
                             suggestion="请用模板另存为 .xlsx 或 .csv 后再上传。")]
+    if not issues:
+        issues = _size_issues(grids, name) or _text_issues(grids, name)
     if issues:
         return None, issues
     return Source(path=path, name=name, sha256=sha, grids=grids), []
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """Decodes as a CSV encoding and has no NUL bytes: a text file, whatever its extension."""
+    if b"\x00" in data[:65536]:
+        return False
+    for encoding in CSV_ENCODINGS:
+        try:
+            data[:65536].decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= 65536 - 4:   # cut inside a multi-byte character
+                return True
+    return False
+
+
+def _size_issues(grids: list[Grid], name: str) -> list[Issue]:
+    """Sheets over MAX_ROWS rows or MAX_COLS columns (after reading; xlsx is also checked before)."""
+    issues = []
+    for grid in grids:
+        width = max(map(len, grid.rows), default=0)
+        if len(grid.rows) > MAX_ROWS or width > MAX_COLS:
+            issues.append(_too_big(name, grid.sheet, len(grid.rows), width))
+    return issues
+
+
+def _too_big(name: str, sheet: str, rows: int, cols: int) -> Issue:
+    what = (f"有 {rows:,} 行，超过上限 {MAX_ROWS:,} 行" if rows > MAX_ROWS
+            else f"有 {cols:,} 列，超过上限 {MAX_COLS:,} 列")
+    return error("too_large", f"表格{what}。", file=name, sheet=sheet,
+                 suggestion="请删除多余的空行空列，或按城市、年份拆分成多个文件后上传。")
+
+
+_FORMULA_START = frozenset("=+-@")
+_SIGNED_NUMBER = re.compile(r"^[+-]\s*(?:\d[\d,，\s]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*[%‰]?$")
+_NO_DATA_DASHES = re.compile(r"^[-+\s]+$")
+
+
+def _text_problem(text: str) -> tuple[str, str, str] | None:
+    """(code, message, suggestion) for a text cell that must not be loaded, else None."""
+    bad = _CONTROL.search(text)
+    if bad:
+        return ("unsafe_text", f"单元格含有不可见的控制字符（{_visible(bad)}）。",
+                "请删除该单元格中的特殊字符后重新输入（可先粘贴到记事本中再复制回来）。")
+    if len(text) > MAX_CELL_CHARS:
+        return ("text_too_long", f"单元格有 {len(text):,} 个字符，超过上限 {MAX_CELL_CHARS:,} 个字符。",
+                "请只填写地区、指标名称或数值，说明文字请写在报送说明中。")
+    stripped = text.lstrip()
+    if stripped[:1] in _FORMULA_START and not _SIGNED_NUMBER.match(stripped) and not _NO_DATA_DASHES.match(stripped):
+        return ("unsafe_text", "单元格文字以 = + - @ 开头，可能被表格软件当作公式执行（CSV 注入）。",
+                "请删除开头的 = + - @ 符号；数值请直接填写数字，不要写公式。")
+    return None
+
+
+def _text_issues(grids: list[Grid], name: str) -> list[Issue]:
+    """Control characters, formula-like text and over-long text, cell by cell (text cells only).
+
+    A national file has millions of cells but a few thousand distinct values: the distinct
+    values are checked first, and cells are located only when one of them is bad."""
+    issues: list[Issue] = []
+    more = 0
+    for grid in grids:
+        problems = {}
+        for cell in set(chain.from_iterable(grid.rows)):
+            if (cell.__class__ is not str or (len(cell) <= MAX_CELL_CHARS and cell.isprintable()
+                                               and cell[:1] not in _FORMULA_START and cell[:1] != " ")):
+                continue
+            problem = _text_problem(cell)
+            if problem is not None:
+                problems[cell] = problem
+        if not problems:
+            continue
+        for i, row in enumerate(grid.rows):
+            for j, cell in enumerate(row):
+                if cell.__class__ is not str or cell not in problems:
+                    continue
+                if len(issues) >= MAX_LISTED:
+                    more += 1
+                    continue
+                code, message, suggestion = problems[cell]
+                issues.append(error(code, message, value=shorten(cell), suggestion=suggestion,
+                                    **grid.where(i, j)))
+    if more:
+        issues.append(error(issues[-1].code, f"另有 {more:,} 个单元格有同类问题，未逐条列出。", file=name))
+    return issues
 
 
 def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
@@ -112,7 +289,11 @@ def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
         return [], [error("not_spreadsheet", "文件含有二进制内容，不是文本 CSV。", file=name,
                           suggestion="请上传 .xlsx 或 CSV 文件。")]
     # csv yields only strings: "" and whitespace-only cells are empty (inlined: millions of cells).
-    rows = [[c if c and not c.isspace() else None for c in r] for r in csv.reader(io.StringIO(text))]
+    try:
+        rows = [[c if c and not c.isspace() else None for c in r] for r in csv.reader(io.StringIO(text))]
+    except csv.Error:  # a field over csv.field_size_limit() (128 KB), e.g. an unclosed quote
+        return [], [error("text_too_long", f"有单元格超过 {csv.field_size_limit():,} 个字符（可能是引号没有配对）。",
+                          file=name, suggestion="请检查文件中的英文双引号是否成对出现，单元格中只填写数据。")]
     return [Grid(file=name, sheet="", rows=rows)], []
 
 
@@ -125,14 +306,24 @@ def _clean(value: Cell) -> Cell:
 
 
 def _excel_grids(path: Path, data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
+    if data[:8] == OLE_MAGIC:
+        refused = _ole_issues(data, name)
+        if refused:
+            return [], refused
+        uncalculated: dict[str, list[str]] = {}
+    else:
+        refused, uncalculated = _inspect_zip(data, name)
+        if refused:
+            return [], refused
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several types for broken files
+        if re.search(r"password|encrypt", str(exc), re.I):
+            return [], [_encrypted(name)]
         detail = "文件已损坏或不完整" if data[:2] == b"PK" else "不是有效的 Excel 文件"
         return [], [error("file_unreadable", f"“{name}”无法作为 Excel 读取：{detail}。", file=name,
                           value=type(exc).__name__,
                           suggestion="请在 Excel 中打开该文件确认无误，另存为 .xlsx 后重新上传。")]
-    uncalculated = _uncalculated_formulas(data)
     grids: list[Grid] = []
     issues: list[Issue] = []
     for meta in wb.sheets_metadata:
@@ -140,6 +331,9 @@ def _excel_grids(path: Path, data: bytes, name: str) -> tuple[list[Grid], list[I
             continue
         try:
             sheet = wb.get_sheet_by_name(meta.name)
+            if sheet.height > MAX_ROWS or sheet.width > MAX_COLS:
+                issues.append(_too_big(name, meta.name, sheet.height, sheet.width))
+                continue
             values = sheet.to_python()
         except Exception as exc:
             issues.append(error("file_unreadable", f"工作表无法读取：{type(exc).__name__}。", file=name,
@@ -158,29 +352,156 @@ def _excel_grids(path: Path, data: bytes, name: str) -> tuple[list[Grid], list[I
     return grids, issues
 
 
-_HAS_VALUE = re.compile(rb"<v>[^<]+</v>")
-_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+def _encrypted(name: str) -> Issue:
+    return error("encrypted", f"“{name}”设置了打开密码（已加密），无法读取。", file=name,
+                 suggestion="请取消密码保护后再上传（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）。")
 
 
-def _uncalculated_formulas(data: bytes) -> dict[str, list[str]]:
-    """Cells with a formula (<f>) but no cached value (<v>), per sheet name; xlsx only."""
-    if data[:2] != b"PK":
-        return {}
-    out: dict[str, list[str]] = {}
+def _macro(name: str) -> Issue:
+    return error("macro", f"“{name}”是含有宏（VBA 代码）的工作簿，出于安全考虑不予读取。", file=name,
+                 suggestion="请在 Excel 中“另存为” Excel 工作簿（.xlsx，不含宏）后再上传。")
+
+
+def _ole_issues(data: bytes, name: str) -> list[Issue]:
+    """An OLE compound file is an old .xls, or an encrypted OOXML workbook ("EncryptedPackage")."""
+    if "EncryptedPackage".encode("utf-16-le") in data or b"EncryptedPackage" in data:
+        return [_encrypted(name)]
+    if "_VBA_PROJECT".encode("utf-16-le") in data:
+        return [_macro(name)]
+    return []
+
+
+def _inspect_zip(data: bytes, name: str) -> tuple[list[Issue], dict[str, list[str]]]:
+    """Refuse a zip-based workbook before any parser inflates it; also find uncalculated formulas.
+
+    Declared sizes are checked first (sum and ratio, from the central directory), then each
+    member is inflated in bounded chunks to catch headers that lie, then the sheet XML is
+    scanned for cell references beyond MAX_ROWS/MAX_COLS. A zip that cannot be opened is left
+    to calamine, which reports it as unreadable."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            sheet_files = _sheet_files(zf)
-            for sheet_name, member in sheet_files.items():
-                xml = zf.read(member)
-                if b"<f" not in xml:
-                    continue
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error):
+        return [], {}
+    with zf:
+        declared = sum(i.file_size for i in infos)
+        bomb = next((i for i in infos if i.file_size > 2**20
+                     and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)), None)
+        if len(infos) > MAX_ZIP_MEMBERS or declared > MAX_UNCOMPRESSED_BYTES or bomb is not None:
+            return [_zip_too_large(name, declared, ratio=bomb is not None and declared <= MAX_UNCOMPRESSED_BYTES)], {}
+        if any(i.flag_bits & 0x1 for i in infos):
+            return [_encrypted(name)], {}
+        if any(i.filename.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for i in infos):
+            return [_macro(name)], {}
+        inflated = _inflated_size(data, infos, MAX_UNCOMPRESSED_BYTES)
+        if inflated is None:
+            return [], {}  # damaged: calamine says so
+        if inflated[1] or inflated[0] > MAX_UNCOMPRESSED_BYTES:
+            return [_zip_too_large(name, inflated[0], ratio=inflated[1])], {}
+        try:
+            sheets = _sheet_files(zf)
+        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+            sheets = {}
+        by_member = {member: sheet for sheet, member in sheets.items()}
+        uncalculated: dict[str, list[str]] = {}
+        for info in infos:
+            member = info.filename
+            if not member.lower().endswith(".xml") or member.lower().endswith("sharedstrings.xml"):
+                continue
+            try:
+                xml = zf.read(info)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError):
+                return [], {}
+            rows, cols = _xml_extent(xml)
+            if rows > MAX_ROWS or cols > MAX_COLS:
+                return [_too_big(name, by_member.get(member, ""), rows, cols)], {}
+            sheet_name = by_member.get(member)
+            if sheet_name is not None and b"<f" in xml:
                 refs = [m.group(1).decode() for m in _CELL.finditer(xml)
                         if m.group(2) and b"<f" in m.group(2) and not _HAS_VALUE.search(m.group(2))]
                 if refs:
-                    out[sheet_name] = refs
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return {}
-    return out
+                    uncalculated[sheet_name] = refs
+    return [], uncalculated
+
+
+def _zip_too_large(name: str, size: int, ratio: bool = False) -> Issue:
+    if ratio:
+        message = (f"“{name}”中有内容解压后超过压缩前的 {MAX_COMPRESSION_RATIO} 倍，"
+                   "不像正常的 Excel 文件（可能是恶意构造的压缩文件）。")
+    else:
+        message = (f"“{name}”解压后达 {size / 2**20:,.0f} MB 以上，超过上限 "
+                   f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB（文件过大或是异常的压缩文件）。")
+    return error("too_large", message, file=name,
+                 suggestion="请在 Excel 中打开该文件，删除多余的工作表、空行和格式后另存为 .xlsx，或拆分成多个文件后上传。")
+
+
+def _inflated_size(data: bytes, infos: list[zipfile.ZipInfo], budget: int) -> tuple[int, bool] | None:
+    """(bytes the members really inflate to, whether one inflates suspiciously); None when damaged.
+
+    Inflates the raw deflate streams with zlib in 1 MB steps, so a member whose header
+    under-states its size cannot make anyone allocate more than the budget. Stops with a
+    result over `budget` once the total passes it or a member inflates more than
+    MAX_COMPRESSION_RATIO times (beyond its first MB)."""
+    total = 0
+    view = memoryview(data)
+    for info in infos:
+        offset = info.header_offset
+        if data[offset:offset + 4] != ZIP_MAGIC:
+            return None
+        name_len, extra_len = struct.unpack_from("<HH", data, offset + 26)
+        start = offset + 30 + name_len + extra_len
+        raw = view[start:start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            total += len(raw)
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-15)
+            pending = bytes(raw)
+            member = 0
+            try:
+                while True:
+                    out = inflater.decompress(pending, 1 << 20)
+                    member += len(out)
+                    if member > 2**20 and member > MAX_COMPRESSION_RATIO * max(len(raw), 1):
+                        return total + member, True
+                    if total + member > budget:
+                        return total + member, False
+                    pending = inflater.unconsumed_tail
+                    if inflater.eof or (not out and not pending):
+                        break
+            except zlib.error:
+                return None
+            total += member
+        else:
+            return None  # no spreadsheet program writes other methods
+        if total > budget:
+            return total, False
+    return total, False
+
+
+_REF = re.compile(rb'\sr="([A-Z]{2,})([0-9]+)"|\sr="[A-Z]([0-9]{7,})"|<(?:\w+:)?row\s[^>]*?r="([0-9]{7,})"')
+
+
+def _xml_extent(xml: bytes) -> tuple[int, int]:
+    """Largest row number and column count referenced by cells in a sheet's XML.
+
+    Only references that could break a limit are looked at: two or more column letters
+    (column 27+) or seven or more row digits (row 1,000,000+), so ordinary sheets cost one scan."""
+    rows = cols = 0
+    for m in _REF.finditer(xml):
+        letters, digits, row_only, row_elem = m.group(1), m.group(2), m.group(3), m.group(4)
+        if letters:
+            n = 0
+            for ch in letters:
+                n = n * 26 + ch - 64
+            cols = max(cols, n)
+            rows = max(rows, int(digits))
+        else:
+            rows = max(rows, int(row_only or row_elem))
+    return rows, cols
+
+
+_HAS_VALUE = re.compile(rb"<v>[^<]+</v>")
+_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 
 
 def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -81,6 +81,16 @@ def convert(values: pd.Series, factors: pd.Series) -> pd.Series:
     out = values.astype("float64").copy()
     mask = factors.map(lambda f: f != 1).to_numpy(dtype=bool)
     if mask.any():
-        out[mask] = [float(Fraction(repr(float(v))) * f) if np.isfinite(v) else v
-                     for v, f in zip(out[mask], factors[mask])]
+        out[mask] = [_scaled(v, f) for v, f in zip(out[mask], factors[mask])]
     return out
+
+
+def _scaled(value: float, factor: Fraction) -> float:
+    """value × factor, exactly rounded; beyond the double range it is ±inf, which the range
+    check then rejects (1.7e308 万人 is not a number of people)."""
+    if not np.isfinite(value):
+        return value
+    try:
+        return float(Fraction(repr(float(value))) * factor)
+    except OverflowError:
+        return float("inf") if (value > 0) == (factor > 0) else float("-inf")
