@@ -6,7 +6,9 @@ finished) and read the server's CPU time with psutil. The floor is a bare Stream
 draws the same number of plotly charts from constant data and has one multiselect to change.
 
 Browser: Debian chromium via Playwright — cold load → first chart drawn, and a county filter
-change → chart updated.
+change → charts redrawn, per page and for the bare floor page.
+
+Memory per session and 20 concurrent sessions use the same websocket client.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class Session:
         self.ws = ws
         self.widgets: dict[str, str] = {}   # label → widget id
         self.charts = 0
+        self.errors = 0                      # exceptions the app showed
 
     @classmethod
     async def open(cls, port: int) -> "Session":
@@ -68,9 +71,11 @@ class Session:
                 which = element.WhichOneof("type")
                 if which == "plotly_chart":
                     self.charts += 1
+                elif which == "exception":
+                    self.errors += 1
                 elif which == "multiselect":
                     self.widgets[element.multiselect.label] = element.multiselect.id
-            elif kind == "script_finished":
+            elif kind == "script_finished" and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return time.perf_counter() - start
 
     async def close(self) -> None:
@@ -131,49 +136,125 @@ def server_reruns(data_dir: Path, runs: int = 30) -> dict:
                 for page, (label, values) in PAGES.items()}
 
 
-def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3) -> dict:
-    """Cold load → first chart, and county filter change → chart updated, in Debian chromium."""
-    from playwright.sync_api import sync_playwright
+# Browser targets: url path and query, the county to add, on the app; the floor page adds "C".
+BROWSER_PAGES = {
+    "overview": ("/?city=610300&county=610302&county=610303", "眉县"),
+    "elderly_care": ("/elderly_care?city=610300&county=610302&county=610303", "眉县"),
+    "compare": ("/compare?city=610300&county=610302&county=610303", "眉县"),
+}
+# What every chart of the page draws (lines, bars, map areas and colours): changes with the counties.
+_DRAWN = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => JSON.stringify("
+          "(p.data || []).map(t => [t.x, t.y, t.z, t.locations]))).join('|')")
+_READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
-    ready = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+
+def _browser_page(browser, url: str, option: str, changes: int, cold_loads: int) -> dict:
+    """Cold loads (new context → first chart drawn), then county filter changes → charts redrawn."""
     out = {"cold": [], "change": []}
-    with serve_app(data_dir) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        url = f"{server.url}/charity?city=610300&county=610302&county=610303"
-        for _ in range(cold_loads):
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            page = context.new_page()
-            start = time.perf_counter()
-            page.goto(url)
-            page.wait_for_selector(".js-plotly-plot .legendtext", timeout=60_000)
-            out["cold"].append(time.perf_counter() - start)
-            context.close()
+    for _ in range(cold_loads):
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
+        start = time.perf_counter()
         page.goto(url)
-        page.wait_for_selector(".js-plotly-plot .legendtext", timeout=60_000)
-        page.wait_for_selector(ready, state="attached")
-        box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").locator("input")
-        legend = "document.querySelector('.js-plotly-plot').querySelectorAll('.legendtext').length"
-        for n in range(changes):
-            count = page.evaluate(legend)
-            box.click()
-            start = time.perf_counter()
-            if n % 2 == 0:
-                page.keyboard.type("眉县")
-                page.keyboard.press("Enter")
-                expected = count + 1
-            else:
-                page.keyboard.press("Backspace")
-                expected = count - 1
-            page.wait_for_function(f"{legend} === {expected}", polling="raf", timeout=30_000)
-            out["change"].append(time.perf_counter() - start)
-            page.keyboard.press("Escape")
-            page.wait_for_selector(ready, state="attached")
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        out["cold"].append(time.perf_counter() - start)
+        context.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    page.wait_for_selector(_READY, state="attached")
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.locator("input")
+    for n in range(changes):
+        before = page.evaluate(_DRAWN)
+        box.click()
+        start = time.perf_counter()
+        if n % 2 == 0:
+            page.keyboard.type(option)
+            page.keyboard.press("Enter")
+        else:
+            page.keyboard.press("Backspace")
+        page.wait_for_function(f"before => ({_DRAWN})() !== before", arg=before, polling="raf", timeout=30_000)
+        out["change"].append(time.perf_counter() - start)
+        page.keyboard.press("Escape")
+        page.wait_for_selector(_READY, state="attached")
+    context.close()
+    return out
+
+
+def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3, pages: dict = BROWSER_PAGES) -> dict:
+    """Per page, and for the bare floor page with as many charts: cold load and filter change."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARGS, CHROMIUM
+    out = {}
+    with serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for name, (path, option) in pages.items():
+            out[name] = _browser_page(browser, app.url + path, option, changes, cold_loads)
+        out["floor"] = _browser_page(browser, floor.url + "/?charts=2", "C", changes, cold_loads)
         browser.close()
     return out
+
+
+def _rss_mib(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 2 ** 20
+
+
+def session_memory(data_dir: Path, sessions: int = 20) -> dict:
+    """Server RSS: idle, after a first session opened 总览 and changed the filter, and the
+    growth per additional session kept open (each does the same)."""
+    label, values = PAGES[""]
+
+    async def run(server: Server) -> dict:
+        idle = _rss_mib(server.pid)
+        opened = []
+        for n in range(sessions):
+            session = await Session.open(server.port)
+            await session.rerun("", "city=610300")
+            await session.rerun("", "city=610300", (label, values[1]))
+            opened.append(session)
+            if n == 0:
+                first = _rss_mib(server.pid)
+        last = _rss_mib(server.pid)
+        for session in opened:
+            await session.close()
+        return {"idle_mib": idle, "first_mib": first, "last_mib": last, "sessions": sessions,
+                "per_session_mib": (last - first) / max(sessions - 1, 1)}
+
+    with serve_app(data_dir) as server:
+        return asyncio.run(run(server))
+
+
+def concurrent_reruns(data_dir: Path, sessions: int = 20, seconds: float = 30) -> dict:
+    """`sessions` websocket sessions on the topic and overview pages, each changing its county
+    filter as fast as the server answers, for `seconds` (loopback only)."""
+    pages = list(PAGES)
+
+    async def worker(server: Server, n: int, deadline: float, latencies: list[float]) -> int:
+        page = pages[n % len(pages)]
+        label, values = PAGES[page]
+        session = await Session.open(server.port)
+        await session.rerun(page, "city=610300")
+        step = 0
+        while time.perf_counter() < deadline:
+            latencies.append(await session.rerun(page, "city=610300", (label, values[step % 2])))
+            step += 1
+        await session.close()
+        return session.errors
+
+    async def run(server: Server) -> dict:
+        latencies: list[float] = []
+        start = time.perf_counter()
+        errors = await asyncio.gather(*(worker(server, n, start + seconds, latencies) for n in range(sessions)),
+                                      return_exceptions=True)
+        elapsed = time.perf_counter() - start
+        failed = sum(e if isinstance(e, int) else 1 for e in errors)
+        return {"sessions": sessions, "seconds": elapsed, "reruns": len(latencies),
+                "per_s": len(latencies) / elapsed, "latency": latencies, "errors": failed}
+
+    with serve_app(data_dir) as server:
+        return asyncio.run(run(server))
 
 
 def median(values: list[float]) -> float:
