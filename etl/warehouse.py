@@ -66,8 +66,12 @@ def read_manifest(base: Path, version: str) -> dict:
 
 def is_current_schema(base: Path, version: str) -> bool:
     """A complete version written with the table layout of this program."""
-    path = version_path(base, version) / MANIFEST
-    return bool(version) and path.exists() and read_manifest(base, version).get("schema") == SCHEMA_VERSION
+    if not version:
+        return False
+    try:
+        return read_manifest(base, version).get("schema") == SCHEMA_VERSION
+    except FileNotFoundError:  # never published, or pruned by a concurrent publish
+        return False
 
 
 def list_versions(base: Path) -> list[dict]:
@@ -77,8 +81,11 @@ def list_versions(base: Path) -> list[dict]:
         return []
     out = []
     for d in sorted(root.iterdir()):
-        if d.is_dir() and not d.name.startswith(".") and (d / MANIFEST).exists():
-            out.append(read_manifest(base, d.name))
+        if d.is_dir() and not d.name.startswith("."):
+            try:
+                out.append(read_manifest(base, d.name))
+            except FileNotFoundError:  # incomplete, or pruned by a concurrent publish (we hold no lock)
+                continue
     return out
 
 
@@ -157,7 +164,12 @@ def prune(base: Path, keep: int = KEEP_VERSIONS) -> None:
     versions = [v["version"] for v in list_versions(base)]
     for old in versions[:-keep] if len(versions) > keep else []:
         if old != current:
-            shutil.rmtree(version_path(base, old), ignore_errors=True)
+            # Hide the version with one atomic rename before deleting it file by file: a publish
+            # killed half-way through must not leave a listed, rollback-able version with part
+            # of its files gone. A leftover `.tmp-` folder is removed by the next publish.
+            doomed = _versions_dir(base) / f".tmp-pruned-{old}"
+            os.rename(version_path(base, old), doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
 
 
 def history(base: Path) -> list[dict]:
