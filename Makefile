@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+REPLICAS ?= 2
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench deps dev-deps system-deps warehouse clean
+.PHONY: run serve test bench deps dev-deps system-deps nginx warehouse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,16 @@ $(VENV)/.dev-deps: requirements-dev.txt requirements.txt | $(BIN)/python
 deps: $(VENV)/.deps
 dev-deps: $(VENV)/.deps $(VENV)/.dev-deps
 
+# nginx (make serve, and the tests of it) from Debian, only when missing.
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+		echo "Installing Debian package: nginx"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx >/dev/null; \
+	fi
+
 # Debian chromium (browser tests, chart export) and CJK fonts, only when missing.
-system-deps:
+system-deps: nginx
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 		echo "Installing Debian packages: chromium fonts-noto-cjk"; \
 		$(SUDO) apt-get update -qq && \
@@ -40,6 +49,10 @@ warehouse: deps
 run: warehouse
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 \
 		--server.headless true --browser.gatherUsageStats false
+
+# N replicas on loopback behind nginx on $(PORT); Ctrl-C stops them all (deploy/README.md).
+serve: warehouse nginx
+	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT)
 
 test: dev-deps system-deps
 	$(BIN)/python -m pytest -q

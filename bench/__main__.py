@@ -38,12 +38,14 @@ class Scale:
     cold_loads: int = 3
     sessions: int = 20
     concurrency_s: float = 30
+    replica_sessions: tuple = (10, 20, 30)
+    replica_s: float = 15
     pack_runs: int = 3
 
 
 FULL = Scale()
 QUICK = Scale(province="610000", builds=1, query_runs=3, yearbook_runs=2, reruns=2, browser_changes=2,
-              cold_loads=1, sessions=3, concurrency_s=3, pack_runs=1)
+              cold_loads=1, sessions=3, concurrency_s=3, replica_sessions=(3,), replica_s=3, pack_runs=1)
 
 
 def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
@@ -101,6 +103,12 @@ def browser_rows(browser: dict) -> str:
         for name, m in browser.items())
 
 
+def replica_rows(rows: list[dict]) -> str:
+    return "\n".join(
+        f"| {r['replicas']} | {r['sessions']} | {r['per_s']:.1f} | {np.percentile(r['latency'], 95):.2f} s | "
+        f"{r['errors']} | {met(np.percentile(r['latency'], 95) <= 1.5 and r['errors'] == 0)} |" for r in rows)
+
+
 def measure(base: Path, scale: Scale) -> dict:
     steps = {
         "national": lambda: etl_bench.national_build(base, scale.builds, scale.province),
@@ -110,6 +118,7 @@ def measure(base: Path, scale: Scale) -> dict:
         "browser": lambda: server_bench.browser_timings(base, scale.browser_changes, scale.cold_loads),
         "memory": lambda: server_bench.session_memory(base, scale.sessions),
         "concurrency": lambda: server_bench.concurrent_reruns(base, scale.sessions, scale.concurrency_s),
+        "replicas": lambda: server_bench.replica_scaling(base, (1, 2), scale.replica_sessions, scale.replica_s),
         "pack": lambda: export_bench.deck_exports(base, scale.pack_runs),
     }
     results = {}
@@ -179,6 +188,15 @@ Concurrency: {conc['sessions']} websocket sessions (总览 and the five analysis
 its county filter as fast as answered, for {conc['seconds']:.0f} s on loopback: {conc['reruns']:,} reruns,
 {conc['per_s']:.1f} reruns/s, p95 rerun latency {p95:.2f} s (goal ≤ 1.5 s: {met(p95 <= 1.5)}),
 errors {conc['errors']} (goal 0: {met(conc['errors'] == 0)}).
+
+## Replicas behind nginx
+
+`deploy/serve.py` (what `make serve REPLICAS=N` runs) on this 2-core machine; the same
+back-to-back load as above ({scale.replica_s:.0f} s each) through nginx. Goal per row: p95 ≤ 1.5 s, 0 errors.
+
+| replicas | sessions | reruns/s | p95 rerun | errors | met |
+| --- | --- | --- | --- | --- | --- |
+{replica_rows(r['replicas'])}
 
 ## Meeting pack
 

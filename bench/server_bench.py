@@ -44,6 +44,7 @@ class Session:
         self.widgets: dict[str, str] = {}   # label → widget id
         self.charts = 0
         self.errors = 0                      # exceptions the app showed
+        self.texts: list[str] = []           # markdown and captions of the last run
 
     @classmethod
     async def open(cls, port: int) -> "Session":
@@ -62,6 +63,7 @@ class Session:
         start = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         self.charts = 0
+        self.texts = []
         while True:
             fm = ForwardMsg()
             fm.ParseFromString(await self.ws.recv())
@@ -73,6 +75,8 @@ class Session:
                     self.charts += 1
                 elif which == "exception":
                     self.errors += 1
+                elif which == "markdown":
+                    self.texts.append(element.markdown.body)
                 elif which == "multiselect":
                     self.widgets[element.multiselect.label] = element.multiselect.id
             elif kind == "script_finished" and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
@@ -226,15 +230,27 @@ def session_memory(data_dir: Path, sessions: int = 20) -> dict:
         return asyncio.run(run(server))
 
 
-def concurrent_reruns(data_dir: Path, sessions: int = 20, seconds: float = 30) -> dict:
+def replica_scaling(data_dir: Path, replicas=(1, 2), counts=(10, 20, 30), seconds: float = 15) -> list[dict]:
+    """Back-to-back sessions through nginx (`deploy/serve.py`) in front of 1 and 2 replicas:
+    reruns/s and p95 latency per session count — how many sessions a replica carries."""
+    from tests.browser import serve_cluster
+    out = []
+    for n in replicas:
+        with serve_cluster(data_dir, n) as cluster:
+            out += [{"replicas": n, **load(cluster.port, sessions, seconds)} for sessions in counts]
+    return out
+
+
+def load(port: int, sessions: int, seconds: float) -> dict:
     """`sessions` websocket sessions on the topic and overview pages, each changing its county
-    filter as fast as the server answers, for `seconds` (loopback only)."""
+    filter as fast as the server on `port` answers (a replica, or nginx in front of several),
+    for `seconds` (loopback only)."""
     pages = list(PAGES)
 
-    async def worker(server: Server, n: int, deadline: float, latencies: list[float]) -> int:
+    async def worker(n: int, deadline: float, latencies: list[float]) -> int:
         page = pages[n % len(pages)]
         label, values = PAGES[page]
-        session = await Session.open(server.port)
+        session = await Session.open(port)
         await session.rerun(page, "city=610300")
         step = 0
         while time.perf_counter() < deadline:
@@ -243,18 +259,23 @@ def concurrent_reruns(data_dir: Path, sessions: int = 20, seconds: float = 30) -
         await session.close()
         return session.errors
 
-    async def run(server: Server) -> dict:
+    async def run() -> dict:
         latencies: list[float] = []
         start = time.perf_counter()
-        errors = await asyncio.gather(*(worker(server, n, start + seconds, latencies) for n in range(sessions)),
+        errors = await asyncio.gather(*(worker(n, start + seconds, latencies) for n in range(sessions)),
                                       return_exceptions=True)
         elapsed = time.perf_counter() - start
         failed = sum(e if isinstance(e, int) else 1 for e in errors)
         return {"sessions": sessions, "seconds": elapsed, "reruns": len(latencies),
                 "per_s": len(latencies) / elapsed, "latency": latencies, "errors": failed}
 
+    return asyncio.run(run())
+
+
+def concurrent_reruns(data_dir: Path, sessions: int = 20, seconds: float = 30) -> dict:
+    """The load above against one fresh server."""
     with serve_app(data_dir) as server:
-        return asyncio.run(run(server))
+        return load(server.port, sessions, seconds)
 
 
 def median(values: list[float]) -> float:

@@ -1,10 +1,11 @@
 """Shared pieces of the browser tests and the server benchmark: a real `streamlit run` on a
-free port with its own data dir, and waiting until a page has finished its script run.
-Debian's chromium only."""
+free port with its own data dir, the replicas-behind-nginx launcher, and waiting until a page
+has finished its script run. Debian's chromium only."""
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,9 +50,8 @@ def serve_app(base: Path, log_path: Path | None = None, script: Path = REPO / "a
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(150):
-                with contextlib.suppress(OSError):
-                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                        break
+                if healthy(f"{url}/_stcore/health"):
+                    break
                 time.sleep(0.2)
             yield Server(url, port, proc.pid)
         finally:
@@ -60,6 +60,64 @@ def serve_app(base: Path, log_path: Path | None = None, script: Path = REPO / "a
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def free_ports(n: int, start: int = 21000) -> int:
+    """The first port from `start` on with n free ports in a row (the launcher numbers
+    replicas consecutively)."""
+    for first in range(start, start + 5000, n + 1):
+        if all(_is_free(port) for port in range(first, first + n)):
+            return first
+    raise RuntimeError("no free ports")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+@dataclass(frozen=True)
+class Cluster:
+    port: int                 # nginx
+    replicas: list[int]       # the replicas' own ports
+    launcher: subprocess.Popen
+
+
+@contextlib.contextmanager
+def serve_cluster(base: Path, replicas: int, log_path: Path | None = None, **env: str):
+    """`deploy/serve.py` (what `make serve` runs) with `replicas` replicas on the data dir `base`;
+    yields once nginx answers /healthz, stops it with Ctrl-C (SIGINT) afterwards."""
+    port = free_ports(1)
+    first = free_ports(replicas, port + 1)
+    with open(log_path or os.devnull, "w") as log:
+        proc = subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", str(replicas), "--port", str(port),
+                                 "--replica-port", str(first), "--address", "127.0.0.1", "--data-dir", str(base)],
+                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **env})
+        try:
+            deadline = time.time() + 120
+            while not healthy(f"http://127.0.0.1:{port}/healthz"):
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"deploy/serve.py did not come up (exit {proc.poll()})")
+                time.sleep(0.3)
+            yield Cluster(port, list(range(first, first + replicas)), proc)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def healthy(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(url, timeout=1).read() == b"ok"
+    except OSError:
+        return False
 
 
 def wait_ready(page: Page, chart: bool = False) -> None:

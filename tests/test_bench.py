@@ -18,7 +18,7 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
-    for heading in ("## ETL", "## Queries", "## Pages", "## Meeting pack", "Quick mode"):
+    for heading in ("## ETL", "## Queries", "## Pages", "## Replicas behind nginx", "## Meeting pack", "Quick mode"):
         assert heading in text
     assert "`facts`" in text and "`years`" in text                    # queries recorded from the pages
     assert re.search(r"errors 0 \(goal 0: yes\)", text)               # 3 concurrent sessions, no exception
