@@ -21,6 +21,7 @@ from .catalog import Catalog, load_catalog
 from .derive import derive
 from .issues import IssueList
 from .paths import raw_dir, sample_dir
+from .published import load_published
 from .readers import read_source
 from .regions import Registry, default_cities, load_registry
 from .resolve import FACT_KEY, LINEAGE_COLUMNS, resolve
@@ -117,6 +118,7 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         "facts": facts[FACT_KEY + ["value", "origin", "is_sample"]],
         "lineage": lineage,
         "issues": issue_rows,
+        "published": load_published(catalog, registry),
         # Pre-aggregated for pages that list what has data (a scan of every fact otherwise).
         "region_coverage": facts.groupby("region_code", as_index=False).agg(
             first_year=("year", "min"), last_year=("year", "max"), facts=("value", "size")),

@@ -25,8 +25,8 @@ from .paths import warehouse_dir
 KEEP_VERSIONS = 5
 # The table layout the dashboard expects; a version written by an older layout is rebuilt from
 # raw/ on the next start (dashboard/store.py) and cannot be rolled back to.
-# 2: pre-aggregated `region_coverage` and `indicator_coverage` tables.
-SCHEMA_VERSION = 2
+# 2: pre-aggregated `region_coverage` and `indicator_coverage` tables. 3: `published`.
+SCHEMA_VERSION = 3
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 
