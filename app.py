@@ -36,6 +36,7 @@ page = st.navigation({
         st.Page("pages/compare.py", title="区县对比", icon=":material/compare_arrows:"),
         st.Page("pages/query.py", title="数据查询", icon=":material/table_view:"),
         st.Page("pages/catalog.py", title="指标说明", icon=":material/menu_book:"),
+        st.Page("pages/reconcile.py", title="公开数据核对", icon=":material/fact_check:"),
     ],
     "汇报": [st.Page("pages/present.py", title="演示", icon=":material/slideshow:")],
     "管理": [st.Page("pages/admin.py", title="数据管理", icon=":material/admin_panel_settings:")],

@@ -44,9 +44,16 @@ def relative_to_first_year(data: pd.DataFrame) -> pd.DataFrame:
     return data.assign(value=(data["value"] / first.where(first != 0) - 1) * 100)
 
 
+PUBLISHED_COLOR = "#B8860B"
+
+
 def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False,
-          target: float | None = None) -> go.Figure:
-    """County lines plus the bold city line over years. `data`: region_code, region_name, year, value."""
+          target: float | None = None, published: pd.DataFrame | None = None) -> go.Figure:
+    """County lines plus the bold city line over years. `data`: region_code, region_name, year, value.
+
+    `published`: figures already published for these regions (region_name, year, value,
+    value_written, unit_written, document, quote), drawn as 公报值 markers with the sentence
+    in the hover (not in the 相对起始年 view, whose axis is a change, not a value)."""
     unit = unit_of(meta)
     if relative:
         data = relative_to_first_year(data)
@@ -71,8 +78,21 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
     if target is not None and not relative:
         fig.add_hline(y=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
                       annotation_text=f"目标 {target:g}{unit}", annotation_position="top left")
+    if published is not None and len(published) and not relative:
+        fig.add_trace(go.Scatter(
+            x=published["year"], y=published["value"], name="公报值", mode="markers",
+            marker=dict(symbol="diamond", size=13, color=PUBLISHED_COLOR, line=dict(color="white", width=1.5)),
+            customdata=published[["region_name", "value_written", "unit_written", "document"]].to_numpy(),
+            text=[_wrap(q) for q in published["quote"]],
+            hovertemplate=("%{customdata[0]} %{x}年 公报值：%{customdata[1]}%{customdata[2]}<br>"
+                           "《%{customdata[3]}》<br>%{text}<extra></extra>")))
     return _layout(fig, f"{meta['name_zh']}走势", yaxis_title=axis, xaxis=dict(dtick=1, title="年份"),
                    legend=dict(traceorder="reversed"))
+
+
+def _wrap(text: str, width: int = 36) -> str:
+    """A long quote broken into hover lines."""
+    return "<br>".join(text[i:i + width] for i in range(0, len(text), width))
 
 
 def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | None = None,

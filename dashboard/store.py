@@ -203,3 +203,12 @@ def regions_with_data() -> pd.DataFrame:
 def coverage() -> pd.DataFrame:
     """Per indicator: how many regions and which years have data (for 指标说明)."""
     return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index("indicator_id")
+
+
+def published(region_codes: tuple[str, ...] = (), indicator_ids: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Published figures (公开发布数字), all or those of the given regions and indicators."""
+    sql, params = "SELECT * FROM published", ()
+    if region_codes and indicator_ids:
+        sql += (f" WHERE region_code IN ({_marks(region_codes)}) AND indicator_id IN ({_marks(indicator_ids)})")
+        params = (*region_codes, *indicator_ids)
+    return query(sql + " ORDER BY source_file, region_code, year", params)

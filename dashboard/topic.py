@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from etl.published import COMPARABLE_PERIODS
+
 from . import charts, export, filters, geo, narrative, store, theme
 from .format import fmt_change, fmt_value, pct_change
 
@@ -178,6 +180,15 @@ def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sa
             table_view(f, meta, data, sample, target)
 
 
+def published_marks(f: filters.Filters, meta: pd.Series) -> pd.DataFrame:
+    """Published year totals and year-end stocks of the shown regions, years and indicator
+    (a year-to-date or one-off figure would be a false point on a yearly line)."""
+    rows = store.published((f.city, *f.counties), (meta.name,))
+    rows = rows[rows["period"].isin(COMPARABLE_PERIODS) & rows["value"].notna()
+                & rows["year"].between(f.year_from, f.year_to)]
+    return rows.assign(region_name=rows["region_code"].map(store.region_name))
+
+
 def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool,
                target: float | None) -> None:
     """Trend (county lines + bold city line) and the latest year's ranking, with the 指标说明 panel."""
@@ -187,7 +198,8 @@ def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: 
     head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
     with panel:
         indicator_panel(meta, sample)
-    st.plotly_chart(charts.trend(data, meta, f.city, relative, target), config=theme.plotly_config(), key="trend")
+    st.plotly_chart(charts.trend(data, meta, f.city, relative, target, published_marks(f, meta)),
+                    config=theme.plotly_config(), key="trend")
     if len(year_rows):
         st.plotly_chart(charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
                                        target), config=theme.plotly_config(), key="ranking")

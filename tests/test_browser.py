@@ -13,7 +13,8 @@ from tests.browser import CHROMIUM, READY, REPO, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
 PAGES = {"": "总览", "social_relief": "社会救助", "elderly_care": "养老服务", "charity": "慈善事业",
-         "social_work": "社会工作", "compare": "区县对比", "query": "数据查询", "catalog": "指标说明"}
+         "social_work": "社会工作", "compare": "区县对比", "query": "数据查询", "catalog": "指标说明",
+         "reconcile": "公开数据核对"}
 CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs Debian chromium")

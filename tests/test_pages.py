@@ -18,6 +18,7 @@ from tests.util import RecordingStorage, download, query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
+         "reconcile",
          "present"]
 FUZHOU = "350100"
 
@@ -108,14 +109,14 @@ def test_unknown_codes_in_the_url_are_ignored_with_a_notice(monkeypatch, sample)
 
 def test_county_filter_changes_the_chart_and_survives_a_page_switch(monkeypatch, sample):
     at = app(monkeypatch, sample, "social_relief")
-    assert len(figures(at)[0].data) == 13                   # 12 counties + the city
+    assert len([t for t in figures(at)[0].data if t.name != "公报值"]) == 13   # 12 counties + the city
     at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
     assert trace_names(at) == ["宝鸡市（全市）", "渭滨区", "眉县"]
     assert at.query_params["county"] == ["610302", "610326"]
     at.switch_page("pages/elderly_care.py").run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["610302", "610326"]
-    assert trace_names(at) == ["宝鸡市（全市）", "渭滨区", "眉县"]
+    assert trace_names(at) == ["公报值", "宝鸡市（全市）", "渭滨区", "眉县"]   # 宝鸡 2019 published beds per 1,000
 
 
 def test_topic_download_is_exactly_the_filtered_data(monkeypatch, sample):
@@ -227,3 +228,24 @@ def test_a_warehouse_of_an_older_layout_is_rebuilt_on_start(monkeypatch, tmp_pat
     at = app(monkeypatch, base, "catalog")
     assert warehouse.current_version(base) != old and warehouse.is_current_schema(base, warehouse.current_version(base))
     assert at.title[0].value == "指标说明"
+
+
+def test_trend_marks_published_figures_with_their_quote(monkeypatch, sample):
+    at = app(monkeypatch, sample, "elderly_care", city="610300", ind="beds_per_1000_elderly")
+    marks = [t for t in figures(at)[0].data if t.name == "公报值"]
+    assert len(marks) == 1
+    assert numbers(marks[0].x) == [2019] and numbers(marks[0].y) == [36.0]   # 宝鸡 2019: 36 张/千名老年人
+    assert "36" in marks[0].customdata[0][1] and "讲话" in marks[0].customdata[0][3]
+
+
+def test_reconcile_page_shows_each_figure_beside_the_warehouse(monkeypatch, sample):
+    at = app(monkeypatch, sample, "reconcile")
+    summary = next(m.value for m in at.markdown if m.value.startswith("本库数据与公开发布数字"))
+    table = next(d.value for d in at.dataframe if "状态" in d.value.columns)
+    for status in ("一致", "偏差", "无对应数据", "口径不同"):
+        assert f"{status} **{int((table['状态'] == status).sum())}** 项" in summary
+    beds = table[(table["地区"] == "宝鸡市") & (table["指标（原文）"] == "养老床位数")].iloc[0]
+    assert beds["公开数字"] == "2.3万张" and beds["换算值"] == "23,000" and beds["口径"] == "时点存量"
+    ytd = table[table["口径"] == "年内累计"]
+    assert len(ytd) and set(ytd["状态"]) == {"口径不同"}
+    assert any("示例数据" in w.value for w in at.warning)
