@@ -48,12 +48,15 @@ PUBLISHED_COLOR = "#B8860B"
 
 
 def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False,
-          target: float | None = None, published: pd.DataFrame | None = None) -> go.Figure:
+          target: float | None = None, published: pd.DataFrame | None = None,
+          national: pd.DataFrame | None = None) -> go.Figure:
     """County lines plus the bold city line over years. `data`: region_code, region_name, year, value.
 
     `published`: figures already published for these regions (region_name, year, value,
     value_written, unit_written, document, quote), drawn as 公报值 markers with the sentence
-    in the hover (not in the 相对起始年 view, whose axis is a change, not a value)."""
+    in the hover (not in the 相对起始年 view, whose axis is a change, not a value). `national`:
+    a published national series of the same ratio (year, value, document), a dashed reference
+    line labelled with its source."""
     unit = unit_of(meta)
     if relative:
         data = relative_to_first_year(data)
@@ -78,6 +81,13 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
     if target is not None and not relative:
         fig.add_hline(y=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
                       annotation_text=f"目标 {target:g}{unit}", annotation_position="top left")
+    if national is not None and len(national) and not relative:
+        national = national.sort_values("year")
+        fig.add_trace(go.Scatter(
+            x=national["year"], y=national["value"], name="全国（公报）", mode="lines+markers",
+            line=dict(color=PUBLISHED_COLOR, dash="dash", width=2), marker=dict(size=6),
+            customdata=national[["document"]].to_numpy(),
+            hovertemplate=f"全国 %{{x}}年：%{{y:{fmt}}}{suffix}<br>来源：%{{customdata[0]}}<extra></extra>"))
     if published is not None and len(published) and not relative:
         fig.add_trace(go.Scatter(
             x=published["year"], y=published["value"], name="公报值", mode="markers",

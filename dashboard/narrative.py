@@ -2,7 +2,7 @@
 
 Deterministic templates over numbers that all come from the warehouse: the latest value with
 its unit, 同比, the longest run of rises or falls, the best and worst county, target
-attainment, and caveats (missing counties, sample data). Numbers are written the Chinese way
+attainment, agreement with a published figure, and caveats (missing counties, sample data). Numbers are written the Chinese way
 (1.2万人, 5.73亿元, 36.0张) by dashboard.format.
 """
 from __future__ import annotations
@@ -30,6 +30,8 @@ class Story:
     target: float | None = None
     target_op: str = ">="
     sample: bool = False
+    # published figures of the place: (year, value in the catalog unit, as written, document, tolerance)
+    published: list[tuple[int, float, str, str, float]] = field(default_factory=list)
 
 
 def _value(story: Story, v: float) -> str:
@@ -90,6 +92,21 @@ def counties_sentence(story: Story) -> str:
     return text + "。"
 
 
+def published_sentence(story: Story) -> str:
+    """The latest published figure of the place, and whether the data agree with it (within
+    half a unit of its last written digit: 2.3万张 agrees with 23,040)."""
+    if not story.published:
+        return ""
+    year, value, written, document, tolerance = max(story.published)
+    ours = story.series.get(year)
+    if ours is None or (isinstance(ours, float) and math.isnan(ours)):
+        return f"{document}公布{story.place}{year}年{story.name}为{written}，本库暂无该年数据。"
+    if abs(ours - value) <= tolerance + 1e-9 * abs(value):
+        return f"{year}年数值与{document}公布的{written}一致。"
+    return (f"{year}年数值{_value(story, ours)}，与{document}公布的{written}相差"
+            f"{fmt_change(pct_change(ours, value))}。")
+
+
 def caveat(story: Story) -> str:
     parts = []
     if story.missing:
@@ -100,8 +117,8 @@ def caveat(story: Story) -> str:
 
 
 def sentences(story: Story) -> list[str]:
-    """One to three sentences: headline, counties (and target), caveats — empty ones dropped."""
-    return [s for s in (headline(story), counties_sentence(story), caveat(story)) if s]
+    """Headline, counties (and target), the published figure, caveats — empty ones dropped."""
+    return [s for s in (headline(story), counties_sentence(story), published_sentence(story), caveat(story)) if s]
 
 
 def text(story: Story) -> str:

@@ -180,13 +180,25 @@ def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sa
             table_view(f, meta, data, sample, target)
 
 
+def comparable_published(regions: tuple[str, ...], indicator: str, year_from: int, year_to: int) -> pd.DataFrame:
+    """Published year totals and year-end stocks of these regions, indicator and years (a
+    year-to-date or one-off figure would be a false point on a yearly line)."""
+    rows = store.published(regions, (indicator,))
+    return rows[rows["period"].isin(COMPARABLE_PERIODS) & rows["value"].notna()
+                & rows["year"].between(year_from, year_to)]
+
+
 def published_marks(f: filters.Filters, meta: pd.Series) -> pd.DataFrame:
-    """Published year totals and year-end stocks of the shown regions, years and indicator
-    (a year-to-date or one-off figure would be a false point on a yearly line)."""
-    rows = store.published((f.city, *f.counties), (meta.name,))
-    rows = rows[rows["period"].isin(COMPARABLE_PERIODS) & rows["value"].notna()
-                & rows["year"].between(f.year_from, f.year_to)]
+    rows = comparable_published((f.city, *f.counties), meta.name, f.year_from, f.year_to)
     return rows.assign(region_name=rows["region_code"].map(store.region_name))
+
+
+def national_reference(f: filters.Filters, meta: pd.Series) -> pd.DataFrame | None:
+    """The published national series of a ratio (每千名老年人养老床位 …) over the shown years, as
+    a reference line; totals are on another scale than a city's and are not drawn."""
+    if meta["agg"] != "ratio":
+        return None
+    return comparable_published(("",), meta.name, f.year_from, f.year_to).drop_duplicates("year")
 
 
 def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool,
@@ -198,8 +210,8 @@ def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: 
     head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
     with panel:
         indicator_panel(meta, sample)
-    st.plotly_chart(charts.trend(data, meta, f.city, relative, target, published_marks(f, meta)),
-                    config=theme.plotly_config(), key="trend")
+    st.plotly_chart(charts.trend(data, meta, f.city, relative, target, published_marks(f, meta),
+                                 national_reference(f, meta)), config=theme.plotly_config(), key="trend")
     if len(year_rows):
         st.plotly_chart(charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
                                        target), config=theme.plotly_config(), key="ranking")
@@ -223,7 +235,9 @@ def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, 
         higher_is_better=None if pd.isna(better) else bool(better), place=store.region_name(subject),
         year=year, series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
         counties=list(zip(year_rows["region_name"], year_rows["value"])),
-        missing=[store.region_name(c) for c in counties if c not in have], target=target, sample=sample)
+        missing=[store.region_name(c) for c in counties if c not in have], target=target, sample=sample,
+        published=[(int(r.year), r.value, f"{r.value_written}{r.unit_written}", r.document, r.tolerance)
+                   for r in comparable_published((subject,), meta.name, min(data["year"]), year).itertuples()])
 
 
 def download_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, key: str) -> None:

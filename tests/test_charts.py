@@ -40,6 +40,21 @@ def test_trend_city_line_bold_and_values_unchanged(meta):
     assert "年：" in city.hovertemplate
 
 
+def test_trend_marks_published_figures_and_the_national_reference(meta):
+    published = pd.DataFrame({"region_name": ["宝鸡市"], "year": [2023], "value": [34.0], "value_written": ["34"],
+                              "unit_written": ["张/千名老年人"], "document": ["某公报"], "quote": ["每千名老年人床位34张。"]})
+    national = pd.DataFrame({"year": [2024, 2023], "value": [31.0, 30.3], "document": ["民政事业发展统计公报"] * 2})
+    fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", published=published, national=national)
+    mark = next(t for t in fig.data if t.name == "公报值")
+    assert (list(mark.x), list(mark.y), mark.marker.symbol) == ([2023], [34.0], "diamond")
+    assert "每千名老年人床位34张" in mark.text[0] and "customdata[3]" in mark.hovertemplate
+    line = next(t for t in fig.data if t.name == "全国（公报）")
+    assert (list(line.x), list(line.y), line.line.dash) == ([2023, 2024], [30.3, 31.0], "dash")
+    relative = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", relative=True, published=published,
+                            national=national)
+    assert {t.name for t in relative.data} == {"宝鸡市（全市）", "渭滨区", "眉县"}   # values, not changes
+
+
 def test_trend_relative_to_first_year(meta):
     fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", relative=True, target=35)
     mei = next(t for t in fig.data if t.name == "眉县")

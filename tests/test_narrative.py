@@ -50,3 +50,14 @@ def test_lower_is_better_ranks_lowest_first_and_money_in_yi():
         "2024年宝鸡市低保资金支出为5.73亿元，比上年减少700.0万元（-1.2%）。",
         "2个区县中，眉县最低（3,100万元），渭滨区最高（5,200万元）。",
     ]
+
+
+def test_published_figure_is_cited_with_agreement_or_difference():
+    doc = "李峰科在2020年全市民政工作会议上的讲话"
+    base = dict(name="养老床位数", unit="张", decimals=0, higher_is_better=True, place="宝鸡市", year=2019)
+    agree = Story(**base, series={2019: 23040.0}, published=[(2019, 23000.0, "2.3万张", doc, 500.0)])
+    assert f"2019年数值与{doc}公布的2.3万张一致。" in text(agree)
+    differ = Story(**base, series={2019: 25000.0}, published=[(2019, 23000.0, "2.3万张", doc, 500.0)])
+    assert f"2019年数值2.50万张，与{doc}公布的2.3万张相差+8.7%。" in text(differ)
+    missing = Story(**base, series={2020: 25000.0}, published=[(2019, 23000.0, "2.3万张", doc, 500.0)])
+    assert "本库暂无该年数据" in text(missing)

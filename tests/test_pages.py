@@ -236,6 +236,8 @@ def test_trend_marks_published_figures_with_their_quote(monkeypatch, sample):
     assert len(marks) == 1
     assert numbers(marks[0].x) == [2019] and numbers(marks[0].y) == [36.0]   # 宝鸡 2019: 36 张/千名老年人
     assert "36" in marks[0].customdata[0][1] and "讲话" in marks[0].customdata[0][3]
+    words = " ".join(m.value for m in at.markdown)
+    assert "2019年数值" in words and "公布的36张/千名老年人" in words         # 文字解读 cites it
 
 
 def test_reconcile_page_shows_each_figure_beside_the_warehouse(monkeypatch, sample):
@@ -249,3 +251,11 @@ def test_reconcile_page_shows_each_figure_beside_the_warehouse(monkeypatch, samp
     ytd = table[table["口径"] == "年内累计"]
     assert len(ytd) and set(ytd["状态"]) == {"口径不同"}
     assert any("示例数据" in w.value for w in at.warning)
+
+
+def test_no_national_reference_line_for_totals_or_years_without_one(monkeypatch, sample):
+    # national 每千名老年人床位 is published for 2013–2015 only; the sample starts in 2016
+    at = app(monkeypatch, sample, "elderly_care", city="610300", ind="beds_per_1000_elderly")
+    assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]
+    at = app(monkeypatch, sample, "elderly_care", city="610300", ind="elderly_beds")
+    assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]   # a national total: another scale
