@@ -52,16 +52,19 @@ def resolve(raw: pd.DataFrame, catalog: Catalog, registry: Registry,
     ok &= factors.notna()
 
     good = ok.to_numpy()
+    def text(column: pd.Series) -> pd.Series:
+        return column[good].fillna("").astype("str").reset_index(drop=True)
+
     facts = pd.DataFrame({
-        "region_code": region_codes[good].astype(str).to_numpy(),
+        "region_code": text(region_codes),
         "year": years[good].astype("int32").to_numpy(),
-        "indicator_id": indicator_ids[good].astype(str).to_numpy(),
+        "indicator_id": text(indicator_ids),
         "value": convert(values[good], factors[good]).to_numpy(),
-        "file_name": df["file"][good].astype(str).to_numpy(),
-        "file_sha256": df["file_sha256"][good].astype(str).to_numpy(),
-        "sheet": df["sheet"][good].fillna("").astype(str).to_numpy(),
+        "file_name": text(df["file"]),
+        "file_sha256": text(df["file_sha256"]),
+        "sheet": text(df["sheet"]),
         "row": df["row"][good].astype("int64").to_numpy(),
-        "column": df["column"][good].fillna("").astype(str).to_numpy(),
+        "column": text(df["column"]),
     })
     issues += _check_ranges(facts, catalog, registry)
     facts, dup_issues = _drop_duplicates(facts, catalog, registry)
@@ -75,39 +78,83 @@ def _loc(df: pd.DataFrame, i: int) -> dict:
             "column": r["column"] or ""}
 
 
+# infer_dtype kinds that cannot hold a boolean (True == 1 would merge them when hashed)
+_NO_BOOLEANS = {"string", "integer", "floating", "mixed-integer-float", "empty"}
+
+
+class Distinct:
+    """The distinct combinations of some columns, in order of first appearance.
+
+    Label work (registry and catalog look-ups, year and unit parsing) runs once per
+    combination and is broadcast back to the rows: a national file has ~10⁶ rows but a
+    few thousand labels. `first` is each combination's first row (for messages), `inverse`
+    each row's combination number. Columns that may hold booleans are compared by type and
+    text, since hashing would merge True with 1."""
+
+    def __init__(self, *columns: pd.Series):
+        combined = np.zeros(len(columns[0]), dtype=np.int64)
+        self.values = []
+        for col in columns:
+            if pd.api.types.infer_dtype(col, skipna=True) not in _NO_BOOLEANS:
+                col = col.map(lambda v: None if v is None else f"{type(v).__name__}:{v}")
+            codes, _ = pd.factorize(col, use_na_sentinel=False)
+            combined, _ = pd.factorize(combined * (codes.max(initial=0) + 1) + codes)  # renumbered: no overflow
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        self.first = first[order]
+        self.inverse = rank[inverse]
+        self.keys = [tuple(col.iloc[i] for col in columns) for i in self.first]   # the original values
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def broadcast(self, results: list, index: pd.Index) -> pd.Series:
+        """One result per combination → one per row."""
+        done = np.empty(len(results), dtype=object)
+        done[:] = results
+        return pd.Series(done[self.inverse] if len(done) else done, index=index, dtype=object)
+
+
+def _per_distinct(values: pd.Series, func) -> pd.Series:
+    """func(value) for every row, computed once per distinct value."""
+    distinct = Distinct(values)
+    return distinct.broadcast([func(key[0]) for key in distinct.keys], values.index)
+
+
 def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, list[Issue], pd.Series]:
     issues: list[Issue] = []
-    codes = pd.Series([None] * len(df), index=df.index, dtype=object)
-    skip = pd.Series(False, index=df.index)
-    code_text = df["region_code"].map(lambda v: None if v is None else _code_text(v))
-    name_text = df["region"].map(lambda v: None if v is None else str(v).strip() or None)
+    code_text = _per_distinct(df["region_code"], lambda v: None if v is None else _code_text(v))
+    name_text = _per_distinct(df["region"], lambda v: None if v is None else str(v).strip() or None)
 
     by_code = code_text.notna()
-    for text, idx in code_text[by_code].groupby(code_text[by_code]).groups.items():
+    code_of: dict[str, str] = {}
+    skipped_codes: set[str] = set()
+    for i, text in _first_rows(code_text[by_code]):
         res = registry.resolve_code(text)
-        i = idx[0]
         if res.status in ("ok", "alias"):
-            codes[idx] = res.code
+            code_of[text] = res.code
         elif res.status == "subtotal":
-            skip[idx] = True
+            skipped_codes.add(text)
             issues.append(warning("subtotal_skipped", f"“{text}”是市辖区小计行，不作为区县数据导入。",
-                                  value=str(text), **_loc(df, df.index.get_loc(i))))
+                                  value=str(text), **_loc(df, i)))
         else:
             issues.append(error("unknown_region", f"区划代码“{text}”不在全国区划代码表中。", value=str(text),
-                                suggestion="请核对6位统计用区划代码（例如 眉县 610326）。",
-                                **_loc(df, df.index.get_loc(i))))
+                                suggestion="请核对6位统计用区划代码（例如 眉县 610326）。", **_loc(df, i)))
 
     by_name = ~by_code & name_text.notna()
     names = name_text[by_name]
-    scope = tuple(default_scope) + tuple(sorted({registry.city_of(c) or c for c in codes.dropna().unique()}))
+    scope = tuple(default_scope) + tuple(sorted({registry.city_of(c) or c for c in code_of.values()}))
     resolutions = registry.resolve_names(names.unique().tolist(), default_scope=scope) if len(names) else {}
-    for text, idx in names.groupby(names).groups.items():
+    name_of: dict[str, str] = {}
+    skipped_names: set[str] = set()
+    for i, text in _first_rows(names):
         res = resolutions[text]
-        i = df.index.get_loc(idx[0])
         if res.status in ("ok", "alias", "total") and res.code:
-            codes[idx] = res.code
+            name_of[text] = res.code
         elif res.status == "subtotal":
-            skip[idx] = True
+            skipped_names.add(text)
             issues.append(warning("subtotal_skipped", f"“{text}”是市辖区小计行，不作为区县数据导入。",
                                   value=text, **_loc(df, i)))
         elif res.status == "ambiguous":
@@ -123,10 +170,18 @@ def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, 
                                 **_loc(df, i)))
     missing = ~by_code & name_text.isna()
     if missing.any():
-        i = df.index.get_loc(missing[missing].index[0])
+        i = int(np.flatnonzero(missing.to_numpy())[0])
         issues.append(error("unknown_region", f"有{int(missing.sum())}个数据没有填写地区。",
                             suggestion="请为每一行填写地区名称或区划代码。", **_loc(df, i)))
+    codes = code_text.map(code_of).where(by_code, name_text.map(name_of))
+    skip = (by_code & code_text.isin(skipped_codes)) | (by_name & name_text.isin(skipped_names))
     return codes, issues, skip
+
+
+def _first_rows(values: pd.Series) -> list[tuple[int, str]]:
+    """(row, value) for the first row of each distinct value, in value order."""
+    first = values.drop_duplicates()
+    return sorted(zip(first.index, first), key=lambda pair: pair[1])
 
 
 def _code_text(value) -> str:
@@ -142,23 +197,21 @@ TOLERANT_SHAPES = {"quarterly", "yearbook"}
 
 
 def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
-    labels = df["indicator"].map(lambda v: "" if v is None else str(v))
-    contexts = df["context"].map(lambda v: "" if v is None else str(v))
-    shapes = df["shape"].fillna("") if "shape" in df else pd.Series("", index=df.index)
-    key = labels + "\x1f" + contexts + "\x1f" + shapes
-    out = pd.Series([None] * len(df), index=df.index, dtype=object)
-    for k, idx in key.groupby(key).groups.items():
-        label, context, shape = k.split("\x1f")
+    shapes = df["shape"] if "shape" in df else pd.Series(None, index=df.index, dtype=object)
+    distinct = Distinct(df["indicator"], df["context"], shapes)
+    ids = []
+    for (label, context, shape), i in zip(distinct.keys, distinct.first):
+        label, context, shape = ("" if v is None else str(v) for v in (label, context, shape))
         ind = catalog.resolve(label, context) if label.strip() else None
+        ids.append(None if ind is None else ind.id)
         if ind is not None:
-            out[idx] = ind.id
             continue
-        i = df.index.get_loc(idx[0])
         if not label.strip():
             issues.append(error("unknown_indicator", "指标名称为空。", suggestion="请填写指标名称。", **_loc(df, i)))
             continue
         if shape in TOLERANT_SHAPES:
-            issues.append(warning("indicator_skipped", f"“{label.strip()}”不是看板收录的指标，已跳过{len(idx)}个数据。",
+            skipped = int((distinct.inverse == len(ids) - 1).sum())
+            issues.append(warning("indicator_skipped", f"“{label.strip()}”不是看板收录的指标，已跳过{skipped}个数据。",
                                   value=label.strip(), suggestion="如需收录，请在指标目录中增加该指标或别名。",
                                   **_loc(df, i)))
             continue
@@ -166,27 +219,26 @@ def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
         issues.append(error("unknown_indicator", f"指标“{label}”不在指标目录中。", value=label,
                             suggestion=f"是否为：{'、'.join(hint)}？" if hint else "请使用指标说明页中的指标名称或别名。",
                             **_loc(df, i)))
-    return out
+    return distinct.broadcast(ids, df.index)
 
 
 def _resolve_years(df, issues: list[Issue]) -> pd.Series:
     latest = dt.date.today().year + 1
-    out = pd.Series([None] * len(df), index=df.index, dtype=object)
-    text = df["year"].map(lambda v: None if v is None else str(v))
-    for t, idx in text.groupby(text, dropna=False).groups.items():
-        i = df.index.get_loc(idx[0])
-        if t is None or (isinstance(t, float) and np.isnan(t)):
-            issues.append(error("year_missing", f"有{len(idx)}个数据缺少年份。",
-                                suggestion="请在“年份”列或表头填写4位年份，例如 2023。", **_loc(df, i)))
-            continue
-        m = _YEAR.match(t)
+    distinct = Distinct(df["year"])
+    years = []
+    for (value,), i in zip(distinct.keys, distinct.first):
+        t = None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        m = _YEAR.match(t) if t is not None else None
         year = int(m.group(1)) if m else None
-        if year is None or not 1949 <= year <= latest:
+        years.append(year if year is not None and 1949 <= year <= latest else None)
+        if t is None:
+            count = int((distinct.inverse == len(years) - 1).sum())
+            issues.append(error("year_missing", f"有{count}个数据缺少年份。",
+                                suggestion="请在“年份”列或表头填写4位年份，例如 2023。", **_loc(df, i)))
+        elif years[-1] is None:
             issues.append(error("year_invalid", f"年份“{t}”无效。", value=t,
                                 suggestion=f"请填写1949—{latest}之间的4位年份，例如 2023。", **_loc(df, i)))
-            continue
-        out[idx] = year
-    return out
+    return distinct.broadcast(years, df.index)
 
 
 def _parse_values(df, issues: list[Issue]) -> tuple[pd.Series, pd.Series]:
@@ -218,23 +270,20 @@ def _parse_values(df, issues: list[Issue]) -> tuple[pd.Series, pd.Series]:
 
 
 def _unit_factors(df, indicator_ids: pd.Series, catalog: Catalog, issues: list[Issue]) -> pd.Series:
-    units = df["unit"].map(lambda v: "" if v is None else str(v))
-    out = pd.Series([None] * len(df), index=df.index, dtype=object)
-    key = indicator_ids.fillna("") + "\x1f" + units
-    for k, idx in key.groupby(key).groups.items():
-        ind_id, unit = k.split("\x1f")
-        if not ind_id:
-            continue
-        ind = catalog.get(ind_id)
-        factor = conversion_factor(unit, ind.unit, ind.display_unit, ind.scale if ind.is_ratio else None)
-        if factor is not None:
-            out[idx] = factor
-            continue
-        i = df.index.get_loc(idx[0])
-        issues.append(error("unknown_unit", f"“{ind.name_zh}”的单位“{unit}”无法换算为“{ind.unit}”。", value=unit,
-                            suggestion=f"请使用单位“{ind.display_unit or ind.unit}”或可换算的单位（如 万{ind.unit}）。",
-                            **_loc(df, i)))
-    return out
+    distinct = Distinct(indicator_ids, df["unit"])
+    factors = []
+    for (ind_id, unit), i in zip(distinct.keys, distinct.first):
+        factor = None
+        if ind_id is not None:
+            ind = catalog.get(ind_id)
+            unit = "" if unit is None else str(unit)
+            factor = conversion_factor(unit, ind.unit, ind.display_unit, ind.scale if ind.is_ratio else None)
+            if factor is None:
+                issues.append(error("unknown_unit", f"“{ind.name_zh}”的单位“{unit}”无法换算为“{ind.unit}”。", value=unit,
+                                    suggestion=f"请使用单位“{ind.display_unit or ind.unit}”或可换算的单位（如 万{ind.unit}）。",
+                                    **_loc(df, i)))
+        factors.append(factor)
+    return distinct.broadcast(factors, df.index)
 
 
 def _check_ranges(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
@@ -245,7 +294,7 @@ def _check_ranges(facts: pd.DataFrame, catalog: Catalog, registry: Registry) -> 
         ind = catalog.get(row.indicator_id)
         issues.append(error("negative", f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为负数（{row.value:g}）。",
                             value=f"{row.value:g}", suggestion="请核对数值，统计数不能为负。", **fact_location(row)))
-    ceilings = facts["indicator_id"].map({i.id: i.max_value for i in catalog.indicators.values()})
+    ceilings = facts["indicator_id"].map({i.id: i.max_value for i in catalog.indicators.values()}).astype("float64")
     too_big = facts[ceilings.notna() & (facts["value"] > ceilings.fillna(np.inf))]
     for row in too_big.head(200).itertuples():
         ind = catalog.get(row.indicator_id)

@@ -79,7 +79,12 @@ def convert(values: pd.Series, factors: pd.Series) -> pd.Series:
     Rows with factor 1 are left untouched (the common, fast path at national scale).
     """
     out = values.astype("float64").copy()
-    mask = factors.map(lambda f: f != 1).to_numpy(dtype=bool)
+    # A file's factors are a few Fraction objects repeated (hashing a Fraction is slow Python
+    # code, so the rows are grouped by object identity and each object is compared with 1 once).
+    objects = factors.to_numpy(dtype=object)
+    _, first, inverse = np.unique(np.fromiter(map(id, objects), np.int64, len(objects)),
+                                  return_index=True, return_inverse=True)
+    mask = np.array([objects[i] != 1 for i in first], dtype=bool)[inverse]
     if mask.any():
         out[mask] = [_scaled(v, f) for v, f in zip(out[mask], factors[mask])]
     return out
