@@ -44,6 +44,22 @@ def relative_to_first_year(data: pd.DataFrame) -> pd.DataFrame:
     return data.assign(value=(data["value"] / first.where(first != 0) - 1) * 100)
 
 
+def reference_line(axis: str, value: float, label: str, color: str, dash: str = "solid",
+                   at: str = "end") -> tuple[dict, dict]:
+    """A full-width (axis "y") or full-height (axis "x") line at `value` with its label, as a
+    layout shape and annotation. Same drawing as `add_hline`/`add_vline`, whose generic shape
+    machinery cost a sixth of a topic page's rerun (py-spy, docs/PERFORMANCE.md)."""
+    shape = dict(type="line", line=dict(color=color, dash=dash, width=2), layer="above")
+    if axis == "y":   # horizontal, label above its left end
+        shape.update(xref="paper", x0=0, x1=1, yref="y", y0=value, y1=value)
+        note = dict(xref="paper", x=0, xanchor="left", yref="y", y=value, yanchor="bottom")
+    else:             # vertical, label above the plot (at="end") or below it (at="start")
+        shape.update(xref="x", x0=value, x1=value, yref="paper", y0=0, y1=1)
+        note = dict(xref="x", x=value, xanchor="center", yref="paper", y=1 if at == "end" else 0,
+                    yanchor="bottom" if at == "end" else "top")
+    return shape, dict(text=label, showarrow=False, **note)
+
+
 PUBLISHED_COLOR = "#B8860B"
 
 
@@ -78,9 +94,8 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
             line=dict(width=4 if is_city else 1.5, color=CITY_COLOR if is_city else None),
             marker=dict(size=7 if is_city else 4), opacity=1 if is_city else 0.75,
             hovertemplate=f"%{{fullData.name}}<br>%{{x}}年：%{{y:{fmt}}}{suffix}<extra></extra>"))
-    if target is not None and not relative:
-        fig.add_hline(y=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
-                      annotation_text=f"目标 {target:g}{unit}", annotation_position="top left")
+    lines = [reference_line("y", target, f"目标 {target:g}{unit}", TARGET_COLOR, "dash")
+             ] if target is not None and not relative else []
     if national is not None and len(national) and not relative:
         national = national.sort_values("year")
         fig.add_trace(go.Scatter(
@@ -97,7 +112,8 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
             hovertemplate=("%{customdata[0]} %{x}年 公报值：%{customdata[1]}%{customdata[2]}<br>"
                            "《%{customdata[3]}》<br>%{text}<extra></extra>")))
     return _layout(fig, f"{meta['name_zh']}走势", yaxis_title=axis, xaxis=dict(dtick=1, title="年份"),
-                   legend=dict(traceorder="reversed"))
+                   legend=dict(traceorder="reversed"),
+                   shapes=[shape for shape, _ in lines], annotations=[note for _, note in lines])
 
 
 def _wrap(text: str, width: int = 36) -> str:
@@ -117,15 +133,15 @@ def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | 
                       for v in rows["value"]],
         text=[f"{v:{_value_format(meta)}}" for v in rows["value"]], textposition="outside",
         hovertemplate=f"%{{y}}：%{{x:{_value_format(meta)}}}{unit}<extra></extra>"))
+    lines = []
     if city_value is not None:
-        fig.add_vline(x=city_value, line=dict(color=CITY_COLOR, width=2),
-                      annotation_text=f"全市 {city_value:{_value_format(meta)}}", annotation_position="top")
+        lines.append(reference_line("x", city_value, f"全市 {city_value:{_value_format(meta)}}", CITY_COLOR))
     if target is not None:
-        fig.add_vline(x=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
-                      annotation_text=f"目标 {target:g}", annotation_position="bottom")
+        lines.append(reference_line("x", target, f"目标 {target:g}", TARGET_COLOR, "dash", at="start"))
     return _layout(fig, f"{year}年各区县{meta['name_zh']}排名", height=max(320, 28 * len(rows) + 120),
                    xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True),
-                   yaxis=dict(autorange="reversed", title=None), showlegend=False)
+                   yaxis=dict(autorange="reversed", title=None), showlegend=False,
+                   shapes=[shape for shape, _ in lines], annotations=[note for _, note in lines])
 
 
 def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
@@ -171,18 +187,25 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
     fig = go.Figure()
     if missing:
         fig.add_trace(go.Choropleth(
-            geojson=geojson, locations=missing, z=[0] * len(missing), featureidkey="id", showscale=False,
+            geojson=_only(geojson, missing), locations=missing, z=[0] * len(missing), featureidkey="id", showscale=False,
             colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]], name=NO_DATA,
             text=[features[c] for c in missing], marker_line=dict(color="white", width=1),
             hovertemplate=f"%{{text}}：{NO_DATA}<extra></extra>"))
     if len(have):
         fig.add_trace(go.Choropleth(
-            geojson=geojson, locations=have["region_code"], z=have["value"], featureidkey="id",
+            geojson=_only(geojson, have["region_code"]), locations=have["region_code"], z=have["value"], featureidkey="id",
             colorscale="Blues", colorbar=dict(title=unit), name=meta["name_zh"], text=have["region_name"],
             marker_line=dict(color="white", width=1),
             hovertemplate=f"%{{text}}：%{{z:{_value_format(meta)}}}{unit}<extra></extra>"))
     fig.update_geos(fitbounds="locations", visible=False)
     return _layout(fig, f"{year}年各区县{meta['name_zh']}", height=520, margin=dict(l=0, r=0, t=40, b=0))
+
+
+def _only(geojson: dict, codes) -> dict:
+    """The features of these counties: plotly deep-copies a trace's GeoJSON (twice per rerun),
+    so each trace carries only its own polygons instead of the whole city."""
+    wanted = set(codes)
+    return {**geojson, "features": [f for f in geojson["features"] if f["id"] in wanted]}
 
 
 def before_after(old: pd.DataFrame, new: pd.DataFrame, meta: pd.Series, region_name: str) -> go.Figure:

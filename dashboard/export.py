@@ -6,9 +6,10 @@ carriage return before one) is prefixed with an apostrophe in every export: an u
 file's issues table echoes the clerk's cells, and region names come from outside too.
 
 The files are built on every rerun (a download button needs its bytes), so they are cached by
-content: an unchanged view does not write its workbook again."""
+a digest of the table's content: an unchanged view does not write its workbook again."""
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pandas as pd
@@ -43,13 +44,11 @@ def neutralise(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=inert)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def csv_bytes(table: pd.DataFrame) -> bytes:
     # 15 significant digits: exact for every stored figure, without binary noise (1222.6000000000001).
     return neutralise(table).to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
@@ -60,11 +59,26 @@ def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
     return buffer.getvalue()
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _files(digest: str, _table: pd.DataFrame, note: str) -> tuple[bytes, bytes]:
+    """xlsx and CSV of a table, cached under the table's content digest: Streamlit would hash
+    the whole frame once per cached function and rerun otherwise."""
+    return xlsx_bytes(_table, note), csv_bytes(_table)
+
+
+def content_digest(table: pd.DataFrame) -> str:
+    """A digest of a table's values, index, column names and types."""
+    digest = hashlib.blake2b(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+    digest.update(repr([(str(c), str(t)) for c, t in table.dtypes.items()]).encode())
+    return digest.hexdigest()
+
+
 def download_buttons(table: pd.DataFrame, name: str, note: str, key: str) -> None:
     """Two buttons side by side: xlsx and CSV of `table` (already in its download form)."""
+    xlsx, csv = _files(content_digest(table), table, note)
     left, right = st.columns(2)
-    left.download_button("下载 Excel", xlsx_bytes(table, note), f"{name}.xlsx", key=f"{key}-xlsx",
+    left.download_button("下载 Excel", xlsx, f"{name}.xlsx", key=f"{key}-xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          icon=":material/download:", on_click="ignore")
-    right.download_button("下载 CSV", csv_bytes(table), f"{name}.csv", key=f"{key}-csv", mime="text/csv",
+    right.download_button("下载 CSV", csv, f"{name}.csv", key=f"{key}-csv", mime="text/csv",
                           icon=":material/download:", on_click="ignore")

@@ -114,8 +114,7 @@ def region_name(code: str) -> str:
 
 def cities_with_data() -> list[str]:
     """Cities that have facts, the configured default cities first."""
-    found = query("SELECT c.region_code FROM region_coverage c JOIN regions r ON r.code = c.region_code "
-                  "WHERE r.level = 'city' ORDER BY 1")["region_code"].tolist()
+    found = query("SELECT region_code FROM region_coverage WHERE level = 'city' ORDER BY 1")["region_code"].tolist()
     first = [c for c in default_cities() if c in found]
     return first + [c for c in found if c not in first]
 
@@ -147,7 +146,7 @@ def _in_codes(codes: tuple[str, ...]) -> tuple[str, tuple]:
 def years(region_code: str) -> list[int]:
     """Years with data for a region or its children."""
     where, params = _in_codes((region_code, *_children(region_code)))
-    return query(f"SELECT DISTINCT f.year FROM facts f WHERE {where} ORDER BY 1", params)["year"].astype(int).tolist()
+    return query(f"SELECT DISTINCT f.year FROM region_years f WHERE {where} ORDER BY 1", params)["year"].astype(int).tolist()
 
 
 FACT_COLUMNS = ["region_code", "region_name", "level", "year", "indicator_id", "value", "origin"]
@@ -196,8 +195,7 @@ def targets() -> pd.DataFrame:
 
 def regions_with_data() -> pd.DataFrame:
     """Every region that has facts, with level and parent, in code order (for the query page)."""
-    return query("SELECT r.code, r.name, r.level, r.parent_code FROM regions r "
-                 "JOIN region_coverage c ON c.region_code = r.code ORDER BY r.code")
+    return query("SELECT region_code AS code, name, level, parent_code FROM region_coverage ORDER BY region_code")
 
 
 def coverage() -> pd.DataFrame:

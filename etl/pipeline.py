@@ -139,14 +139,25 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         "issues": issue_rows,
         "published": load_published(catalog, registry),
         # Pre-aggregated for pages that list what has data (a scan of every fact otherwise).
-        "region_coverage": facts.groupby("region_code", as_index=False).agg(
-            first_year=("year", "min"), last_year=("year", "max"), facts=("value", "size")),
+        "region_coverage": _region_coverage(facts, registry),
+        "region_years": facts[["region_code", "year"]].drop_duplicates().sort_values(["region_code", "year"],
+                                                                                     ignore_index=True),
         "indicator_coverage": facts.groupby("indicator_id", as_index=False).agg(
             regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")),
         "meta": pd.DataFrame({"key": ["is_sample", "default_cities"],
                               "value": ["true" if is_sample else "false", ",".join(default_cities())]}),
     }
     return tables, issues
+
+
+def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Per region with data: its name, level and parent (so listing cities or regions with data
+    needs no join), first and last year, and how many facts."""
+    counts = facts.groupby("region_code", as_index=False).agg(
+        first_year=("year", "min"), last_year=("year", "max"), facts=("value", "size"))
+    names = registry.frame()[["code", "name", "level", "parent_code"]].rename(columns={"code": "region_code"})
+    return counts.merge(names, on="region_code", how="left")[
+        ["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]]
 
 
 def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str,

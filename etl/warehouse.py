@@ -26,7 +26,8 @@ KEEP_VERSIONS = 5
 # The table layout the dashboard expects; a version written by an older layout is rebuilt from
 # raw/ on the next start (dashboard/store.py) and cannot be rolled back to.
 # 2: pre-aggregated `region_coverage` and `indicator_coverage` tables. 3: `published`.
-SCHEMA_VERSION = 3
+# 4: `region_coverage` carries name, level and parent; pre-aggregated `region_years`.
+SCHEMA_VERSION = 4
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 

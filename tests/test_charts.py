@@ -91,4 +91,8 @@ def test_map_greys_counties_without_data(meta):
     grey, coloured = fig.data
     assert grey.name == charts.NO_DATA and len(grey.locations) == 10 and "暂无数据" in grey.hovertemplate
     assert list(coloured.locations) == ["610302", "610326"] and list(coloured.z) == [33.0, 38.0]
+    # each trace carries exactly the polygons it colours, and the city's file is left whole
+    assert sorted(f["id"] for f in coloured.geojson["features"]) == ["610302", "610326"]
+    assert sorted(f["id"] for f in grey.geojson["features"]) == sorted(grey.locations)
+    assert len(shapes["features"]) == 12
     assert json.loads(fig.to_json())["layout"]["geo"]["visible"] is False
