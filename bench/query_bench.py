@@ -8,6 +8,7 @@ in memory — what the dashboard would do without a database; answers are checke
 """
 from __future__ import annotations
 
+import inspect
 import os
 import statistics
 import sys
@@ -36,9 +37,14 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
     page_now = {"name": ""}
 
     def recording(sql: str, params: tuple = ()):
-        caller = sys._getframe(1).f_code.co_name
+        frame = sys._getframe(1)
+        caller = frame.f_code.co_name
+        function = getattr(store, caller, None)
+        # the store function's own arguments: the question the pandas baseline answers
+        args = ({name: frame.f_locals[name] for name in inspect.signature(function).parameters}
+                if callable(function) else {})
         key = (sql, tuple(params))
-        seen.setdefault(key, {"sql": sql, "params": tuple(params), "caller": caller, "pages": set()})
+        seen.setdefault(key, {"sql": sql, "params": tuple(params), "caller": caller, "args": args, "pages": set()})
         seen[key]["pages"].add(page_now["name"])
         return original(sql, params)
 
@@ -84,7 +90,7 @@ def time_queries(data_dir: Path, queries: list[dict], runs: int = 30) -> list[di
             btimes = []
             for _ in range(max(3, runs // 5)):
                 start = time.perf_counter()
-                expected = method(*q["params"])
+                expected = method(**q["args"])
                 btimes.append((time.perf_counter() - start) * 1000)
             assert same_answer(answer, expected), f"pandas baseline disagrees for {q['caller']}"
             row["pandas_p50"] = statistics.median(btimes)
@@ -109,34 +115,25 @@ class Baseline:
         self.all_facts, self.regions = tables["facts"], tables["regions"]
         self.meta, self.targets_table = tables["meta"], tables["targets"]
 
-    def facts_of(self, region_codes, indicator_ids, year_from, year_to) -> pd.DataFrame:
+    def _with_children(self, code: str) -> list[str]:
+        return [code, *self.regions.loc[self.regions["parent_code"] == code, "code"]]
+
+    def facts(self, region_codes, indicator_ids, year_from=None, year_to=None) -> pd.DataFrame:
         f = self.all_facts
         rows = f[f["region_code"].isin(region_codes) & f["indicator_id"].isin(indicator_ids)
-                 & f["year"].between(year_from, year_to)]
+                 & f["year"].between(year_from or 0, year_to or 9999)]
         return (rows[["region_code", "year", "indicator_id", "value", "origin"]]
                 .sort_values(["region_code", "indicator_id", "year"], ignore_index=True))
 
-    @staticmethod
-    def _codes(params) -> tuple[list, list]:
-        """Split the parameters of `store._in_codes` (*codes, lowest, highest) from the rest:
-        region codes are all digits, indicator ids and years come after them."""
-        split = next((i for i, p in enumerate(params) if not str(p).isdigit() or isinstance(p, int)), len(params))
-        return list(params[: split - 2]), list(params[split:])
-
-    def facts(self, *params):
-        codes, (*ids, year_from, year_to) = self._codes(params)
-        return self.facts_of(codes, ids, year_from, year_to)
-
-    def children_values(self, *params):
-        codes, (year, *ids) = self._codes(params)
+    def children_values(self, parent_code, year, indicator_ids):
+        codes = self._with_children(parent_code)[1:]
         f = self.all_facts
-        rows = f[f["region_code"].isin(codes) & (f["year"] == year) & f["indicator_id"].isin(ids)]
+        rows = f[f["region_code"].isin(codes) & (f["year"] == year) & f["indicator_id"].isin(indicator_ids)]
         return rows[["region_code", "indicator_id", "value"]].sort_values("region_code", ignore_index=True)
 
-    def years(self, *params):
-        codes, _ = self._codes(params)
+    def years(self, region_code):
         f = self.all_facts
-        years = f.loc[f["region_code"].isin(codes), "year"].drop_duplicates()
+        years = f.loc[f["region_code"].isin(self._with_children(region_code)), "year"].drop_duplicates()
         return pd.DataFrame({"year": years.sort_values(ignore_index=True)})
 
     def counties_of(self, city):

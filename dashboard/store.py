@@ -88,14 +88,15 @@ def is_sample() -> bool:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _reference(db: str, table: str) -> pd.DataFrame:
-    """Small reference tables (regions, indicators) shared by every session of a version, not
-    copied per call like `st.cache_data` results: pages look names up dozens of times a run.
-    Callers must treat them as read-only."""
+    """Small reference tables (regions, indicators, the sorted codes of regions with data)
+    shared by every session of a version, not copied per call like `st.cache_data` results:
+    pages look names up dozens of times a run. Callers must treat them as read-only."""
     sql = {"regions": "SELECT code, name, level, parent_code, kind, note FROM regions",
-           "indicators": "SELECT * FROM indicators ORDER BY position"}[table]
+           "indicators": "SELECT * FROM indicators ORDER BY position",
+           "with_data": "SELECT region_code AS code FROM region_coverage ORDER BY region_code"}[table]
     cursor = _connection(db).cursor()
     try:
-        return cursor.execute(sql).df().set_index("code" if table == "regions" else "id")
+        return cursor.execute(sql).df().set_index("id" if table == "indicators" else "code")
     finally:
         cursor.close()
 
@@ -138,9 +139,17 @@ def _marks(values) -> str:
 def _in_codes(codes: tuple[str, ...]) -> tuple[str, tuple]:
     """`f.region_code IN (…)` plus the same set as a code range. The facts are stored sorted by
     region code, so the range lets DuckDB skip every row group outside it (its zone maps do not
-    prune on an IN list), which is most of a national warehouse."""
-    return (f"f.region_code IN ({_marks(codes)}) AND f.region_code BETWEEN ? AND ?",
-            (*codes, min(codes), max(codes)))
+    prune on an IN list), which is most of a national warehouse.
+
+    When no other region with data lies in the range — a city with all its counties, the
+    default view — the range alone selects the same rows, and the IN list (a hash join, ≈ 0.4
+    of a query's 1.8 ms) is left out."""
+    low, high = min(codes), max(codes)
+    with_data = _reference(_current(), "with_data").index
+    inside = with_data[with_data.searchsorted(low):with_data.searchsorted(high, side="right")]
+    if set(inside) <= set(codes):
+        return "f.region_code BETWEEN ? AND ?", (low, high)
+    return f"f.region_code IN ({_marks(codes)}) AND f.region_code BETWEEN ? AND ?", (*codes, low, high)
 
 
 def years(region_code: str) -> list[int]:

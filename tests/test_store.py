@@ -1,0 +1,51 @@
+"""The store's queries on a published sample warehouse: the fast paths (code range without an
+IN list, pre-aggregated listings) answer exactly what a plain scan of the facts answers."""
+import duckdb
+import pytest
+
+from dashboard import store
+from etl import pipeline, warehouse
+
+
+@pytest.fixture(scope="module")
+def facts_table(tmp_path_factory):
+    base = tmp_path_factory.mktemp("store")
+    assert pipeline.build(base).ok
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MZ_DATA_DIR", str(base))
+        con = duckdb.connect(str(warehouse.current_db(base)), read_only=True)
+        yield con.execute("SELECT region_code, year, indicator_id, value, origin FROM facts").df()
+        con.close()
+
+
+def test_a_city_with_all_its_counties_is_read_by_code_range_alone(facts_table):
+    everything = ("610300", *store.counties_of("610300"))
+    where, params = store._in_codes(everything)
+    assert " IN " not in where and params == ("610300", max(everything))
+    got = store.facts(everything, ("elderly_beds", "pop_60plus"))
+    want = facts_table[facts_table["region_code"].isin(everything)
+                       & facts_table["indicator_id"].isin(["elderly_beds", "pop_60plus"])]
+    assert len(got) == len(want) > 0 and set(got["region_code"]) == set(want["region_code"])
+    assert got["value"].sum() == pytest.approx(want["value"].sum())
+
+
+def test_a_partial_selection_keeps_its_in_list(facts_table):
+    some = ("610300", "610302", "610326")
+    where, params = store._in_codes(some)
+    assert " IN " in where and params[:3] == some
+    got = store.facts(some, ("elderly_beds",))
+    assert set(got["region_code"]) == set(some)
+    assert len(got) == len(facts_table[facts_table["region_code"].isin(some)
+                                       & (facts_table["indicator_id"] == "elderly_beds")])
+
+
+def test_years_and_listings_from_the_pre_aggregated_tables(facts_table):
+    family = {"610300", *store.counties_of("610300")}
+    want_years = sorted(facts_table.loc[facts_table["region_code"].isin(family), "year"].unique())
+    assert store.years("610300") == [int(y) for y in want_years]
+    regions = store.regions()
+    cities = sorted(c for c in facts_table["region_code"].unique() if regions.loc[c, "level"] == "city")
+    assert sorted(store.cities_with_data()) == cities
+    listed = store.regions_with_data()
+    assert sorted(listed["code"]) == sorted(facts_table["region_code"].unique())
+    assert (listed.set_index("code")["name"] == regions.loc[listed["code"], "name"]).all()
