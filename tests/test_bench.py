@@ -21,7 +21,8 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     for heading in ("## ETL", "## Queries", "## Pages", "## Replicas behind nginx", "## Meeting pack", "Quick mode"):
         assert heading in text
     assert "`facts`" in text and "`years`" in text                    # queries recorded from the pages
-    assert re.search(r"errors 0 \(goal 0: yes\)", text)               # 3 concurrent sessions, no exception
+    assert re.search(r"latency\s+[\d.]+ s, errors 0\.", text)           # 3 concurrent sessions on one process
+    assert re.search(r"errors 0 \(goal 0: yes\) with 3 sessions", text)  # and through nginx, no exception
     for page in ("overview", "elderly_care", "compare", "floor"):      # browser rows
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
     assert not re.search(r"\bnan\b", text, re.I)
