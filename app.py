@@ -3,23 +3,10 @@
 Run with `make run` (or `streamlit run app.py`). Pages live in pages/ and share dashboard/;
 the sidebar filters (dashboard/filters.py) are drawn by each page and kept in the URL.
 """
-import atexit
-import gc
-
 import streamlit as st
 
 from dashboard import store
-
-
-@st.cache_resource(show_spinner=False)
-def _freeze_startup_heap() -> bool:
-    """Once per process: move the objects of the imports (pandas, plotly, duckdb …) out of the
-    garbage collector's reach. Streamlit runs a full `gc.collect()` after every rerun, and
-    scanning those long-lived objects was most of each rerun's cost (docs/PERFORMANCE.md)."""
-    gc.collect()
-    gc.freeze()
-    atexit.register(gc.unfreeze)  # let extension objects be released normally at shutdown
-    return True
+from dashboard.process import freeze_startup_heap
 
 st.set_page_config(page_title="民政数据看板", page_icon="📊", layout="wide")
 store.ensure_warehouse()
@@ -42,4 +29,4 @@ page = st.navigation({
     "管理": [st.Page("pages/admin.py", title="数据管理", icon=":material/admin_panel_settings:")],
 })
 page.run()
-_freeze_startup_heap()
+freeze_startup_heap()

@@ -119,24 +119,29 @@ class Probe:
         return {"wall": self.walls, "cpu": self.cpus, "charts": self.charts}
 
 
-async def _compare(app: Server, floor: Server, page: str, label: str, values, runs: int) -> dict:
-    """Page and floor reruns interleaved, so both see the same machine conditions."""
+async def _compare(app: Server, floors: dict[str, Server], page: str, label: str, values, runs: int) -> dict:
+    """Page and floor reruns interleaved, so all see the same machine conditions."""
     probe = Probe(app.port, psutil.Process(app.pid), page, "city=610300", label, values)
     await probe.start()
-    bare = Probe(floor.port, psutil.Process(floor.pid), "", f"charts={probe.charts}", "区县", (["A", "B"], ["A", "B", "C"]))
-    await bare.start()
+    bare = {name: Probe(floor.port, psutil.Process(floor.pid), "", f"charts={probe.charts}", "区县",
+                        (["A", "B"], ["A", "B", "C"])) for name, floor in floors.items()}
+    for b in bare.values():
+        await b.start()
     for n in range(runs):
         await probe.step(n)
-        await bare.step(n)
-    await probe.session.close()
-    await bare.session.close()
-    return {**probe.result(), "floor": bare.result()}
+        for b in bare.values():
+            await b.step(n)
+    for p in (probe, *bare.values()):
+        await p.session.close()
+    return {**probe.result(), **{name: b.result() for name, b in bare.items()}}
 
 
 def server_reruns(data_dir: Path, runs: int = 30) -> dict:
-    """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts."""
-    with serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor:
-        return {page: asyncio.run(_compare(app, floor, page, label, values, runs))
+    """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts —
+    with app.py's process settings ("floor") and with Streamlit's defaults ("defaults")."""
+    with (serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor,
+          serve_app(data_dir, script=BARE_APP, MZ_BARE_DEFAULTS="1") as defaults):
+        return {page: asyncio.run(_compare(app, {"floor": floor, "defaults": defaults}, page, label, values, runs))
                 for page, (label, values) in PAGES.items()}
 
 

@@ -32,8 +32,7 @@ def _value_format(meta: pd.Series) -> str:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420, **kwargs) -> go.Figure:
-    fig.update_layout(template=theme.TEMPLATE, title=dict(text=title, x=0, xanchor="left"), height=height,
-                      **kwargs)
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, **kwargs)
     return fig
 
 

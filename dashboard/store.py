@@ -51,8 +51,10 @@ def _connection(db: str) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(db, read_only=True)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_resource(max_entries=512, show_spinner=False)
 def _query(db: str, sql: str, params: tuple = ()) -> pd.DataFrame:
+    """One answer, shared by every session of the process (`query` hands out shallow copies).
+    `st.cache_data` would unpickle a fresh copy on every hit — tens per rerun."""
     cursor = _connection(db).cursor()  # one cursor per query: sessions run in threads
     try:
         return cursor.execute(sql, list(params)).df()
@@ -74,7 +76,8 @@ def query(sql: str, params: tuple = ()) -> pd.DataFrame:
     to the user as a short Chinese message (never a traceback)."""
     db = _current()
     try:
-        return _query(db, sql, tuple(params))
+        # Copy-on-write (pandas 3): a caller that changes its frame changes its own copy only.
+        return _query(db, sql, tuple(params)).copy(deep=False)
     except duckdb.Error:
         log.exception("warehouse query failed (%s): %s %s", db, sql, params)
         st.error("数据查询失败，请稍后重试；如果问题持续，请联系管理员（详细信息已记录在服务器日志中）。")
@@ -212,10 +215,6 @@ def coverage() -> pd.DataFrame:
     return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index("indicator_id")
 
 
-def published(region_codes: tuple[str, ...] = (), indicator_ids: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Published figures (公开发布数字), all or those of the given regions and indicators."""
-    sql, params = "SELECT * FROM published", ()
-    if region_codes and indicator_ids:
-        sql += (f" WHERE region_code IN ({_marks(region_codes)}) AND indicator_id IN ({_marks(indicator_ids)})")
-        params = (*region_codes, *indicator_ids)
-    return query(sql + " ORDER BY source_file, region_code, year", params)
+def published() -> pd.DataFrame:
+    """Published figures (公开发布数字): the whole table, a few hundred rows."""
+    return query("SELECT * FROM published ORDER BY source_file, region_code, year")

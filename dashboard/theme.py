@@ -24,6 +24,9 @@ pio.templates[TEMPLATE] = go.layout.Template(layout=go.Layout(
     hoverlabel=dict(font_family=FONT),
     legend=dict(orientation="h", y=-0.15),
 ))
+# The default for every figure: set once here rather than per figure, which made plotly
+# validate the whole template again for each chart of each rerun.
+pio.templates.default = TEMPLATE
 
 
 def plotly_config() -> dict:

@@ -55,6 +55,13 @@ def test_trend_marks_published_figures_and_the_national_reference(meta):
     assert {t.name for t in relative.data} == {"宝鸡市（全市）", "渭滨区", "眉县"}   # values, not changes
 
 
+def test_every_figure_carries_the_project_template(meta):
+    from dashboard import theme
+    fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300")
+    sent = json.loads(fig.to_json())["layout"]["template"]["layout"]
+    assert sent["font"]["family"] == theme.FONT and sent["colorway"] == theme.COLORS
+
+
 def test_trend_relative_to_first_year(meta):
     fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", relative=True, target=35)
     mei = next(t for t in fig.data if t.name == "眉县")

@@ -56,6 +56,7 @@ def test_pptx_slides_titles_pictures_marks(pptx):
         assert "数据来源：各区县报送" in words and "示例数据" in words
     narrative = " ".join(texts(slides[titles.index("养老服务：每千名老年人养老床位数走势")]))
     assert "2024年宝鸡市每千名老年人养老床位数为" in narrative and "目标不低于35.0张" in narrative
+    assert "2019年数值" in narrative and "公布的36张/千名老年人" in narrative   # cites the published figure
 
 
 def test_pdf_has_the_same_pages(data_dir, tmp_path, pptx):

@@ -49,3 +49,13 @@ def test_years_and_listings_from_the_pre_aggregated_tables(facts_table):
     listed = store.regions_with_data()
     assert sorted(listed["code"]) == sorted(facts_table["region_code"].unique())
     assert (listed.set_index("code")["name"] == regions.loc[listed["code"], "name"]).all()
+
+
+def test_a_caller_changing_its_answer_does_not_change_the_shared_one(facts_table):
+    sql = "SELECT region_code, value FROM facts WHERE region_code = ? ORDER BY year, indicator_id"
+    first = store.query(sql, ("610326",))
+    before = first["value"].tolist()
+    first.loc[first.index[0], "value"] = -1.0        # in place, on the frame the cache handed out
+    first["region_code"] = "改过"
+    again = store.query(sql, ("610326",))
+    assert again["value"].tolist() == before and set(again["region_code"]) == {"610326"}
