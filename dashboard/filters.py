@@ -63,7 +63,10 @@ def sidebar_filters() -> Filters:
         if wanted and wanted not in cities:
             notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{names.get(cities[0], cities[0])}。")
         st.session_state[CITY] = wanted if wanted in cities else cities[0]
-    city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: names.get(c, c),
+    # Names looked up at once: nationally there are hundreds of cities, and a per-option
+    # Series lookup was a tenth of a rerun.
+    labels = {c: n for c, n in zip(cities, names.reindex(cities)) if isinstance(n, str)}
+    city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: labels.get(c, c),
                                 on_change=_on_city_change)
 
     counties = store.counties_of(city)

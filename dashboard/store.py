@@ -215,6 +215,9 @@ def coverage() -> pd.DataFrame:
     return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index("indicator_id")
 
 
-def published() -> pd.DataFrame:
-    """Published figures (公开发布数字): the whole table, a few hundred rows."""
-    return query("SELECT * FROM published ORDER BY source_file, region_code, year")
+def published(indicator_id: str | None = None) -> pd.DataFrame:
+    """Published figures (公开发布数字): all, or those of one indicator (what a chart needs)."""
+    if indicator_id is None:
+        return query("SELECT * FROM published ORDER BY source_file, region_code, year")
+    return query("SELECT * FROM published WHERE indicator_id = ? ORDER BY source_file, region_code, year",
+                 (indicator_id,))

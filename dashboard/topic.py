@@ -183,10 +183,9 @@ def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sa
 def comparable_published(regions: tuple[str, ...], indicator: str, year_from: int, year_to: int) -> pd.DataFrame:
     """Published year totals and year-end stocks of these regions, indicator and years (a
     year-to-date or one-off figure would be a false point on a yearly line)."""
-    rows = store.published()
-    return rows[rows["region_code"].isin(regions) & (rows["indicator_id"] == indicator)
-                & rows["period"].isin(COMPARABLE_PERIODS) & rows["value"].notna()
-                & rows["year"].between(year_from, year_to)]
+    rows = store.published(indicator)
+    return rows[rows["region_code"].isin(regions) & rows["period"].isin(COMPARABLE_PERIODS)
+                & rows["value"].notna() & rows["year"].between(year_from, year_to)]
 
 
 def published_marks(f: filters.Filters, meta: pd.Series) -> pd.DataFrame:
