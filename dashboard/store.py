@@ -62,8 +62,9 @@ def _query(db: str, sql: str, params: tuple = ()) -> pd.DataFrame:
         cursor.close()
 
 
-def _current() -> str:
-    """The current version's database file."""
+def current_db() -> str:
+    """The current version's database file: the first key of every cache, so a publish is
+    never answered from an older version's entries."""
     db = warehouse.current_db(data_dir())
     if db is None:
         st.info("暂无数据：还没有发布任何数据版本。")
@@ -74,7 +75,7 @@ def _current() -> str:
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
     """Run one of our queries on the current version; a failure is logged in full and shown
     to the user as a short Chinese message (never a traceback)."""
-    db = _current()
+    db = current_db()
     try:
         # Copy-on-write (pandas 3): a caller that changes its frame changes its own copy only.
         return _query(db, sql, tuple(params)).copy(deep=False)
@@ -105,11 +106,11 @@ def _reference(db: str, table: str) -> pd.DataFrame:
 
 
 def regions() -> pd.DataFrame:
-    return _reference(_current(), "regions")
+    return _reference(current_db(), "regions")
 
 
 def indicators() -> pd.DataFrame:
-    return _reference(_current(), "indicators")
+    return _reference(current_db(), "indicators")
 
 
 def region_name(code: str) -> str:
@@ -148,7 +149,7 @@ def _in_codes(codes: tuple[str, ...]) -> tuple[str, tuple]:
     default view — the range alone selects the same rows, and the IN list (a hash join, ≈ 0.4
     of a query's 1.8 ms) is left out."""
     low, high = min(codes), max(codes)
-    with_data = _reference(_current(), "with_data").index
+    with_data = _reference(current_db(), "with_data").index
     inside = with_data[with_data.searchsorted(low):with_data.searchsorted(high, side="right")]
     if set(inside) <= set(codes):
         return "f.region_code BETWEEN ? AND ?", (low, high)
@@ -177,7 +178,14 @@ def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
     """Tidy facts with region names: region_code, region_name, level, year, indicator_id, value, origin."""
     if not region_codes or not indicator_ids:
         return pd.DataFrame(columns=FACT_COLUMNS)
-    where, params = _in_codes(tuple(region_codes))
+    return _facts(current_db(), tuple(region_codes), tuple(indicator_ids), year_from, year_to).copy(deep=False)
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _facts(db: str, region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
+           year_from: int | None, year_to: int | None) -> pd.DataFrame:
+    """`facts` with the names added, per version: pages ask the same few questions every rerun."""
+    where, params = _in_codes(region_codes)
     sql = (f"SELECT f.region_code, f.year, f.indicator_id, f.value, f.origin FROM facts f "
            f"WHERE {where} AND f.indicator_id IN ({_marks(indicator_ids)}) "
            f"AND f.year BETWEEN ? AND ? ORDER BY f.region_code, f.indicator_id, f.year")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from etl.published import COMPARABLE_PERIODS
@@ -63,13 +64,25 @@ def delta_colour(meta: pd.Series) -> str:
     return "off" if pd.isna(better) else ("normal" if better else "inverse")
 
 
-def kpi_cards(f: filters.Filters, ids: tuple[str, ...], indicators: pd.DataFrame) -> None:
+def kpi_cards(f: filters.Filters, ids: tuple[str, ...]) -> None:
     """Latest selected year: value, 同比, sparkline and rank — for the city, or for the one
     county when a single county is selected (then ranked among all counties of the city)."""
+    for column, (metric, caption) in zip(st.columns(len(ids)), card_models(store.current_db(), f, ids)):
+        with column:
+            st.metric(**metric)
+            st.caption(caption)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def card_models(db: str, f: filters.Filters, ids: tuple[str, ...]) -> list[tuple[dict, str]]:
+    """What each card shows, per version (`db`) and filters: the same for every session that
+    opens the view, so it is computed once per process and shared (read-only)."""
+    indicators = store.indicators()
     subject = f.counties[0] if len(f.counties) == 1 else f.city
     data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
     by_indicator = dict(tuple(data.groupby("indicator_id", sort=False)))
-    for column, ind in zip(st.columns(len(ids)), ids):
+    cards = []
+    for ind in ids:
         meta = indicators.loc[ind]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
         rows = by_indicator.get(ind, data.iloc[:0])
@@ -77,13 +90,13 @@ def kpi_cards(f: filters.Filters, ids: tuple[str, ...], indicators: pd.DataFrame
         now, before = series.get(f.year_to), series.get(f.year_to - 1)
         change = pct_change(now, before)
         counties = rows[(rows["region_code"] != f.city) & (rows["year"] == f.year_to)]
-        with column:
-            st.metric(meta["name_zh"] + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
-                      fmt_value(now, unit, decimals),
-                      delta=fmt_change(change) if change is not None else None, delta_color=delta_colour(meta),
-                      delta_description="同比", border=True, help=meta["definition"],
-                      chart_data=series.tolist() or None, chart_type="line")
-            st.caption(rank_text(counties, subject, meta, unit))
+        cards.append((dict(
+            label=meta["name_zh"] + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
+            value=fmt_value(now, unit, decimals),
+            delta=fmt_change(change) if change is not None else None, delta_color=delta_colour(meta),
+            delta_description="同比", border=True, help=meta["definition"],
+            chart_data=series.tolist() or None, chart_type="line"), rank_text(counties, subject, meta, unit)))
+    return cards
 
 
 def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
@@ -107,8 +120,18 @@ def show_map(city: str, values: pd.DataFrame, meta: pd.Series, year: int, key: s
     elif values.empty:
         st.info(f"暂无数据：{year}年没有“{meta['name_zh']}”的区县数据。")
     else:
-        st.plotly_chart(charts.county_map(values, meta, shapes, year), config=theme.plotly_config(), key=key)
+        rows = tuple(values[["region_code", "region_name", "value"]].itertuples(index=False, name=None))
+        st.plotly_chart(map_figure(store.current_db(), city, meta.name, year, rows), config=theme.plotly_config(),
+                        key=key)
         st.caption(geo.CREDIT)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def map_figure(db: str, city: str, indicator: str, year: int, rows: tuple[tuple[str, str, float], ...]) -> go.Figure:
+    """The county map of these (code, name, value) rows, built once per version and shared:
+    a map is the costliest figure of a page (plotly copies the polygons)."""
+    values = pd.DataFrame(list(rows), columns=["region_code", "region_name", "value"])
+    return charts.county_map(values, store.indicators().loc[indicator], geo.city_geojson(city), year)
 
 
 def indicator_panel(meta: pd.Series, sample: bool) -> None:
@@ -143,7 +166,7 @@ def render(topic_id: str) -> None:
                + (f" · 已选{len(f.counties)}/{len(f.all_counties)}个区县" if f.partial else "")
                + (" · 示例数据" if sample else ""))
     indicators = store.indicators()
-    kpi_cards(f, topic.indicators[: topic.cards], indicators)
+    kpi_cards(f, topic.indicators[: topic.cards])
 
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
@@ -171,7 +194,7 @@ def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sa
                                             on_change="rerun")
     if chart_tab.open:
         with chart_tab:
-            chart_view(f, meta, data, sample, relative, target)
+            chart_view(f, meta, sample, relative)
     if map_tab.open:
         with map_tab:
             show_map(f.city, year_rows, meta, f.year_to, key="map")
@@ -201,25 +224,38 @@ def national_reference(f: filters.Filters, meta: pd.Series) -> pd.DataFrame | No
     return comparable_published(("",), meta.name, f.year_from, f.year_to).drop_duplicates("year")
 
 
-def chart_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool,
-               target: float | None) -> None:
+def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool) -> None:
     """Trend (county lines + bold city line) and the latest year's ranking, with the 指标说明 panel."""
-    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
-    city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
+    trend, ranking, words = chart_parts(store.current_db(), f, meta.name, relative)
     head, panel = st.columns([5, 1], vertical_alignment="center")
     head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
     with panel:
         indicator_panel(meta, sample)
-    st.plotly_chart(charts.trend(data, meta, f.city, relative, target, published_marks(f, meta),
-                                 national_reference(f, meta)), config=theme.plotly_config(), key="trend")
-    if len(year_rows):
-        st.plotly_chart(charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
-                                       target), config=theme.plotly_config(), key="ranking")
+    st.plotly_chart(trend, config=theme.plotly_config(), key="trend")
+    if ranking is not None:
+        st.plotly_chart(ranking, config=theme.plotly_config(), key="ranking")
     with st.expander("文字解读", expanded=True):
-        words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, sample))
         st.markdown(words)
         st.code(words, language=None, wrap_lines=True)   # the copy button is the code block's
-    download_view(f, meta, data, sample, key="dl-chart")
+    download_view(f, meta, sample, key="dl-chart")
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def chart_parts(db: str, f: filters.Filters, indicator: str, relative: bool
+                ) -> tuple[go.Figure, go.Figure | None, str]:
+    """The trend and ranking figures and the 文字解读 of one indicator, per version (`db`) and
+    filters: built once per process and shared by every session showing the view (read-only;
+    building plotly figures was most of a rerun)."""
+    meta = store.indicators().loc[indicator]
+    target = target_of(indicator)
+    data = store.facts((f.city, *f.counties), (indicator,), f.year_from, f.year_to)
+    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
+    city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
+    trend = charts.trend(data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta))
+    ranking = (charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None, target)
+               if len(year_rows) else None)
+    words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, store.is_sample()))
+    return trend, ranking, words
 
 
 def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, data: pd.DataFrame,
@@ -240,11 +276,19 @@ def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, 
                    for r in comparable_published((subject,), meta.name, min(data["year"]), year).itertuples()])
 
 
-def download_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, key: str) -> None:
+def download_view(f: filters.Filters, meta: pd.Series, sample: bool, key: str) -> None:
     """The data behind this view, as the user filtered it (xlsx and CSV)."""
-    export.download_buttons(export.tidy(data, store.indicators()),
+    export.download_buttons(download_table(store.current_db(), (f.city, *f.counties), (meta.name,), f.year_from,
+                                           f.year_to),
                             f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
                             data_note(sample), key=key)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def download_table(db: str, regions: tuple[str, ...], indicators: tuple[str, ...], year_from: int, year_to: int
+                   ) -> pd.DataFrame:
+    """The download table of these facts, per version (`db`), shared by every session (read-only)."""
+    return export.tidy(store.facts(regions, indicators, year_from, year_to), store.indicators())
 
 
 def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, target: float | None) -> None:
@@ -259,4 +303,4 @@ def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: 
     st.dataframe(shown, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns
         if c.endswith("年")})
-    download_view(f, meta, data, sample, key="dl")
+    download_view(f, meta, sample, key="dl")

@@ -6,6 +6,7 @@ published warehouse — so a deployment can put it elsewhere with `--data-dir` o
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -20,11 +21,18 @@ ENV_DATA_DIR = "MZ_DATA_DIR"
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     """The data dir: an explicit argument wins, then `MZ_DATA_DIR`, then `data/` in the repo."""
     if explicit:
-        return Path(explicit).resolve()
+        return _resolved(os.getcwd(), os.fspath(explicit))
     env = os.environ.get(ENV_DATA_DIR)
     if env:
-        return Path(env).resolve()
+        return _resolved(os.getcwd(), env)
     return REFERENCE_DIR
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(cwd: str, path: str) -> Path:
+    """Absolute form of a data dir (relative to `cwd`); remembered, since the dashboard asks
+    for it at every query."""
+    return (Path(cwd) / path).resolve()
 
 
 def raw_dir(base: Path) -> Path:

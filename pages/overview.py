@@ -45,6 +45,29 @@ def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
     return charts.card_unit(first), int(first["decimals"]), colour, text
 
 
+@st.cache_resource(max_entries=256, show_spinner=False)
+def mission_cards(db: str, f: filters.Filters) -> list[dict]:
+    """The four mission cards for these filters, per version (`db`): computed once per process
+    and shared by every session that opens the same view (read-only)."""
+    meta = store.indicators()
+    ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
+    table = store.series(f.city, ids).pivot_table(index="year", columns="indicator_id", values="value",
+                                                  aggfunc="first")
+    cards = []
+    for kpi in KPIS:
+        unit, decimals, colour, help_text = describe(kpi, meta)
+        values = kpi_series(table, kpi)
+        current, previous = values.get(f.year_to), values.get(f.year_to - 1)
+        change = pct_change(current, previous)
+        cards.append(dict(
+            label=kpi.label, value=fmt_value(current, unit, decimals),
+            delta=fmt_change(change) if change is not None else None, delta_color=colour,
+            delta_description="同比", border=True,
+            help=help_text if current is not None else f"{f.year_to}年无数据。{help_text}",
+            chart_data=values.loc[f.year_from:f.year_to].tolist() or None, chart_type="line"))
+    return cards
+
+
 st.title("总览")
 f = filters.sidebar_filters()
 city, year = f.city, f.year_to
@@ -54,24 +77,11 @@ st.caption(f"{city_name} · {year}年" + (" · 示例数据" if sample else ""))
 
 meta = store.indicators()
 ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
-table = store.series(city, ids).pivot_table(index="year", columns="indicator_id", values="value", aggfunc="first")
-
-columns = st.columns(len(KPIS))
-for column, kpi in zip(columns, KPIS):
-    unit, decimals, colour, help_text = describe(kpi, meta)
-    values = kpi_series(table, kpi)
-    current, previous = values.get(year), values.get(year - 1)
-    change = pct_change(current, previous)
-    with column:
-        st.metric(
-            kpi.label, fmt_value(current, unit, decimals),
-            delta=fmt_change(change) if change is not None else None, delta_color=colour,
-            delta_description="同比", border=True,
-            help=help_text if current is not None else f"{year}年无数据。{help_text}",
-            chart_data=values.loc[f.year_from:year].tolist() or None, chart_type="line")
+for column, card in zip(st.columns(len(KPIS)), mission_cards(store.current_db(), f)):
+    column.metric(**card)
 
 st.markdown("**各专题要点**")
-topic.kpi_cards(f, TOPIC_CARDS, meta)
+topic.kpi_cards(f, TOPIC_CARDS)
 
 counties = store.children_values(city, year, ids)
 st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
@@ -82,6 +92,6 @@ headline = topic.pick_indicator(HEADLINES, meta, key="map", label="地图指标"
 topic.show_map(city, store.facts(f.counties, (headline,), year, year), meta.loc[headline], year, key="overview-map")
 
 with st.expander("下载本页数据"):
-    export.download_buttons(export.tidy(store.facts((city,), ids, f.year_from, f.year_to), meta),
+    export.download_buttons(topic.download_table(store.current_db(), (city,), ids, f.year_from, f.year_to),
                             f"总览_{city_name}_{f.year_from}-{f.year_to}", topic.data_note(sample), key="ov-dl")
 st.caption(f"数据版本：{store.version()}　数据来源：各区县报送" + ("（示例数据）" if sample else ""))

@@ -259,3 +259,23 @@ def test_no_national_reference_line_for_totals_or_years_without_one(monkeypatch,
     assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]
     at = app(monkeypatch, sample, "elderly_care", city="610300", ind="elderly_beds")
     assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]   # a national total: another scale
+
+
+def test_a_publish_is_shown_at_the_next_rerun_not_the_cached_view(monkeypatch, tmp_path):
+    # cards, charts, narrative and downloads are cached per version and shared by sessions:
+    # after a publish the same session's next rerun must draw the new version's numbers
+    assert pipeline.build(tmp_path).ok
+    at = app(monkeypatch, tmp_path, "elderly_care", city="610300", ind="elderly_beds")
+    mei = next(t for t in figures(at)[0].data if t.name == "眉县")
+    assert 99999.0 not in numbers(mei.y) and any("示例数据" in w.value for w in at.warning)
+    counties = load_registry().frame().query("parent_code == '610300' and kind == 'county'")["code"]
+    update = tmp_path / "宝鸡2025.csv"
+    update.write_text("区划代码,年份,指标,数值,单位\n" + "".join(
+        f"{c},2025,养老床位数,{99999 if c == '610326' else 1000},张\n" for c in counties), encoding="utf-8")
+    assert pipeline.load(tmp_path, [update]).ok           # the first real load replaces the sample
+    at.run()
+    assert not at.exception
+    mei = next(t for t in figures(at)[0].data if t.name == "眉县")
+    assert numbers(mei.y) == [99999.0] and not any("示例数据" in w.value for w in at.warning)
+    words = " ".join(m.value for m in at.markdown)                  # 文字解读 of the new version
+    assert "2025年宝鸡市养老床位数为11.1万张" in words and "眉县最高（10.00万张）" in words
