@@ -38,10 +38,11 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
 
     def recording(sql: str, params: tuple = ()):
         frame = sys._getframe(1)
-        caller = frame.f_code.co_name
-        function = getattr(store, caller, None)
-        # the store function's own arguments: the question the pandas baseline answers
-        args = ({name: frame.f_locals[name] for name in inspect.signature(function).parameters}
+        function = getattr(store, frame.f_code.co_name, None)
+        # the store function's own arguments (less the cache key `db` of its cached half,
+        # `_facts` for `facts`): the question the pandas baseline answers
+        caller = frame.f_code.co_name.lstrip("_")
+        args = ({name: frame.f_locals[name] for name in inspect.signature(function).parameters if name != "db"}
                 if callable(function) else {})
         key = (sql, tuple(params))
         seen.setdefault(key, {"sql": sql, "params": tuple(params), "caller": caller, "args": args, "pages": set()})

@@ -92,12 +92,14 @@ def _cpu(process: psutil.Process) -> float:
 
 
 class Probe:
-    """A session on one server, changing one widget between two values on each rerun."""
+    """A session on one server, changing one widget to the next of its values on each rerun.
+    `warm`: show every value once before measuring (caches warm), else each rerun is a value
+    the server has not seen."""
 
     def __init__(self, port: int, process: psutil.Process, page: str, query: str, label: str,
-                 values: tuple[list[str], list[str]]):
+                 values: tuple[list[str], ...], warm: bool = True):
         self.port, self.process, self.page, self.query = port, process, page, query
-        self.label, self.values = label, values
+        self.label, self.values, self.warm = label, values, warm
         self.walls: list[float] = []
         self.cpus: list[float] = []
         self.session: Session | None = None
@@ -107,12 +109,13 @@ class Probe:
         self.session = await Session.open(self.port)
         await self.session.rerun(self.page, self.query)
         self.charts = self.session.charts
-        for value in self.values:                        # warm the caches of both states
+        for value in self.values if self.warm else ():
             await self.session.rerun(self.page, self.query, (self.label, value))
 
     async def step(self, n: int) -> None:
         before = _cpu(self.process)
-        self.walls.append(await self.session.rerun(self.page, self.query, (self.label, self.values[n % 2])))
+        value = self.values[n % len(self.values)]
+        self.walls.append(await self.session.rerun(self.page, self.query, (self.label, value)))
         self.cpus.append(_cpu(self.process) - before)
 
     def result(self) -> dict:
@@ -131,9 +134,32 @@ async def _compare(app: Server, floors: dict[str, Server], page: str, label: str
         await probe.step(n)
         for b in bare.values():
             await b.step(n)
-    for p in (probe, *bare.values()):
+    # then selections this server has never drawn: the first view of a state builds everything
+    first = Probe(app.port, psutil.Process(app.pid), page, "city=610300", label, _fresh_selections(page, runs),
+                  warm=False)
+    await first.start()
+    for n in range(runs):
+        await first.step(n)
+    for p in (probe, first, *bare.values()):
         await p.session.close()
-    return {**probe.result(), **{name: b.result() for name, b in bare.items()}}
+    return {**probe.result(), "first_view": first.result(), **{name: b.result() for name, b in bare.items()}}
+
+
+def _fresh_selections(page: str, n: int) -> tuple[list[str], ...]:
+    """n county selections of 宝鸡市 that no probe uses (and different per page): 3–11 of its
+    counties, in registry order."""
+    from etl.regions import load_registry
+    regions = load_registry().frame()
+    names = list(regions[(regions["parent_code"] == "610300") & (regions["kind"] == "county")]["name"])
+    used = {tuple(v) for _, values in PAGES.values() for v in values}
+    picks, mask = [], 1 + 97 * (list(PAGES).index(page) + 1)
+    while len(picks) < n:
+        mask = (mask * 1103515245 + 12345) % (1 << 12)
+        chosen = [name for i, name in enumerate(names) if mask >> i & 1]
+        if 3 <= len(chosen) <= 11 and tuple(chosen) not in used:
+            used.add(tuple(chosen))
+            picks.append(chosen)
+    return tuple(picks)
 
 
 def server_reruns(data_dir: Path, runs: int = 30) -> dict:

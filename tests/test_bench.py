@@ -21,7 +21,9 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     for heading in ("## ETL", "## Queries", "## Pages", "## Replicas behind nginx", "## Meeting pack", "Quick mode"):
         assert heading in text
     assert "`facts`" in text and "`years`" in text                    # queries recorded from the pages
-    assert re.search(r"latency\s+[\d.]+ s, errors 0\.", text)           # 3 concurrent sessions on one process
+    assert re.search(r"latency\s+[\d.]+ s \(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text)
+    # each page row ends with its first-view reruns (selections the server had not drawn)
+    assert len(re.findall(r"^\| \w+ \| \d \| .* \| \d+ ms \(min \d+ – max \d+, n=2\) \|$", text, re.M)) == 6
     assert re.search(r"errors 0 \(goal 0: yes\) with 3 sessions", text)  # and through nginx, no exception
     for page in ("overview", "elderly_care", "compare", "floor"):      # browser rows
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
