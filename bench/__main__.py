@@ -37,6 +37,7 @@ class Scale:
     browser_changes: int = 10
     cold_loads: int = 3
     sessions: int = 20
+    soak_views: int = 300
     concurrency_s: float = 30
     replica_sessions: tuple = (10, 20, 30)
     replica_s: float = 15
@@ -45,7 +46,7 @@ class Scale:
 
 FULL = Scale()
 QUICK = Scale(province="610000", builds=1, query_runs=3, yearbook_runs=2, reruns=2, browser_changes=2,
-              cold_loads=1, sessions=3, concurrency_s=3, replica_sessions=(3,), replica_s=3, pack_runs=1)
+              cold_loads=1, sessions=3, soak_views=6, concurrency_s=3, replica_sessions=(3,), replica_s=3, pack_runs=1)
 
 
 def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
@@ -120,6 +121,7 @@ def measure(base: Path, scale: Scale) -> dict:
         "pages": lambda: server_bench.server_reruns(base, scale.reruns),
         "browser": lambda: server_bench.browser_timings(base, scale.browser_changes, scale.cold_loads),
         "memory": lambda: server_bench.session_memory(base, scale.sessions),
+        "soak": lambda: server_bench.view_cache_soak(base, scale.soak_views),
         "concurrency": lambda: server_bench.concurrent_reruns(base, scale.sessions, scale.concurrency_s),
         "replicas": lambda: server_bench.replica_scaling(base, (1, 2), scale.replica_sessions, scale.replica_s),
         "pack": lambda: export_bench.deck_exports(base, scale.pack_runs),
@@ -133,6 +135,7 @@ def measure(base: Path, scale: Scale) -> dict:
 
 def render(r: dict, scale: Scale) -> str:
     national, yb, conc, mem, pack = r["national"], r["yearbook"], r["concurrency"], r["memory"], r["pack"]
+    soak = r["soak"]
     scope = "every county in the registry" if scale.province is None else f"quick mode: province {scale.province}"
     p95 = float(np.percentile(conc["latency"], 95)) if conc["latency"] else float("nan")
     deployed = next((row for row in r["replicas"] if row["replicas"] == 2 and row["sessions"] == conc["sessions"]), None)
@@ -196,6 +199,12 @@ with two charts. Goal: filter change ≤ 0.6 s.
 Memory (server RSS): idle {mem['idle_mib']:.0f} MiB; after the first session (总览 + one filter change)
 {mem['first_mib']:.0f} MiB; after {mem['sessions']} sessions {mem['last_mib']:.0f} MiB →
 **{mem['per_session_mib']:.2f} MiB per additional session** (goal ≤ 2 MB: {met(mem['per_session_mib'] <= 2)}).
+Shared view caches: one session drew {soak['views']} county selections the server had not seen on 养老服务;
+RSS {soak['rss_before_mib']:.0f} → {soak['rss_after_mib']:.0f} MiB
+({(soak['rss_after_mib'] - soak['rss_before_mib']) / soak['views'] * 1024:.0f} KiB per cached view, bounded by each cache's
+`max_entries`); rerun {spread([w * 1000 for w in soak['first_third']], 'ms', 0)} in the first third,
+{spread([w * 1000 for w in soak['last_third']], 'ms', 0)} in the last (a filling cache must not slow reruns:
+{met(statistics.median(soak['last_third']) <= 1.2 * statistics.median(soak['first_third']))}).
 
 Concurrency: {conc['sessions']} websocket sessions (总览 and the five analysis pages in turn), each changing
 its county filter as fast as answered, for {conc['seconds']:.0f} s on loopback.

@@ -1,7 +1,8 @@
 """The floor for page benchmarks: a bare Streamlit page with one multiselect and `?charts=N`
 plotly charts drawn from constant data — what any page with N charts costs at least. It runs
-with app.py's process settings (the startup heap frozen), unless MZ_BARE_DEFAULTS=1 asks for
-Streamlit's defaults, under which every rerun ends with a full scan of the import heap."""
+with app.py's process settings (.streamlit/config.toml, the startup heap frozen), unless
+MZ_BARE_DEFAULTS=1 asks for Streamlit's defaults (the benchmark also turns `runner.postScriptGC`
+back on), under which every rerun ends with a full scan of the import heap."""
 import os
 
 import plotly.graph_objects as go

@@ -166,7 +166,8 @@ def server_reruns(data_dir: Path, runs: int = 30) -> dict:
     """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts —
     with app.py's process settings ("floor") and with Streamlit's defaults ("defaults")."""
     with (serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor,
-          serve_app(data_dir, script=BARE_APP, MZ_BARE_DEFAULTS="1") as defaults):
+          serve_app(data_dir, script=BARE_APP, MZ_BARE_DEFAULTS="1", STREAMLIT_RUNNER_POST_SCRIPT_GC="true")
+          as defaults):
         return {page: asyncio.run(_compare(app, {"floor": floor, "defaults": defaults}, page, label, values, runs))
                 for page, (label, values) in PAGES.items()}
 
@@ -256,6 +257,28 @@ def session_memory(data_dir: Path, sessions: int = 20) -> dict:
             await session.close()
         return {"idle_mib": idle, "first_mib": first, "last_mib": last, "sessions": sessions,
                 "per_session_mib": (last - first) / max(sessions - 1, 1)}
+
+    with serve_app(data_dir) as server:
+        return asyncio.run(run(server))
+
+
+def view_cache_soak(data_dir: Path, views: int = 300, page: str = "elderly_care") -> dict:
+    """One session drawing `views` county selections the server has not seen: the shared view
+    caches fill (bounded by their max_entries). Server RSS before and after, and the rerun wall
+    time of the first and the last third — a rerun must not get slower as the caches grow."""
+    label, _ = PAGES[page]
+
+    async def run(server: Server) -> dict:
+        probe = Probe(server.port, psutil.Process(server.pid), page, "city=610300", label,
+                      _fresh_selections(page, views), warm=False)
+        await probe.start()
+        before = _rss_mib(server.pid)
+        for n in range(views):
+            await probe.step(n)
+        await probe.session.close()
+        third = max(views // 3, 1)
+        return {"views": views, "rss_before_mib": before, "rss_after_mib": _rss_mib(server.pid),
+                "first_third": probe.walls[:third], "last_third": probe.walls[-third:]}
 
     with serve_app(data_dir) as server:
         return asyncio.run(run(server))

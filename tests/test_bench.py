@@ -27,4 +27,5 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     assert re.search(r"errors 0 \(goal 0: yes\) with 3 sessions", text)  # and through nginx, no exception
     for page in ("overview", "elderly_care", "compare", "floor"):      # browser rows
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
+    assert re.search(r"one session drew 6 county selections.*?RSS \d+ → \d+ MiB", text, re.S)   # cache soak
     assert not re.search(r"\bnan\b", text, re.I)
