@@ -31,8 +31,11 @@ def _value_format(meta: pd.Series) -> str:
     return f",.{int(meta['decimals'])}f"
 
 
-def _layout(fig: go.Figure, title: str, height: int = 420, **kwargs) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height, **kwargs)
+def _layout(fig: go.Figure, title: str, height: int = 420, lines: list[tuple[dict, dict]] = (),
+            **kwargs) -> go.Figure:
+    """Title, height and the (shape, label) pairs of `reference_line`, in one layout update."""
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), height=height,
+                      shapes=[shape for shape, _ in lines], annotations=[note for _, note in lines], **kwargs)
     return fig
 
 
@@ -111,8 +114,7 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
             hovertemplate=("%{customdata[0]} %{x}年 公报值：%{customdata[1]}%{customdata[2]}<br>"
                            "《%{customdata[3]}》<br>%{text}<extra></extra>")))
     return _layout(fig, f"{meta['name_zh']}走势", yaxis_title=axis, xaxis=dict(dtick=1, title="年份"),
-                   legend=dict(traceorder="reversed"),
-                   shapes=[shape for shape, _ in lines], annotations=[note for _, note in lines])
+                   legend=dict(traceorder="reversed"), lines=lines)
 
 
 def _wrap(text: str, width: int = 36) -> str:
@@ -139,8 +141,7 @@ def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | 
         lines.append(reference_line("x", target, f"目标 {target:g}", TARGET_COLOR, "dash", at="start"))
     return _layout(fig, f"{year}年各区县{meta['name_zh']}排名", height=max(320, 28 * len(rows) + 120),
                    xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True),
-                   yaxis=dict(autorange="reversed", title=None), showlegend=False,
-                   shapes=[shape for shape, _ in lines], annotations=[note for _, note in lines])
+                   yaxis=dict(autorange="reversed", title=None), showlegend=False, lines=lines)
 
 
 def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
@@ -186,13 +187,15 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
     fig = go.Figure()
     if missing:
         fig.add_trace(go.Choropleth(
-            geojson=_only(geojson, missing), locations=missing, z=[0] * len(missing), featureidkey="id", showscale=False,
+            geojson=_only(geojson, missing), locations=missing, z=[0] * len(missing), featureidkey="id",
+            showscale=False,
             colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]], name=NO_DATA,
             text=[features[c] for c in missing], marker_line=dict(color="white", width=1),
             hovertemplate=f"%{{text}}：{NO_DATA}<extra></extra>"))
     if len(have):
         fig.add_trace(go.Choropleth(
-            geojson=_only(geojson, have["region_code"]), locations=have["region_code"], z=have["value"], featureidkey="id",
+            geojson=_only(geojson, have["region_code"]), locations=have["region_code"], z=have["value"],
+            featureidkey="id",
             colorscale="Blues", colorbar=dict(title=unit), name=meta["name_zh"], text=have["region_name"],
             marker_line=dict(color="white", width=1),
             hovertemplate=f"%{{text}}：%{{z:{_value_format(meta)}}}{unit}<extra></extra>"))

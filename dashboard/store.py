@@ -90,7 +90,7 @@ def is_sample() -> bool:
     return not meta.empty and meta["value"].iloc[0] == "true"
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)   # three tables, for the old and new version
 def _reference(db: str, table: str) -> pd.DataFrame:
     """Small reference tables (regions, indicators, the sorted codes of regions with data)
     shared by every session of a version, not copied per call like `st.cache_data` results:
@@ -184,7 +184,8 @@ def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
 @st.cache_resource(max_entries=512, show_spinner=False)
 def _facts(db: str, region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
            year_from: int | None, year_to: int | None) -> pd.DataFrame:
-    """`facts` with the names added, per version: pages ask the same few questions every rerun."""
+    """`facts` with the names added, cached per version (`db` is the cache key): pages ask the
+    same few questions every rerun."""
     where, params = _in_codes(region_codes)
     sql = (f"SELECT f.region_code, f.year, f.indicator_id, f.value, f.origin FROM facts f "
            f"WHERE {where} AND f.indicator_id IN ({_marks(indicator_ids)}) "

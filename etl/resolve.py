@@ -93,7 +93,6 @@ class Distinct:
 
     def __init__(self, *columns: pd.Series):
         combined = np.zeros(len(columns[0]), dtype=np.int64)
-        self.values = []
         for col in columns:
             if pd.api.types.infer_dtype(col, skipna=True) not in _NO_BOOLEANS:
                 col = col.map(lambda v: None if v is None else f"{type(v).__name__}:{v}")
@@ -106,9 +105,6 @@ class Distinct:
         self.first = first[order]
         self.inverse = rank[inverse]
         self.keys = [tuple(col.iloc[i] for col in columns) for i in self.first]   # the original values
-
-    def __len__(self) -> int:
-        return len(self.first)
 
     def broadcast(self, results: list, index: pd.Index) -> pd.Series:
         """One result per combination → one per row."""
@@ -179,9 +175,9 @@ def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, 
 
 
 def _first_rows(values: pd.Series) -> list[tuple[int, str]]:
-    """(row, value) for the first row of each distinct value, in value order."""
-    first = values.drop_duplicates()
-    return sorted(zip(first.index, first), key=lambda pair: pair[1])
+    """(row, value) for the first row of each distinct text, in text order (for messages)."""
+    distinct = Distinct(values)
+    return sorted(zip(values.index[distinct.first], (key[0] for key in distinct.keys)), key=lambda pair: pair[1])
 
 
 def _code_text(value) -> str:

@@ -27,6 +27,7 @@ KPIS = (
     Kpi("慈善募集资金", ("charity_funds_raised",)),
     Kpi("每万人持证社工数", ("social_workers_per_10k",)),
 )
+KPI_IDS = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
 
 
 def kpi_series(table: pd.DataFrame, kpi: Kpi) -> pd.Series:
@@ -50,8 +51,7 @@ def mission_cards(db: str, f: filters.Filters) -> list[dict]:
     """The four mission cards for these filters, per version (`db`): computed once per process
     and shared by every session that opens the same view (read-only)."""
     meta = store.indicators()
-    ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
-    table = store.series(f.city, ids).pivot_table(index="year", columns="indicator_id", values="value",
+    table = store.series(f.city, KPI_IDS).pivot_table(index="year", columns="indicator_id", values="value",
                                                   aggfunc="first")
     cards = []
     for kpi in KPIS:
@@ -76,14 +76,13 @@ city_name = store.region_name(city)
 st.caption(f"{city_name} · {year}年" + (" · 示例数据" if sample else ""))
 
 meta = store.indicators()
-ids = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
 for column, card in zip(st.columns(len(KPIS)), mission_cards(store.current_db(), f)):
     column.metric(**card)
 
 st.markdown("**各专题要点**")
 topic.kpi_cards(f, TOPIC_CARDS)
 
-counties = store.children_values(city, year, ids)
+counties = store.children_values(city, year, KPI_IDS)
 st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
            "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。")
 
@@ -92,6 +91,6 @@ headline = topic.pick_indicator(HEADLINES, meta, key="map", label="地图指标"
 topic.show_map(city, store.facts(f.counties, (headline,), year, year), meta.loc[headline], year, key="overview-map")
 
 with st.expander("下载本页数据"):
-    export.download_buttons(topic.download_table(store.current_db(), (city,), ids, f.year_from, f.year_to),
+    export.download_buttons(topic.download_table(store.current_db(), (city,), KPI_IDS, f.year_from, f.year_to),
                             f"总览_{city_name}_{f.year_from}-{f.year_to}", topic.data_note(sample), key="ov-dl")
 st.caption(f"数据版本：{store.version()}　数据来源：各区县报送" + ("（示例数据）" if sample else ""))
