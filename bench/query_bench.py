@@ -52,6 +52,7 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
     store.query = recording
     try:
         for page in pages:
+            store.clear_caches()                # so each page asks its own questions
             page_now["name"] = "overview"       # every session opens on 总览
             at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
             at.query_params["city"] = "610300"

@@ -13,6 +13,8 @@ Memory per session and 20 concurrent sessions use the same websocket client.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -22,9 +24,10 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from tests.browser import Server, serve_app
+from tests.browser import REPO, Server, serve_app
 
 BARE_APP = Path(__file__).with_name("bare_app.py")
+REPLAY_APP = Path(__file__).with_name("replay_app.py")
 # page url path → (label of the widget to change, two values to alternate between)
 PAGES = {
     "": ("区县", (["渭滨区", "金台区"], ["渭滨区", "金台区", "眉县"])),
@@ -122,12 +125,14 @@ class Probe:
         return {"wall": self.walls, "cpu": self.cpus, "charts": self.charts}
 
 
-async def _compare(app: Server, floors: dict[str, Server], page: str, label: str, values, runs: int) -> dict:
+async def _compare(app: Server, floors: dict[str, Server], same: Server, page: str, label: str, values,
+                   runs: int) -> dict:
     """Page and floor reruns interleaved, so all see the same machine conditions."""
     probe = Probe(app.port, psutil.Process(app.pid), page, "city=610300", label, values)
     await probe.start()
     bare = {name: Probe(floor.port, psutil.Process(floor.pid), "", f"charts={probe.charts}", "区县",
                         (["A", "B"], ["A", "B", "C"])) for name, floor in floors.items()}
+    bare["same"] = Probe(same.port, psutil.Process(same.pid), "", f"page={page or 'overview'}", label, values)
     for b in bare.values():
         await b.start()
     for n in range(runs):
@@ -162,13 +167,51 @@ def _fresh_selections(page: str, n: int) -> tuple[list[str], ...]:
     return tuple(picks)
 
 
+def record_page(data_dir: Path, page: str, counties: list[str]) -> dict:
+    """The element tree a page draws for 宝鸡市 with these counties (names) selected, as
+    {"sidebar": [...], "main": [...]}: each node its type, its proto's fields and its children
+    (what `replay_app.py` draws back)."""
+    from streamlit.testing.v1 import AppTest
+
+    from etl.regions import load_registry
+    regions = load_registry().frame()
+    codes = dict(zip(regions.loc[regions["parent_code"] == "610300", "name"],
+                     regions.loc[regions["parent_code"] == "610300", "code"]))
+    os.environ["MZ_DATA_DIR"] = str(data_dir)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params.update({"city": "610300", "county": [codes[name] for name in counties]})
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return tree_of(at)
+
+
+def tree_of(at) -> dict:
+    """What an AppTest run drew: {"sidebar": [...], "main": [...]}, each node its type, its
+    proto's fields and its children."""
+    from google.protobuf.json_format import MessageToDict
+
+    def nodes(block) -> list[dict]:
+        return [{"type": child.type,
+                 "proto": MessageToDict(child.proto, preserving_proto_field_name=True) if child.proto else {},
+                 "children": nodes(child)} for child in getattr(block, "children", {}).values()]
+    return {"sidebar": nodes(at.sidebar), "main": nodes(at.main)}
+
+
 def server_reruns(data_dir: Path, runs: int = 30) -> dict:
-    """Per page: rerun wall/CPU after a filter change, beside the bare page with as many charts —
-    with app.py's process settings ("floor") and with Streamlit's defaults ("defaults")."""
+    """Per page: rerun wall/CPU after a filter change, beside three floors in the same run: the
+    bare page with as many charts, with app.py's process settings ("floor") and with
+    Streamlit's defaults ("defaults"), and the page's own elements replayed from constant data
+    ("same")."""
+    trees = data_dir / "replay-trees.json"
+    trees.write_text(json.dumps({page or "overview": record_page(data_dir, page, values[0])
+                                 for page, (_, values) in PAGES.items()}, ensure_ascii=False), encoding="utf-8")
     with (serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor,
           serve_app(data_dir, script=BARE_APP, MZ_BARE_DEFAULTS="1", STREAMLIT_RUNNER_POST_SCRIPT_GC="true")
-          as defaults):
-        return {page: asyncio.run(_compare(app, {"floor": floor, "defaults": defaults}, page, label, values, runs))
+          as defaults, serve_app(data_dir, script=REPLAY_APP, MZ_REPLAY_TREES=str(trees)) as same):
+        return {page: asyncio.run(_compare(app, {"floor": floor, "defaults": defaults}, same, page, label, values,
+                                           runs))
                 for page, (label, values) in PAGES.items()}
 
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from . import charts, narrative, store
 from .format import fmt_change, fmt_value, pct_change
-from .topic import TOPICS, story_for, target_of
+from .topic import TOPICS, story_for
 
 KPI_IDS = ("dibao_urban_persons", "dibao_rural_persons", "beds_per_1000_elderly", "charity_funds_raised",
            "social_workers_per_10k", "nursing_bed_share")
@@ -76,7 +76,7 @@ def build(scope: Scope, ids: list[str]) -> list[Slide]:
 
 
 def _story(scope: Scope, meta: pd.Series, data: pd.DataFrame, sample: bool) -> narrative.Story:
-    return story_for(scope.city, scope.counties, scope.year, meta, data, target_of(meta.name), sample)
+    return story_for(scope.city, scope.counties, scope.year, meta, data, store.target_of(meta.name), sample)
 
 
 def _cover(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
@@ -107,7 +107,7 @@ def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, 
     meta = indicators.loc[ind]
     data = store.facts(scope.regions, (ind,), scope.year_from, scope.year)
     story = _story(scope, meta, data, sample)
-    target = target_of(ind)
+    target = store.target_of(ind)
     if kind == "trend":
         figure = charts.trend(data, meta, scope.city, target=target) if len(data) else None
         title = f"{topic.title}：{meta['name_zh']}走势"
@@ -142,7 +142,7 @@ def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
         now = rows[rows["year"] == scope.year].set_index("region_name")["value"]
         before = rows[rows["year"] == scope.year - 1].set_index("region_name")["value"]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
-        target = target_of(ind)
+        target = store.target_of(ind)
         if target is not None:
             below = now[now < target]
             if len(below):

@@ -5,12 +5,14 @@ Text that a spreadsheet would run as a formula (a cell beginning with = + - @, o
 carriage return before one) is prefixed with an apostrophe in every export: an uploaded
 file's issues table echoes the clerk's cells, and region names come from outside too.
 
-The files are built on every rerun (a download button needs its bytes), so they are cached by
-a digest of the table's content: an unchanged view does not write its workbook again."""
+A download button needs its bytes on every rerun, so the files are made once: a page's view
+caches them with the view (`files`, `buttons`); any other table is cached by a digest of its
+content (`download_buttons`), so an unchanged table does not write its workbook again."""
 from __future__ import annotations
 
 import hashlib
 import io
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -59,11 +61,21 @@ def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
     return buffer.getvalue()
 
 
+class Files(NamedTuple):
+    """A table's download files."""
+    xlsx: bytes
+    csv: bytes
+
+
+def files(table: pd.DataFrame, note: str) -> Files:
+    return Files(xlsx_bytes(table, note), csv_bytes(table))
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def _files(digest: str, _table: pd.DataFrame, note: str) -> tuple[bytes, bytes]:
+def _files(digest: str, _table: pd.DataFrame, note: str) -> Files:
     """xlsx and CSV of a table, cached under the table's content digest: Streamlit would hash
     the whole frame once per cached function and rerun otherwise."""
-    return xlsx_bytes(_table, note), csv_bytes(_table)
+    return files(_table, note)
 
 
 def content_digest(table: pd.DataFrame) -> str:
@@ -75,10 +87,14 @@ def content_digest(table: pd.DataFrame) -> str:
 
 def download_buttons(table: pd.DataFrame, name: str, note: str, key: str) -> None:
     """Two buttons side by side: xlsx and CSV of `table` (already in its download form)."""
-    xlsx, csv = _files(content_digest(table), table, note)
+    buttons(_files(content_digest(table), table, note), name, key)
+
+
+def buttons(made: Files, name: str, key: str) -> None:
+    """The xlsx and CSV buttons of files already made (`files`)."""
     left, right = st.columns(2)
-    left.download_button("下载 Excel", xlsx, f"{name}.xlsx", key=f"{key}-xlsx",
+    left.download_button("下载 Excel", made.xlsx, f"{name}.xlsx", key=f"{key}-xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          icon=":material/download:", on_click="ignore")
-    right.download_button("下载 CSV", csv, f"{name}.csv", key=f"{key}-csv", mime="text/csv",
+    right.download_button("下载 CSV", made.csv, f"{name}.csv", key=f"{key}-csv", mime="text/csv",
                           icon=":material/download:", on_click="ignore")

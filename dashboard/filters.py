@@ -54,18 +54,15 @@ def sidebar_filters() -> Filters:
     if not cities:
         st.info("暂无数据：数据仓库中还没有任何城市的数据。请在“数据管理”页导入报表。")
         st.stop()
-    names = store.regions()["name"]
     notices: list[str] = []
     changed = st.session_state.pop("f_city_changed", False)
 
     if not _keep(CITY):
         wanted = st.query_params.get("city")
         if wanted and wanted not in cities:
-            notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{names.get(cities[0], cities[0])}。")
+            notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{store.region_name(cities[0])}。")
         st.session_state[CITY] = wanted if wanted in cities else cities[0]
-    # Names looked up at once: nationally there are hundreds of cities, and a per-option
-    # Series lookup was a tenth of a rerun.
-    labels = {c: n for c, n in zip(cities, names.reindex(cities)) if isinstance(n, str)}
+    labels = store.city_labels()   # hundreds nationally: looked up once per version
     city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: labels.get(c, c),
                                 on_change=_on_city_change)
 
@@ -76,7 +73,7 @@ def sidebar_filters() -> Filters:
         if unknown:
             notices.append(f"链接中的区县代码 {'、'.join(unknown)} 不属于所选城市，已忽略。")
         st.session_state[COUNTIES] = [c for c in from_url if c in counties] or list(counties)
-    chosen = st.sidebar.multiselect("区县", list(counties), key=COUNTIES, format_func=lambda c: names.get(c, c),
+    chosen = st.sidebar.multiselect("区县", list(counties), key=COUNTIES, format_func=store.region_name,
                                     placeholder="选择区县（默认全部）")
 
     years = store.years(city) or [0]
@@ -93,10 +90,17 @@ def sidebar_filters() -> Filters:
 
     for notice in notices:
         st.sidebar.info(notice, icon="ℹ️")
-    st.query_params["city"] = city
-    st.query_params["county"] = chosen if set(chosen) != set(counties) else []
-    st.query_params["from"], st.query_params["to"] = str(year_from), str(year_to)
+    keep_in_url({"city": city, "county": chosen if set(chosen) != set(counties) else [],
+                 "from": str(year_from), "to": str(year_to)})
     return Filters(city, tuple(chosen or counties), int(year_from), int(year_to), tuple(counties))
+
+
+def keep_in_url(values: dict[str, str | list[str]]) -> None:
+    """Write view state into the URL, in one message and only when something changed: each
+    write sends the browser a message (and a history entry) on every rerun otherwise."""
+    wanted = {key: [value] if isinstance(value, str) else list(value) for key, value in values.items()}
+    if any(st.query_params.get_all(key) != value for key, value in wanted.items()):
+        st.query_params.update(values)
 
 
 def _url_year(param: str, default: int, years: list[int]) -> int:

@@ -3,10 +3,15 @@
 Every query names the version's database file it reads (the full path, so two data dirs never
 share a cache entry), so a publish (a new `CURRENT`) is picked up on the next rerun without a
 restart, and cached answers of an old version are never served for the new one. All SQL is ours, with `?` parameters; no user text ever becomes SQL.
+
+Answers are cached per version with `per_version` (and the few caches keyed by hand with
+`functools.lru_cache`).
 """
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +28,31 @@ log = logging.getLogger(__name__)
 
 
 def version() -> str | None:
-    return warehouse.current_version(data_dir())
+    """The current version's id (the folder its database file is in)."""
+    db = _db_now()
+    return None if db is None else Path(db).parent.name
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+def _db_now() -> str | None:
+    """The database file the version pointer names. Asked a dozen times a rerun, so the
+    pointer file is read again only when it changed: a publish replaces it (`os.replace`: a
+    new file, so a new inode and new times)."""
+    base = data_dir()
+    try:
+        stamp = os.stat(warehouse.pointer_path(base))
+    except FileNotFoundError:
+        return None
+    return _named_db(str(base), stamp.st_ino, stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _named_db(base: str, *pointer_stamp: int) -> str | None:
+    """The database file the version pointer of a data dir names, per state of the pointer."""
+    db = warehouse.current_db(Path(base))
+    return None if db is None else str(db)
+
+
+@functools.lru_cache(maxsize=4)
 def _usable(base: str, version_id: str) -> bool:
     return warehouse.is_current_schema(Path(base), version_id)
 
@@ -46,12 +72,12 @@ def ensure_warehouse() -> None:
         st.stop()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@functools.lru_cache(maxsize=2)
 def _connection(db: str) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(db, read_only=True)
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@functools.lru_cache(maxsize=512)
 def _query(db: str, sql: str, params: tuple = ()) -> pd.DataFrame:
     """One answer, shared by every session of the process (`query` hands out shallow copies).
     `st.cache_data` would unpickle a fresh copy on every hit — tens per rerun."""
@@ -65,11 +91,47 @@ def _query(db: str, sql: str, params: tuple = ()) -> pd.DataFrame:
 def current_db() -> str:
     """The current version's database file: the first key of every cache, so a publish is
     never answered from an older version's entries."""
-    db = warehouse.current_db(data_dir())
+    db = _db_now()
     if db is None:
         st.info("暂无数据：还没有发布任何数据版本。")
         st.stop()
-    return str(db)
+    return db
+
+
+def per_version(maxsize: int):
+    """Cache a function of the published data per version: keyed by the current database file
+    and the arguments, shared by every session of the process.
+
+    `functools.lru_cache`, not `st.cache_resource`: a version's database never changes once
+    published, so there is nothing to expire, and a hit costs about a microsecond where
+    Streamlit hashes every argument (30–100 µs) — a page makes dozens of hits a rerun. Results
+    are shared: return immutable values, or frames (handed out as shallow copies)."""
+    def decorate(function):
+        if function.__module__ == "__main__":
+            # a page script runs anew each rerun: its cache would be new (and kept) every time
+            raise TypeError(f"per_version: define {function.__name__} in a dashboard module, not a page")
+
+        @functools.lru_cache(maxsize=maxsize)
+        def cached(db: str, *args, **kwargs):
+            return function(*args, **kwargs)
+
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            answer = cached(current_db(), *args, **kwargs)
+            # copy-on-write (pandas 3): a caller that changes its frame changes its own copy only
+            return answer.copy(deep=False) if isinstance(answer, pd.DataFrame) else answer
+        _CACHES.append(cached)
+        return call
+    return decorate
+
+
+_CACHES: list = []
+
+
+def clear_caches() -> None:
+    """Forget every cached answer (the benchmark records which page asks what)."""
+    for cache in (*_CACHES, _query, _reference):
+        cache.cache_clear()
 
 
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
@@ -85,16 +147,16 @@ def query(sql: str, params: tuple = ()) -> pd.DataFrame:
         st.stop()
 
 
+@per_version(maxsize=4)
 def is_sample() -> bool:
     meta = query("SELECT value FROM meta WHERE key = 'is_sample'")
     return not meta.empty and meta["value"].iloc[0] == "true"
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)   # three tables, for the old and new version
+@functools.lru_cache(maxsize=8)   # three tables, for the old and new version
 def _reference(db: str, table: str) -> pd.DataFrame:
-    """Small reference tables (regions, indicators, the sorted codes of regions with data)
-    shared by every session of a version, not copied per call like `st.cache_data` results:
-    pages look names up dozens of times a run. Callers must treat them as read-only."""
+    """Small reference tables (regions, indicators, the sorted codes of regions with data),
+    not copied per call: pages look names up dozens of times a run. Read-only."""
     sql = {"regions": "SELECT code, name, level, parent_code, kind, note FROM regions",
            "indicators": "SELECT * FROM indicators ORDER BY position",
            "with_data": "SELECT region_code AS code FROM region_coverage ORDER BY region_code"}[table]
@@ -113,17 +175,41 @@ def indicators() -> pd.DataFrame:
     return _reference(current_db(), "indicators")
 
 
+@per_version(maxsize=4)
+def _region_names() -> dict[str, str]:
+    return dict(zip(regions().index, regions()["name"]))
+
+
 def region_name(code: str) -> str:
-    return regions()["name"].get(code, code)
+    return _region_names().get(code, code)
 
 
-def cities_with_data() -> list[str]:
+@per_version(maxsize=4)
+def _indicator_names() -> dict[str, str]:
+    return dict(zip(indicators().index, indicators()["name_zh"]))
+
+
+def indicator_name(indicator_id: str) -> str:
+    """The catalog's Chinese name (pickers label dozens of options a rerun)."""
+    return _indicator_names().get(indicator_id, indicator_id)
+
+
+@per_version(maxsize=4)
+def cities_with_data() -> tuple[str, ...]:
     """Cities that have facts, the configured default cities first."""
     found = query("SELECT region_code FROM region_coverage WHERE level = 'city' ORDER BY 1")["region_code"].tolist()
     first = [c for c in default_cities() if c in found]
-    return first + [c for c in found if c not in first]
+    return tuple(first + [c for c in found if c not in first])
 
 
+@per_version(maxsize=4)
+def city_labels() -> dict[str, str]:
+    """Code → name of the cities with data: the 城市 picker's labels (hundreds nationally)."""
+    names = regions()["name"]
+    return {c: n for c, n in zip(cities_with_data(), names.reindex(list(cities_with_data()))) if isinstance(n, str)}
+
+
+@per_version(maxsize=256)
 def counties_of(city: str) -> tuple[str, ...]:
     """County codes of a city in code order (development zones only where they have data)."""
     frame = query("SELECT code, kind FROM regions WHERE parent_code = ? AND level = 'county' AND "
@@ -131,6 +217,7 @@ def counties_of(city: str) -> tuple[str, ...]:
     return tuple(frame["code"])
 
 
+@per_version(maxsize=256)
 def _children(code: str) -> tuple[str, ...]:
     table = regions()
     return tuple(table.index[table["parent_code"] == code])
@@ -156,10 +243,12 @@ def _in_codes(codes: tuple[str, ...]) -> tuple[str, tuple]:
     return f"f.region_code IN ({_marks(codes)}) AND f.region_code BETWEEN ? AND ?", (*codes, low, high)
 
 
-def years(region_code: str) -> list[int]:
+@per_version(maxsize=256)
+def years(region_code: str) -> tuple[int, ...]:
     """Years with data for a region or its children."""
     where, params = _in_codes((region_code, *_children(region_code)))
-    return query(f"SELECT DISTINCT f.year FROM region_years f WHERE {where} ORDER BY 1", params)["year"].astype(int).tolist()
+    return tuple(query(f"SELECT DISTINCT f.year FROM region_years f WHERE {where} ORDER BY 1",
+                       params)["year"].astype(int).tolist())
 
 
 FACT_COLUMNS = ["region_code", "region_name", "level", "year", "indicator_id", "value", "origin"]
@@ -178,14 +267,14 @@ def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
     """Tidy facts with region names: region_code, region_name, level, year, indicator_id, value, origin."""
     if not region_codes or not indicator_ids:
         return pd.DataFrame(columns=FACT_COLUMNS)
-    return _facts(current_db(), tuple(region_codes), tuple(indicator_ids), year_from, year_to).copy(deep=False)
+    return _facts(tuple(region_codes), tuple(indicator_ids), year_from, year_to)
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
-def _facts(db: str, region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
+@per_version(maxsize=512)
+def _facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
            year_from: int | None, year_to: int | None) -> pd.DataFrame:
-    """`facts` with the names added, cached per version (`db` is the cache key): pages ask the
-    same few questions every rerun."""
+    """`facts` with the names added, cached per version: pages ask the same few questions every
+    rerun."""
     where, params = _in_codes(region_codes)
     sql = (f"SELECT f.region_code, f.year, f.indicator_id, f.value, f.origin FROM facts f "
            f"WHERE {where} AND f.indicator_id IN ({_marks(indicator_ids)}) "
@@ -198,6 +287,7 @@ def series(region_code: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     return facts((region_code,), indicator_ids)[["year", "indicator_id", "value", "origin"]]
 
 
+@per_version(maxsize=256)
 def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
     """One year's values of the children (counties of a city) for the given indicators."""
     children = _children(parent_code)
@@ -212,6 +302,17 @@ def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...])
 
 def targets() -> pd.DataFrame:
     return query("SELECT * FROM targets")
+
+
+@per_version(maxsize=4)
+def _first_targets() -> dict[str, float]:
+    found = targets().drop_duplicates("indicator_id")
+    return dict(zip(found["indicator_id"], found["value"].astype(float)))
+
+
+def target_of(indicator_id: str) -> float | None:
+    """The (first) plan target of an indicator from the catalog, if it has one."""
+    return _first_targets().get(indicator_id)
 
 
 def regions_with_data() -> pd.DataFrame:

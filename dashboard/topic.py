@@ -40,13 +40,6 @@ TOPICS = {
 }
 
 
-def target_of(indicator_id: str) -> float | None:
-    """The (first) plan target of an indicator from the catalog, if it has one."""
-    found = store.targets()
-    found = found[found["indicator_id"] == indicator_id]
-    return float(found["value"].iloc[0]) if len(found) else None
-
-
 def sample_banner() -> bool:
     sample = store.is_sample()
     if sample:
@@ -67,16 +60,16 @@ def delta_colour(meta: pd.Series) -> str:
 def kpi_cards(f: filters.Filters, ids: tuple[str, ...]) -> None:
     """Latest selected year: value, 同比, sparkline and rank — for the city, or for the one
     county when a single county is selected (then ranked among all counties of the city)."""
-    for column, (metric, caption) in zip(st.columns(len(ids)), card_models(store.current_db(), f, ids)):
+    for column, (metric, caption) in zip(st.columns(len(ids)), card_models(f, ids)):
         with column:
             st.metric(**metric)
             st.caption(caption)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def card_models(db: str, f: filters.Filters, ids: tuple[str, ...]) -> list[tuple[dict, str]]:
-    """What each card shows, per version (`db`) and filters: the same for every session that
-    opens the view, so it is computed once per process and shared (read-only)."""
+@store.per_version(maxsize=256)
+def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[dict, str], ...]:
+    """What each card shows, per version and filters: the same for every session that opens
+    the view, so it is computed once per process and shared (read-only)."""
     indicators = store.indicators()
     subject = f.counties[0] if len(f.counties) == 1 else f.city
     data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
@@ -96,7 +89,7 @@ def card_models(db: str, f: filters.Filters, ids: tuple[str, ...]) -> list[tuple
             delta=fmt_change(change) if change is not None else None, delta_color=delta_colour(meta),
             delta_description="同比", border=True, help=meta["definition"],
             chart_data=series.tolist() or None, chart_type="line"), rank_text(counties, subject, meta, unit)))
-    return cards
+    return tuple(cards)
 
 
 def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
@@ -112,48 +105,50 @@ def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) 
     return f"区县{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
 
 
-def show_map(city: str, values: pd.DataFrame, meta: pd.Series, year: int, key: str) -> None:
-    """County map of one year with the boundary credit, or a note when it cannot be drawn."""
-    shapes = geo.city_geojson(city)
-    if shapes is None:
+def show_map(f: filters.Filters, meta: pd.Series, key: str) -> None:
+    """County map of the selected counties in the last selected year, with the boundary
+    credit, or a note when it cannot be drawn."""
+    if geo.city_geojson(f.city) is None:
         st.info("暂无该城市的区县边界数据，无法绘制地图。")
-    elif values.empty:
-        st.info(f"暂无数据：{year}年没有“{meta['name_zh']}”的区县数据。")
-    else:
-        rows = tuple(values[["region_code", "region_name", "value"]].itertuples(index=False, name=None))
-        st.plotly_chart(map_figure(store.current_db(), city, meta.name, year, rows), config=theme.plotly_config(),
-                        key=key)
-        st.caption(geo.CREDIT)
+        return
+    figure = map_figure(f.city, f.counties, meta.name, f.year_to)
+    if figure is None:
+        st.info(f"暂无数据：{f.year_to}年没有“{meta['name_zh']}”的区县数据。")
+        return
+    st.plotly_chart(figure, config=theme.plotly_config(), key=key)
+    st.caption(geo.CREDIT)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
-def map_figure(db: str, city: str, indicator: str, year: int, rows: tuple[tuple[str, str, float], ...]) -> go.Figure:
-    """The county map of these (code, name, value) rows, built once per version and shared:
-    a map is the costliest figure of a page (plotly copies the polygons)."""
-    values = pd.DataFrame(list(rows), columns=["region_code", "region_name", "value"])
-    return charts.county_map(values, store.indicators().loc[indicator], geo.city_geojson(city), year)
+@store.per_version(maxsize=128)
+def map_figure(city: str, counties: tuple[str, ...], indicator: str, year: int) -> go.Figure | None:
+    """The county map of one indicator and year, built once per version and shared: a map is
+    the costliest figure of a page (plotly copies the polygons). None without values."""
+    values = store.facts(counties, (indicator,), year, year)
+    if values.empty:
+        return None
+    return charts.county_map(values[["region_code", "region_name", "value"]], store.indicators().loc[indicator],
+                             geo.city_geojson(city), year)
 
 
 def indicator_panel(meta: pd.Series, sample: bool) -> None:
     """指标说明 next to a chart: 口径, unit, formula, source, and the sample-data note."""
+    lines = [f"**{meta['name_zh']}**（{charts.unit_of(meta)}）", f"口径：{meta['definition']}",
+             f"计算：{meta['formula']}", f"来源：{meta['source']}"]
+    if sample:
+        lines.append("注意：当前为**示例数据**，数值为系统生成。")
     with st.popover("指标说明", icon=":material/info:"):
-        st.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
-        st.markdown(f"口径：{meta['definition']}")
-        st.markdown(f"计算：{meta['formula']}")
-        st.markdown(f"来源：{meta['source']}")
-        if sample:
-            st.markdown("注意：当前为**示例数据**，数值为系统生成。")
+        st.markdown("\n\n".join(lines))   # one element, a paragraph per line
 
 
-def pick_indicator(ids: tuple[str, ...], indicators: pd.DataFrame, key: str = "ind", default: str | None = None,
+def pick_indicator(ids: tuple[str, ...], key: str = "ind", default: str | None = None,
                    label: str = "指标") -> str:
     """Indicator choice in the URL (`?ind=elderly_beds`); unknown ids fall back to the default."""
     wanted = st.query_params.get(key)
     default = wanted if wanted in ids else (default if default in ids else ids[0])
     if f"pick_{key}" not in st.session_state or st.session_state[f"pick_{key}"] not in ids:
         st.session_state[f"pick_{key}"] = default
-    chosen = st.selectbox(label, ids, key=f"pick_{key}", format_func=lambda i: indicators.loc[i, "name_zh"])
-    st.query_params[key] = chosen
+    chosen = st.selectbox(label, ids, key=f"pick_{key}", format_func=store.indicator_name)
+    filters.keep_in_url({key: chosen})
     return chosen
 
 
@@ -170,7 +165,7 @@ def render(topic_id: str) -> None:
 
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
-        ind = pick_indicator(topic.indicators, indicators)
+        ind = pick_indicator(topic.indicators)
     with right:
         relative = st.toggle("相对起始年", key=f"rel_{topic_id}", help="显示相对所选起始年份的变化（%）")
     meta = indicators.loc[ind]
@@ -182,12 +177,9 @@ def render(topic_id: str) -> None:
 
 
 def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool) -> None:
-    target = target_of(meta.name)
-    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
-    missing = sorted(set(f.counties) - set(year_rows["region_code"]))
+    missing = missing_counties(f, meta.name)
     if missing:
-        st.caption(f"{f.year_to}年缺少数据的区县：{'、'.join(store.region_name(c) for c in missing)}"
-                   "（全市合计仅在所有区县都有数据时计算）。")
+        st.caption(f"{f.year_to}年缺少数据的区县：{'、'.join(missing)}（全市合计仅在所有区县都有数据时计算）。")
     # Only the open tab runs (its name is in the URL as `view`): a map or a workbook nobody
     # looks at costs nothing.
     chart_tab, map_tab, table_tab = st.tabs(["图表", "地图", "表格"], key="view", bind="query-params",
@@ -197,10 +189,17 @@ def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sa
             chart_view(f, meta, sample, relative)
     if map_tab.open:
         with map_tab:
-            show_map(f.city, year_rows, meta, f.year_to, key="map")
+            show_map(f, meta, key="map")
     if table_tab.open:
         with table_tab:
-            table_view(f, meta, data, sample, target)
+            table_view(f, meta, data, store.target_of(meta.name))
+
+
+@store.per_version(maxsize=256)
+def missing_counties(f: filters.Filters, indicator: str) -> tuple[str, ...]:
+    """Names of the selected counties without a value in the last selected year."""
+    have = set(store.facts(f.counties, (indicator,), f.year_to, f.year_to)["region_code"])
+    return tuple(store.region_name(c) for c in sorted(set(f.counties) - have))
 
 
 def comparable_published(regions: tuple[str, ...], indicator: str, year_from: int, year_to: int) -> pd.DataFrame:
@@ -226,7 +225,7 @@ def national_reference(f: filters.Filters, meta: pd.Series) -> pd.DataFrame | No
 
 def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool) -> None:
     """Trend (county lines + bold city line) and the latest year's ranking, with the 指标说明 panel."""
-    trend, ranking, words = chart_parts(store.current_db(), f, meta.name, relative)
+    trend, ranking, words = chart_parts(f, meta.name, relative)
     head, panel = st.columns([5, 1], vertical_alignment="center")
     head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
     with panel:
@@ -237,25 +236,32 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
     with st.expander("文字解读", expanded=True):
         st.markdown(words)
         st.code(words, language=None, wrap_lines=True)   # the copy button is the code block's
-    download_view(f, meta, sample, key="dl-chart")
+    download_view(f, meta, key="dl-chart")
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def chart_parts(db: str, f: filters.Filters, indicator: str, relative: bool
-                ) -> tuple[go.Figure, go.Figure | None, str]:
-    """The trend and ranking figures and the 文字解读 of one indicator, per version (`db`) and
-    filters: built once per process and shared by every session showing the view (read-only;
+@store.per_version(maxsize=256)
+def chart_parts(f: filters.Filters, indicator: str, relative: bool) -> tuple[go.Figure, go.Figure | None, str]:
+    """The trend and ranking figures and the 文字解读 of one indicator, per version and filters: built once per process and shared by every session showing the view (read-only;
     building plotly figures was most of a rerun)."""
     meta = store.indicators().loc[indicator]
-    target = target_of(indicator)
+    target = store.target_of(indicator)
     data = store.facts((f.city, *f.counties), (indicator,), f.year_from, f.year_to)
-    year_rows = data[(data["year"] == f.year_to) & (data["region_code"] != f.city)]
-    city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
     trend = charts.trend(data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta))
-    ranking = (charts.ranking(year_rows, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None, target)
-               if len(year_rows) else None)
     words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, store.is_sample()))
-    return trend, ranking, words
+    return trend, ranking_figure(f, indicator), words
+
+
+@store.per_version(maxsize=256)
+def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
+    """The selected counties ranked in the last selected year, with the city and the target
+    (None when no county has a value), per version and filters, shared (read-only)."""
+    data = store.facts((f.city, *f.counties), (indicator,), f.year_to, f.year_to)
+    year_rows = data[data["region_code"] != f.city]
+    city_now = data.loc[data["region_code"] == f.city, "value"]
+    if year_rows.empty:
+        return None
+    return charts.ranking(year_rows, store.indicators().loc[indicator], f.year_to,
+                          float(city_now.iloc[0]) if len(city_now) else None, store.target_of(indicator))
 
 
 def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, data: pd.DataFrame,
@@ -276,22 +282,22 @@ def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, 
                    for r in comparable_published((subject,), meta.name, min(data["year"]), year).itertuples()])
 
 
-def download_view(f: filters.Filters, meta: pd.Series, sample: bool, key: str) -> None:
+def download_view(f: filters.Filters, meta: pd.Series, key: str) -> None:
     """The data behind this view, as the user filtered it (xlsx and CSV)."""
-    export.download_buttons(download_table(store.current_db(), (f.city, *f.counties), (meta.name,), f.year_from,
-                                           f.year_to),
-                            f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
-                            data_note(sample), key=key)
+    export.buttons(download_files((f.city, *f.counties), (meta.name,), f.year_from, f.year_to),
+                   f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}", key=key)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def download_table(db: str, regions: tuple[str, ...], indicators: tuple[str, ...], year_from: int, year_to: int
-                   ) -> pd.DataFrame:
-    """The download table of these facts, per version (`db`), shared by every session (read-only)."""
-    return export.tidy(store.facts(regions, indicators, year_from, year_to), store.indicators())
+@store.per_version(maxsize=256)
+def download_files(regions: tuple[str, ...], indicators: tuple[str, ...], year_from: int, year_to: int
+                   ) -> export.Files:
+    """The xlsx and CSV of these facts, per version, shared by every session: built once, not
+    digested and looked up on every rerun."""
+    return export.files(export.tidy(store.facts(regions, indicators, year_from, year_to), store.indicators()),
+                        data_note(store.is_sample()))
 
 
-def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, target: float | None) -> None:
+def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, target: float | None) -> None:
     """Regions × years, target attainment where the catalog has a target, and the downloads."""
     table = data.pivot_table(index=["region_code", "region_name"], columns="year", values="value",
                              aggfunc="first", sort=False)
@@ -303,4 +309,4 @@ def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: 
     st.dataframe(shown, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns
         if c.endswith("年")})
-    download_view(f, meta, sample, key="dl")
+    download_view(f, meta, key="dl")

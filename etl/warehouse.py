@@ -40,13 +40,13 @@ def _versions_dir(base: Path) -> Path:
     return warehouse_dir(base) / "versions"
 
 
-def _pointer(base: Path) -> Path:
+def pointer_path(base: Path) -> Path:
     return warehouse_dir(base) / "CURRENT"
 
 
 def current_version(base: Path) -> str | None:
     try:
-        version = _pointer(base).read_text(encoding="utf-8").strip()
+        version = pointer_path(base).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     return version or None
@@ -200,7 +200,7 @@ def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def _swap_pointer(base: Path, version: str) -> None:
-    pointer = _pointer(base)
+    pointer = pointer_path(base)
     tmp = pointer.with_name("CURRENT.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(version + "\n")

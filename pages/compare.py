@@ -10,9 +10,9 @@ f = filters.sidebar_filters()
 sample = topic.sample_banner()
 indicators = store.indicators()
 ids = tuple(indicators.index)
-ind = topic.pick_indicator(ids, indicators, default="beds_per_1000_elderly")
+ind = topic.pick_indicator(ids, default="beds_per_1000_elderly")
 meta = indicators.loc[ind]
-target = topic.target_of(ind)
+target = store.target_of(ind)
 data = store.facts((f.city, *f.counties), (ind,), f.year_from, f.year_to)
 st.caption(f"{store.region_name(f.city)} · {f.year_to}年 · {meta['name_zh']}（{charts.unit_of(meta)}）"
            + (" · 示例数据" if sample else ""))
@@ -20,33 +20,30 @@ if data.empty:
     st.info(f"暂无数据：所选区县和年份没有“{meta['name_zh']}”的数据。")
     st.stop()
 
-counties = data[data["region_code"] != f.city]
-now = counties[counties["year"] == f.year_to]
-city_now = data[(data["region_code"] == f.city) & (data["year"] == f.year_to)]["value"]
-
 # Only the open tab runs; its name is in the URL (`cview`), so a shared link opens it.
 rank_tab, heat_tab, scatter_tab, map_tab, table_tab = st.tabs(["排名", "热力图", "散点图", "地图", "排名表"],
                                                               key="cview", bind="query-params", on_change="rerun")
 if rank_tab.open:
     with rank_tab:
         topic.indicator_panel(meta, sample)
-        if now.empty:
+        ranking = topic.ranking_figure(f, ind)
+        if ranking is None:
             st.info(f"暂无数据：{f.year_to}年没有区县数据。")
         else:
-            st.plotly_chart(charts.ranking(now, meta, f.year_to, float(city_now.iloc[0]) if len(city_now) else None,
-                                           target), config=theme.plotly_config(), key="cmp-ranking")
-            export.download_buttons(export.tidy(data[data["year"] == f.year_to], indicators),
-                                    f"区县排名_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-rank-dl")
+            st.plotly_chart(ranking, config=theme.plotly_config(), key="cmp-ranking")
+            export.buttons(topic.download_files((f.city, *f.counties), (ind,), f.year_to, f.year_to),
+                           f"区县排名_{meta['name_zh']}_{f.year_to}", key="cmp-rank-dl")
 if heat_tab.open:
     with heat_tab:
-        st.plotly_chart(charts.heatmap(counties, meta), config=theme.plotly_config(), key="cmp-heat")
+        st.plotly_chart(charts.heatmap(data[data["region_code"] != f.city], meta), config=theme.plotly_config(),
+                        key="cmp-heat")
 if scatter_tab.open:
     with scatter_tab:
         left, right = st.columns(2)
         with left:
-            x_id = topic.pick_indicator(ids, indicators, key="x", default="beds_per_1000_elderly", label="横轴指标")
+            x_id = topic.pick_indicator(ids, key="x", default="beds_per_1000_elderly", label="横轴指标")
         with right:
-            y_id = topic.pick_indicator(ids, indicators, key="y", default="social_workers_per_10k", label="纵轴指标")
+            y_id = topic.pick_indicator(ids, key="y", default="social_workers_per_10k", label="纵轴指标")
         both = store.facts(f.counties, tuple({x_id, y_id, "population"}), f.year_to, f.year_to)
         wide = both.pivot_table(index=["region_code", "region_name"], columns="indicator_id", values="value",
                                 aggfunc="first").reset_index()
@@ -59,9 +56,11 @@ if scatter_tab.open:
                             config=theme.plotly_config(), key="cmp-scatter")
 if map_tab.open:
     with map_tab:
-        topic.show_map(f.city, now, meta, f.year_to, key="cmp-map")
+        topic.show_map(f, meta, key="cmp-map")
 if table_tab.open:
     with table_tab:
+        counties = data[data["region_code"] != f.city]
+        now = counties[counties["year"] == f.year_to]
         before = counties[counties["year"] == f.year_to - 1].set_index("region_code")["value"]
         better_high = meta["higher_is_better"] is not False
         table = now.set_index("region_code")[["region_name", "value"]].assign(previous=before)

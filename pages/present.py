@@ -90,7 +90,7 @@ def current_slide() -> None:
     if not st.session_state.pop("full_run", False) and interval:
         st.session_state.slide = (st.session_state.slide + 1) % len(ids)
     n = st.session_state.slide
-    st.query_params["s"] = str(n + 1)
+    filters.keep_in_url({"s": str(n + 1)})
     (slide,) = deck.build(scope, [ids[n]])
     show(slide, n + 1, len(ids), store.is_sample())
 
@@ -145,4 +145,4 @@ with cols[8].popover("显示"):
         st.rerun()
 cols[9].page_link("pages/overview.py", label="退出演示", icon=":material/close:",
                   query_params={k: st.query_params.get_all(k) for k in ("city", "county", "from", "to")})
-st.query_params["slides"] = ",".join(ids)
+filters.keep_in_url({"slides": ",".join(ids)})

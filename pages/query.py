@@ -5,7 +5,7 @@ or by any alias the catalog knows (the alias text is part of each option's label
 """
 import streamlit as st
 
-from dashboard import export, store, topic
+from dashboard import export, filters, store, topic
 
 st.title("数据查询")
 sample = topic.sample_banner()
@@ -35,7 +35,7 @@ chosen_reg = st.multiselect("地区（省、市、区县均可）", list(regions
                             format_func=lambda c: f"{names[c]}（{levels.get(level_of[c], '')}，{c}）", key="q_reg")
 span = st.select_slider("年份范围", options=years, value=(years[0], years[-1]), format_func=lambda y: f"{y}年",
                         key="q_years")
-st.query_params["q_ind"], st.query_params["q_reg"] = chosen_ind, chosen_reg
+filters.keep_in_url({"q_ind": chosen_ind, "q_reg": chosen_reg})
 
 data = store.facts(tuple(chosen_reg), tuple(chosen_ind), *span)
 if data.empty:

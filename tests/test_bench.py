@@ -1,6 +1,7 @@
 """The benchmark harness in its quick mode (one province, a few iterations), so it cannot rot:
 every step runs against the real server, browser and CLI and the report has every section.
 The numbers are not checked here — `make bench` measures them."""
+import json
 import re
 import subprocess
 import sys
@@ -29,3 +30,35 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
     assert re.search(r"one session drew 6 county selections.*?RSS \d+ → \d+ MiB", text, re.S)   # cache soak
     assert not re.search(r"\bnan\b", text, re.I)
+
+
+
+def shape(nodes: list[dict]) -> list:
+    """Element types, nested, with each text and label, and each chart's traces."""
+    def content(node: dict):
+        p = node["proto"]
+        return ([t.get("type") for t in json.loads(p["spec"])["data"]] if node["type"] == "plotly_chart"
+                else p.get("body") or p.get("label") or p.get("options"))
+    return [(n["type"], content(n), shape(n["children"])) for n in nodes]
+
+
+def test_the_same_elements_floor_draws_exactly_the_page_it_recorded(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from bench import server_bench
+    from etl import pipeline
+    assert pipeline.build(tmp_path).ok
+    monkeypatch.setenv("MZ_DATA_DIR", str(tmp_path))
+    trees = {name: server_bench.record_page(tmp_path, page, ["渭滨区", "金台区"])
+             for name, page in (("overview", ""), ("elderly_care", "elderly_care"), ("compare", "compare"))}
+    path = tmp_path / "trees.json"
+    path.write_text(json.dumps(trees, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("MZ_REPLAY_TREES", str(path))
+    for name, tree in trees.items():
+        at = AppTest.from_file(str(server_bench.REPLAY_APP), default_timeout=60)
+        at.query_params["page"] = name
+        at.run()
+        assert not at.exception, name
+        replayed = server_bench.tree_of(at)
+        assert shape(replayed["sidebar"]) == shape(tree["sidebar"]) and shape(replayed["main"]) == shape(tree["main"])
+        assert str(shape(tree["main"])).count("plotly_chart") == {"overview": 1, "elderly_care": 2, "compare": 1}[name]

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.runtime.state.query_params import QueryParams
 from streamlit.testing.v1 import app_test as app_test_module
 
 from etl import pipeline, warehouse
@@ -117,6 +118,20 @@ def test_county_filter_changes_the_chart_and_survives_a_page_switch(monkeypatch,
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["610302", "610326"]
     assert trace_names(at) == ["公报值", "宝鸡市（全市）", "渭滨区", "眉县"]   # 宝鸡 2019 published beds per 1,000
+
+
+def test_the_url_is_written_once_and_only_when_the_view_changed(monkeypatch, sample):
+    # every URL write is a message to the browser (and a history entry)
+    writes = []
+    real = QueryParams._send_query_param_msg
+    monkeypatch.setattr(QueryParams, "_send_query_param_msg", lambda self: (writes.append(1), real(self))[1])
+    at = app(monkeypatch, sample, "elderly_care")
+    first = len(writes)
+    at.run()                                               # nothing changed
+    assert len(writes) == first
+    at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
+    assert len(writes) == first + 1
+    assert at.query_params["county"] == ["610302", "610326"] and at.query_params["city"] == "610300"
 
 
 def test_topic_download_is_exactly_the_filtered_data(monkeypatch, sample):

@@ -5,6 +5,7 @@ import pytest
 
 from dashboard import store
 from etl import pipeline, warehouse
+from etl.regions import load_registry
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def test_a_partial_selection_keeps_its_in_list(facts_table):
 def test_years_and_listings_from_the_pre_aggregated_tables(facts_table):
     family = {"610300", *store.counties_of("610300")}
     want_years = sorted(facts_table.loc[facts_table["region_code"].isin(family), "year"].unique())
-    assert store.years("610300") == [int(y) for y in want_years]
+    assert store.years("610300") == tuple(int(y) for y in want_years)
     regions = store.regions()
     cities = sorted(c for c in facts_table["region_code"].unique() if regions.loc[c, "level"] == "city")
     assert sorted(store.cities_with_data()) == cities
@@ -59,3 +60,34 @@ def test_a_caller_changing_its_answer_does_not_change_the_shared_one(facts_table
     first["region_code"] = "改过"
     again = store.query(sql, ("610326",))
     assert again["value"].tolist() == before and set(again["region_code"]) == {"610326"}
+
+
+def test_per_version_answers_once_per_version_and_follows_a_publish(tmp_path, monkeypatch):
+    assert pipeline.build(tmp_path).ok
+    monkeypatch.setenv("MZ_DATA_DIR", str(tmp_path))
+    calls = []
+
+    @store.per_version(maxsize=4)
+    def beds(city: str):
+        calls.append(city)
+        return store.facts((city,), ("elderly_beds",), 2025, 2025)
+
+    first = beds("610300")
+    first.loc[first.index[0], "value"] = -1.0          # a caller's change stays in its own copy
+    assert beds("610300")["value"].iloc[0] > 0 and calls == ["610300"]
+    old = store.current_db()
+    counties = load_registry().frame().query("parent_code == '610300' and kind == 'county'")["code"]
+    update = tmp_path / "宝鸡2025.csv"
+    update.write_text("区划代码,年份,指标,数值,单位\n" + "".join(f"{c},2025,养老床位数,1000,张\n" for c in counties),
+                      encoding="utf-8")
+    assert pipeline.load(tmp_path, [update]).ok           # publishes a new version
+    assert store.current_db() != old and store.version() == warehouse.current_version(tmp_path)
+    assert beds("610300")["value"].iloc[0] == 1000 * len(counties) and calls == ["610300", "610300"]
+
+
+def test_per_version_refuses_a_function_of_a_page_script():
+    def in_a_page():
+        return 1
+    in_a_page.__module__ = "__main__"        # how Streamlit runs a page: anew on every rerun
+    with pytest.raises(TypeError, match="dashboard module"):
+        store.per_version(maxsize=1)(in_a_page)

@@ -1,0 +1,65 @@
+"""The overview's mission cards: the four headline measures of 总览 (低保人数 as the sum of
+urban and rural, 每千名老年人养老床位数, 慈善募集资金, 每万人持证社工数), built per version and
+filter state and shared by every session (a page script's own functions are defined anew on
+every rerun, so a cache must live in a module)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import charts, filters, store
+from .format import fmt_change, fmt_value, pct_change
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    parts: tuple[str, ...]   # indicator ids; a card over several ids shows their sum
+
+
+KPIS = (
+    Kpi("低保人数（城乡合计）", ("dibao_urban_persons", "dibao_rural_persons")),
+    Kpi("每千名老年人养老床位数", ("beds_per_1000_elderly",)),
+    Kpi("慈善募集资金", ("charity_funds_raised",)),
+    Kpi("每万人持证社工数", ("social_workers_per_10k",)),
+)
+KPI_IDS = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
+
+
+def kpi_series(table: pd.DataFrame, kpi: Kpi) -> pd.Series:
+    """Value per year; a year counts only when every part has a value (no partial sums)."""
+    if not set(kpi.parts) <= set(table.columns):
+        return pd.Series(dtype="float64")
+    return table[list(kpi.parts)].dropna().sum(axis=1)
+
+
+def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
+    """(card unit, decimals, delta colour, help text) from the catalog."""
+    first = meta.loc[kpi.parts[0]]
+    better = first["higher_is_better"]
+    colour = "off" if len(kpi.parts) > 1 or pd.isna(better) else ("normal" if better else "inverse")
+    text = "；".join(f"{meta.loc[p, 'name_zh']}：{meta.loc[p, 'definition']}" for p in kpi.parts)
+    return charts.card_unit(first), int(first["decimals"]), colour, text
+
+
+@store.per_version(maxsize=256)
+def mission_cards(f: filters.Filters) -> tuple[dict, ...]:
+    """The four mission cards for these filters, per version: computed once per process and
+    shared by every session that opens the same view (read-only)."""
+    meta = store.indicators()
+    table = store.series(f.city, KPI_IDS).pivot_table(index="year", columns="indicator_id", values="value",
+                                                  aggfunc="first")
+    cards = []
+    for kpi in KPIS:
+        unit, decimals, colour, help_text = describe(kpi, meta)
+        values = kpi_series(table, kpi)
+        current, previous = values.get(f.year_to), values.get(f.year_to - 1)
+        change = pct_change(current, previous)
+        cards.append(dict(
+            label=kpi.label, value=fmt_value(current, unit, decimals),
+            delta=fmt_change(change) if change is not None else None, delta_color=colour,
+            delta_description="同比", border=True,
+            help=help_text if current is not None else f"{f.year_to}年无数据。{help_text}",
+            chart_data=values.loc[f.year_from:f.year_to].tolist() or None, chart_type="line"))
+    return tuple(cards)
