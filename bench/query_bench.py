@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -52,12 +51,13 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
     store.query = recording
     try:
         for page in pages:
-            store.clear_caches()                # so each page asks its own questions
+            store.clear_caches()                # answers are cached: so each page asks its own questions
             page_now["name"] = "overview"       # every session opens on 总览
             at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
             at.query_params["city"] = "610300"
             at.run()
             page_now["name"] = page
+            store.clear_caches()
             if page != "overview":
                 at.switch_page(f"pages/{page}.py").run()
             assert not at.exception, (page, [e.value for e in at.exception])
@@ -72,8 +72,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 def time_queries(data_dir: Path, queries: list[dict], runs: int = 30) -> list[dict]:
     """p50/p95 in ms of each query on an uncached read-only cursor; and the pandas baseline."""
-    db = warehouse.current_db(data_dir)
-    con = duckdb.connect(str(db), read_only=True)
+    from dashboard import store
+    con = store.connect(str(warehouse.current_db(data_dir)))     # as the pages query
     tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in ("facts", "regions", "meta", "targets",
                                                                          "categories")}
     baseline = Baseline(tables)

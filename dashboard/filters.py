@@ -62,8 +62,8 @@ def sidebar_filters() -> Filters:
         if wanted and wanted not in cities:
             notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{store.region_name(cities[0])}。")
         st.session_state[CITY] = wanted if wanted in cities else cities[0]
-    labels = store.city_labels()   # hundreds nationally: looked up once per version
-    city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: labels.get(c, c),
+    names = store.region_names()   # one look-up for every option (hundreds of cities nationally)
+    city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: names.get(c, c),
                                 on_change=_on_city_change)
 
     counties = store.counties_of(city)
@@ -73,7 +73,7 @@ def sidebar_filters() -> Filters:
         if unknown:
             notices.append(f"链接中的区县代码 {'、'.join(unknown)} 不属于所选城市，已忽略。")
         st.session_state[COUNTIES] = [c for c in from_url if c in counties] or list(counties)
-    chosen = st.sidebar.multiselect("区县", list(counties), key=COUNTIES, format_func=store.region_name,
+    chosen = st.sidebar.multiselect("区县", list(counties), key=COUNTIES, format_func=lambda c: names.get(c, c),
                                     placeholder="选择区县（默认全部）")
 
     years = store.years(city) or [0]

@@ -147,7 +147,8 @@ def pick_indicator(ids: tuple[str, ...], key: str = "ind", default: str | None =
     default = wanted if wanted in ids else (default if default in ids else ids[0])
     if f"pick_{key}" not in st.session_state or st.session_state[f"pick_{key}"] not in ids:
         st.session_state[f"pick_{key}"] = default
-    chosen = st.selectbox(label, ids, key=f"pick_{key}", format_func=store.indicator_name)
+    names = store.indicator_names()
+    chosen = st.selectbox(label, ids, key=f"pick_{key}", format_func=lambda i: names.get(i, i))
     filters.keep_in_url({key: chosen})
     return chosen
 

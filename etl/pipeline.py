@@ -140,8 +140,7 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         "published": load_published(catalog, registry),
         # Pre-aggregated for pages that list what has data (a scan of every fact otherwise).
         "region_coverage": _region_coverage(facts, registry),
-        "region_years": facts[["region_code", "year"]].drop_duplicates().sort_values(["region_code", "year"],
-                                                                                     ignore_index=True),
+        "region_years": _view_years(facts, registry),
         "indicator_coverage": facts.groupby("indicator_id", as_index=False).agg(
             regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")),
         "meta": pd.DataFrame({"key": ["is_sample", "default_cities"],
@@ -150,9 +149,20 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
     return tables, issues
 
 
+def _view_years(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Per region: the years with data of it or of any of its children (a city's view shows its
+    counties too), sorted — the year choices of its filters, read with one point look-up."""
+    own = facts[["region_code", "year"]].drop_duplicates()
+    parents = registry.frame().set_index("code")["parent_code"]
+    of_children = own.assign(region_code=own["region_code"].map(parents))
+    of_children = of_children[of_children["region_code"].notna() & (of_children["region_code"] != "")]
+    return (pd.concat([own, of_children]).drop_duplicates().sort_values(["region_code", "year"], ignore_index=True)
+            .astype({"year": "int32"}))
+
+
 def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Per region with data: its name, level and parent (so listing cities or regions with data
-    needs no join), first and last year, and how many facts."""
+    """Per region with data, in code order: its name, level and parent (so listing cities or
+    regions with data needs no join), first and last year, and how many facts."""
     counts = facts.groupby("region_code", as_index=False).agg(
         first_year=("year", "min"), last_year=("year", "max"), facts=("value", "size"))
     names = registry.frame()[["code", "name", "level", "parent_code"]].rename(columns={"code": "region_code"})

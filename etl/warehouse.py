@@ -27,7 +27,8 @@ KEEP_VERSIONS = 5
 # raw/ on the next start (dashboard/store.py) and cannot be rolled back to.
 # 2: pre-aggregated `region_coverage` and `indicator_coverage` tables. 3: `published`.
 # 4: `region_coverage` carries name, level and parent; pre-aggregated `region_years`.
-SCHEMA_VERSION = 4
+# 5: `region_years` holds a region's years with those of its children.
+SCHEMA_VERSION = 5
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 

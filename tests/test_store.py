@@ -91,3 +91,15 @@ def test_per_version_refuses_a_function_of_a_page_script():
     in_a_page.__module__ = "__main__"        # how Streamlit runs a page: anew on every rerun
     with pytest.raises(TypeError, match="dashboard module"):
         store.per_version(maxsize=1)(in_a_page)
+
+
+def test_answers_come_in_region_indicator_year_order_without_a_sort(facts_table):
+    # the store's queries rely on the stored order (etl writes facts sorted; DuckDB keeps it)
+    got = store.facts(("610300", "610302", "610326"), ("pop_60plus", "elderly_beds"))
+    assert len(got) > 20
+    assert got.equals(got.sort_values(["region_code", "indicator_id", "year"], ignore_index=True))
+    counties = store.children_values("610300", 2024, ("pop_60plus", "elderly_beds"))
+    assert counties["region_code"].is_monotonic_increasing and len(counties) == 24
+    assert list(store.years("610302")) == sorted(store.years("610302"))
+    assert store.regions_with_data()["code"].is_monotonic_increasing
+    assert store._reference(store.current_db(), "with_data").index.is_monotonic_increasing
