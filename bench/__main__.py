@@ -168,7 +168,8 @@ repeated runs on this machine. Goals from the issues are checked in the same run
 ## Queries (national warehouse)
 
 Every distinct query the pages issued when each page was opened for 宝鸡市 (recorded under
-AppTest), run {scale.query_runs} times uncached on a read-only cursor. Baseline: the same answer computed with
+AppTest), run {scale.query_runs} times uncached on a cursor set up as the store's and fetched as the store
+fetches it (a DataFrame; a tuple for list answers: `store.column`). Baseline: the same answer computed with
 pandas from the whole `facts` and `regions` tables held in memory (answers checked equal).
 Goals: p95 ≤ 20 ms and ≥ 10 × faster than pandas. `<module>` = a query written in the page itself
 (reference tables; no pandas baseline).

@@ -1,8 +1,10 @@
 """Every query the pages issue, timed on the national warehouse, beside a pandas baseline.
 
-The queries are not listed by hand: each page runs once under AppTest with `store.query`
-wrapped, which records the SQL, its parameters and the store function that asked. Each
-recorded query then runs uncached on a read-only cursor (p50/p95 of `runs` executions). The
+The queries are not listed by hand: each page runs once under AppTest with `store.query` and
+`store.column` wrapped, which records the SQL, its parameters and the store function that
+asked. Each recorded query then runs uncached on a cursor of the store's own connection setup,
+fetched as the store fetches it (a DataFrame, or a column of Python values) — p50/p95 of `runs`
+executions. The
 baseline answers the same question with pandas from the whole facts and regions tables held
 in memory — what the dashboard would do without a database; answers are checked equal.
 """
@@ -32,23 +34,25 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
     from dashboard import store
     os.environ["MZ_DATA_DIR"] = str(data_dir)
     seen: dict[tuple, dict] = {}
-    original = store.query
     page_now = {"name": ""}
 
-    def recording(sql: str, params: tuple = ()):
-        frame = sys._getframe(1)
-        function = getattr(store, frame.f_code.co_name, None)
-        # the store function's own arguments (less the cache key `db` of its cached half,
-        # `_facts` for `facts`): the question the pandas baseline answers
-        caller = frame.f_code.co_name.lstrip("_")
-        args = ({name: frame.f_locals[name] for name in inspect.signature(function).parameters if name != "db"}
-                if callable(function) else {})
-        key = (sql, tuple(params))
-        seen.setdefault(key, {"sql": sql, "params": tuple(params), "caller": caller, "args": args, "pages": set()})
-        seen[key]["pages"].add(page_now["name"])
-        return original(sql, params)
+    def recorded(run, fetch: str):
+        """`run` (store.query or store.column), noting each question and who asked it."""
+        def call(sql: str, params: tuple = ()):
+            frame = sys._getframe(1)
+            function = getattr(store, frame.f_code.co_name, None)
+            # the store function's own arguments (`_facts` for `facts`): what the baseline answers
+            args = ({name: frame.f_locals[name] for name in inspect.signature(function).parameters}
+                    if callable(function) else {})
+            entry = seen.setdefault((sql, tuple(params)), {
+                "sql": sql, "params": tuple(params), "fetch": fetch, "caller": frame.f_code.co_name.lstrip("_"),
+                "args": args, "pages": set()})
+            entry["pages"].add(page_now["name"])
+            return run(sql, params)
+        return call
 
-    store.query = recording
+    originals = store.query, store.column
+    store.query, store.column = recorded(store.query, "frame"), recorded(store.column, "column")
     try:
         for page in pages:
             store.clear_caches()                # answers are cached: so each page asks its own questions
@@ -62,7 +66,7 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
                 at.switch_page(f"pages/{page}.py").run()
             assert not at.exception, (page, [e.value for e in at.exception])
     finally:
-        store.query = original
+        store.query, store.column = originals
     return list(seen.values())
 
 
@@ -83,8 +87,11 @@ def time_queries(data_dir: Path, queries: list[dict], runs: int = 30) -> list[di
         for _ in range(runs):
             cursor = con.cursor()
             start = time.perf_counter()
-            answer = cursor.execute(q["sql"], list(q["params"])).df()
+            result = cursor.execute(q["sql"], list(q["params"]))
+            answer = result.df() if q["fetch"] == "frame" else [row[0] for row in result.fetchall()]
             times.append((time.perf_counter() - start) * 1000)
+            if q["fetch"] == "column":    # as a frame, to check it against the baseline
+                answer = pd.DataFrame({cursor.description[0][0]: answer})
             cursor.close()
         row = {**q, "rows": len(answer), "p50": statistics.median(times), "p95": _percentile(times, 95)}
         method = getattr(baseline, q["caller"], None)
@@ -143,7 +150,7 @@ class Baseline:
         with_data = set(self.all_facts["region_code"].unique())
         rows = r[(r["parent_code"] == city) & (r["level"] == "county")
                  & ((r["kind"] != "zone") | r["code"].isin(with_data))]
-        return rows[["code", "kind"]].sort_values("code", ignore_index=True)
+        return rows[["code"]].sort_values("code", ignore_index=True)
 
     def cities_with_data(self):
         cities = self.regions.loc[self.regions["level"] == "city", "code"]
