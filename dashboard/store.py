@@ -1,11 +1,9 @@
 """Read-only access to the published warehouse, cached per version.
 
-Every query names the version's database file it reads (the full path, so two data dirs never
-share a cache entry), so a publish (a new `CURRENT`) is picked up on the next rerun without a
-restart, and cached answers of an old version are never served for the new one. All SQL is ours, with `?` parameters; no user text ever becomes SQL.
-
-Answers are cached per version with `per_version` (and the few caches keyed by hand with
-`functools.lru_cache`).
+Every cached answer is keyed by the version's database file (its full path, so two data dirs
+never share an entry): a publish (a new `CURRENT`) is picked up on the next rerun without a
+restart, and an old version's answers are never served for the new one (`per_version`). All
+SQL is ours, with `?` parameters; no user text ever becomes SQL.
 """
 from __future__ import annotations
 
