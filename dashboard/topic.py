@@ -170,11 +170,17 @@ def render(topic_id: str) -> None:
     with right:
         relative = st.toggle("相对起始年", key=f"rel_{topic_id}", help="显示相对所选起始年份的变化（%）")
     meta = indicators.loc[ind]
-    data = store.facts((f.city, *f.counties), (ind,), f.year_from, f.year_to)
+    data = view_facts(f, ind)
     if data.empty:
         st.info(f"暂无数据：{store.region_name(f.city)}在所选年份没有“{meta['name_zh']}”的数据。")
         return
     render_indicator(f, meta, data, sample, relative)
+
+
+def view_facts(f: filters.Filters, indicator: str) -> pd.DataFrame:
+    """The facts of one indicator a view shows: the city and the selected counties over the
+    selected years. Every part of the view (cards aside) is drawn from this one answer."""
+    return store.facts((f.city, *f.counties), (indicator,), f.year_from, f.year_to)
 
 
 def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool) -> None:
@@ -199,7 +205,8 @@ def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sa
 @store.per_version(maxsize=256)
 def missing_counties(f: filters.Filters, indicator: str) -> tuple[str, ...]:
     """Names of the selected counties without a value in the last selected year."""
-    have = set(store.facts(f.counties, (indicator,), f.year_to, f.year_to)["region_code"])
+    data = view_facts(f, indicator)
+    have = set(data.loc[data["year"] == f.year_to, "region_code"])
     return tuple(store.region_name(c) for c in sorted(set(f.counties) - have))
 
 
@@ -242,11 +249,12 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
 
 @store.per_version(maxsize=256)
 def chart_parts(f: filters.Filters, indicator: str, relative: bool) -> tuple[go.Figure, go.Figure | None, str]:
-    """The trend and ranking figures and the 文字解读 of one indicator, per version and filters: built once per process and shared by every session showing the view (read-only;
-    building plotly figures was most of a rerun)."""
+    """The trend and ranking figures and the 文字解读 of one indicator, per version and filters:
+    built once per process and shared by every session showing the view (read-only; building
+    plotly figures was most of a rerun)."""
     meta = store.indicators().loc[indicator]
     target = store.target_of(indicator)
-    data = store.facts((f.city, *f.counties), (indicator,), f.year_from, f.year_to)
+    data = view_facts(f, indicator)
     trend = charts.trend(data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta))
     words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, store.is_sample()))
     return trend, ranking_figure(f, indicator), words
@@ -256,7 +264,8 @@ def chart_parts(f: filters.Filters, indicator: str, relative: bool) -> tuple[go.
 def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
     """The selected counties ranked in the last selected year, with the city and the target
     (None when no county has a value), per version and filters, shared (read-only)."""
-    data = store.facts((f.city, *f.counties), (indicator,), f.year_to, f.year_to)
+    data = view_facts(f, indicator)
+    data = data[data["year"] == f.year_to]
     year_rows = data[data["region_code"] != f.city]
     city_now = data.loc[data["region_code"] == f.city, "value"]
     if year_rows.empty:

@@ -13,7 +13,7 @@ ids = tuple(indicators.index)
 ind = topic.pick_indicator(ids, default="beds_per_1000_elderly")
 meta = indicators.loc[ind]
 target = store.target_of(ind)
-data = store.facts((f.city, *f.counties), (ind,), f.year_from, f.year_to)
+data = topic.view_facts(f, ind)
 st.caption(f"{store.region_name(f.city)} · {f.year_to}年 · {meta['name_zh']}（{charts.unit_of(meta)}）"
            + (" · 示例数据" if sample else ""))
 if data.empty:
