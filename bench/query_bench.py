@@ -11,7 +11,6 @@ in memory — what the dashboard would do without a database; answers are checke
 from __future__ import annotations
 
 import inspect
-import os
 import statistics
 import sys
 import time
@@ -22,17 +21,15 @@ import pandas as pd
 
 from etl import warehouse
 
-REPO = Path(__file__).resolve().parents[1]
+from .sessions import BAOJI, open_page
+
 PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
          "present"]
 
 
 def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
     """Run every page once (宝鸡市, default filters) and collect its distinct queries."""
-    from streamlit.testing.v1 import AppTest
-
     from dashboard import store
-    os.environ["MZ_DATA_DIR"] = str(data_dir)
     seen: dict[tuple, dict] = {}
     page_now = {"name": ""}
 
@@ -53,18 +50,14 @@ def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
 
     originals = store.query, store.column
     store.query, store.column = recorded(store.query, "frame"), recorded(store.column, "column")
+    def switch_to(page: str) -> None:
+        store.clear_caches()                # answers are cached: so each page asks its own questions
+        page_now["name"] = page
+
     try:
         for page in pages:
-            store.clear_caches()                # answers are cached: so each page asks its own questions
-            page_now["name"] = "overview"       # every session opens on 总览
-            at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-            at.query_params["city"] = "610300"
-            at.run()
-            page_now["name"] = page
-            store.clear_caches()
-            if page != "overview":
-                at.switch_page(f"pages/{page}.py").run()
-            assert not at.exception, (page, [e.value for e in at.exception])
+            switch_to("overview")           # every session opens on 总览
+            open_page(data_dir, page, {"city": BAOJI}, on_overview=lambda page=page: switch_to(page))
     finally:
         store.query, store.column = originals
     return list(seen.values())

@@ -16,6 +16,7 @@ from dashboard.navigation import PAGE_CONFIG, navigation
 from dashboard.process import freeze_startup_heap
 
 DOWNLOAD = bytes(8192)   # constant bytes for every download button
+TEXTS = ("title", "header", "subheader", "markdown", "caption", "warning", "info", "error", "success")
 
 
 # st.cache_resource, not functools: a script's functions are defined anew on every rerun.
@@ -46,11 +47,7 @@ class Replay:
 
     def draw(self, node: dict) -> None:
         kind, p, children = node["type"], node["proto"], node["children"]
-        if kind in ("title", "subheader", "header"):
-            getattr(st, kind)(p["body"])
-        elif kind in ("markdown", "caption"):
-            getattr(st, kind)(p["body"])
-        elif kind in ("warning", "info", "error", "success"):
+        if kind in TEXTS:
             getattr(st, kind)(p["body"])
         elif kind == "metric":
             st.metric(p["label"], p["body"], delta=p.get("delta") or None, help=p.get("help") or None,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -24,7 +23,9 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from tests.browser import REPO, Server, serve_app
+from tests.browser import Server, serve_app
+
+from .sessions import BAOJI, baoji_counties, open_page
 
 BARE_APP = Path(__file__).with_name("bare_app.py")
 REPLAY_APP = Path(__file__).with_name("replay_app.py")
@@ -153,9 +154,7 @@ async def _compare(app: Server, floors: dict[str, Server], same: Server, page: s
 def _fresh_selections(page: str, n: int) -> tuple[list[str], ...]:
     """n county selections of 宝鸡市 that no probe uses (and different per page): 3–11 of its
     counties, in registry order."""
-    from etl.regions import load_registry
-    regions = load_registry().frame()
-    names = list(regions[(regions["parent_code"] == "610300") & (regions["kind"] == "county")]["name"])
+    names = list(baoji_counties())
     used = {tuple(v) for _, values in PAGES.values() for v in values}
     picks, mask = [], 1 + 97 * (list(PAGES).index(page) + 1)
     while len(picks) < n:
@@ -171,20 +170,8 @@ def record_page(data_dir: Path, page: str, counties: list[str]) -> dict:
     """The element tree a page draws for 宝鸡市 with these counties (names) selected, as
     {"sidebar": [...], "main": [...]}: each node its type, its proto's fields and its children
     (what `replay_app.py` draws back)."""
-    from streamlit.testing.v1 import AppTest
-
-    from etl.regions import load_registry
-    regions = load_registry().frame()
-    codes = dict(zip(regions.loc[regions["parent_code"] == "610300", "name"],
-                     regions.loc[regions["parent_code"] == "610300", "code"]))
-    os.environ["MZ_DATA_DIR"] = str(data_dir)
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    at.query_params.update({"city": "610300", "county": [codes[name] for name in counties]})
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return tree_of(at)
+    codes = baoji_counties()
+    return tree_of(open_page(data_dir, page, {"city": BAOJI, "county": [codes[name] for name in counties]}))
 
 
 def tree_of(at) -> dict:
