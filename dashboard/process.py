@@ -9,8 +9,9 @@ import streamlit as st
 @st.cache_resource(show_spinner=False)
 def freeze_startup_heap() -> bool:
     """Once per process: move the objects of the imports (pandas, plotly, duckdb …) out of the
-    garbage collector's reach. Streamlit runs a full `gc.collect()` after every rerun, and
-    scanning those long-lived objects was most of each rerun's cost (docs/PERFORMANCE.md)."""
+    garbage collector's reach. Every full collection scanned them — Streamlit's own after each
+    rerun (by default; .streamlit/config.toml turns it off) and Python's periodic ones — and
+    that scan was most of a rerun's cost (docs/PERFORMANCE.md)."""
     gc.collect()
     gc.freeze()
     atexit.register(gc.unfreeze)  # let extension objects be released normally at shutdown
