@@ -24,6 +24,8 @@ ERROR_CODES = {
     "unknown_region": "地区无法识别",
     "unknown_indicator": "指标无法识别",
     "unknown_unit": "单位无法识别",
+    "unit_conflict": "单位前后不一致",
+    "region_mismatch": "地区名称与代码不符",
     "not_a_number": "不是数字",
     "negative": "不能为负数",
     "out_of_range": "数值超出合理范围",
@@ -36,6 +38,9 @@ ERROR_CODES = {
     "encrypted": "文件有密码保护",
     "unsafe_text": "含有不安全的文字",
     "text_too_long": "单元格文字过长",
+    "not_a_file": "不是文件",
+    "write_failed": "无法写入数据",
+    "busy": "另一项发布正在进行",
 }
 WARNING_CODES = {
     "yoy_jump": "同比变化过大",
@@ -44,6 +49,8 @@ WARNING_CODES = {
     "subtotal_skipped": "小计行已跳过",
     "ratio_mismatch": "上报比率与分项计算不符",
     "indicator_skipped": "未收录的指标已跳过",
+    "breakdown_skipped": "分项（#/其中）行已跳过",
+    "total_skipped": "合计行已跳过",
 }
 
 

@@ -31,6 +31,8 @@ _SUBTOTALS = {"市辖区", "市区", "市本级", "市直", "市辖区小计"}
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")
 _MARKS = re.compile(r"[*＊#△▲①②③④⑤⑥⑦⑧⑨⑩]+$")
 _CODE = re.compile(r"^\d{6}(\d{6})?$")
+# What precedes the place in a title: a table number ("表21-3", "21-19"), years ("2006—2022年").
+_TITLE_LEAD = re.compile(r"^(?:表[\dA-Za-z\-—–.]+|(?:19|20)\d\d年?度?[-—–~至到、,]*|\d+[-—–.]\d+)*")
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,31 @@ class Registry:
         if len(inside) == 1:
             return Resolution(inside[0], "ok")
         return Resolution(None, "ambiguous", candidates=tuple(inside or found))
+
+    def leading_name(self, text: object) -> str | None:
+        """The place a table title starts with, as written: "表21-3 福建省社会救济情况" → "福建省",
+        "2006—2022年三明市主要民政指标" → "三明市", "宝鸡市眉县城乡低保" → "宝鸡市眉县"; None when the
+        title starts with no region's full name (the reader then needs the region from elsewhere).
+
+        Only full names after the table number and years count: short names ("福建") and names
+        inside the text ("各城区") are too easily words of the title."""
+        if not isinstance(text, str):
+            return None
+        key = _TITLE_LEAD.sub("", normalize(text))
+        written, parent = "", None
+        while key:
+            fits = {key[:n]: [c for c in self._full_name_codes(key[:n]) if parent is None or self._within(c, (parent,))]
+                    for n in range(min(len(key), 12), 1, -1)}
+            hit = next((name for name, codes in fits.items() if codes), None)
+            if hit is None:
+                break
+            written, key, parent = written + hit, key[len(hit):], fits[hit][0]
+        return written or None
+
+    def _full_name_codes(self, key: str) -> list[str]:
+        """Codes whose full name (or alias: "新疆生产建设兵团", "凤翔县") is exactly `key`."""
+        alias = self._alias_names.get(key)
+        return self._by_name.get(key, []) + ([alias.code] if alias else [])
 
     def suggest(self, text: str, scope: tuple[str, ...] = (), n: int = 3) -> list[str]:
         """Closest region names, those in scope first, as "眉县（610326）"."""

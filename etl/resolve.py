@@ -15,13 +15,13 @@ import pandas as pd
 from .catalog import Catalog
 from .issues import Issue, error, fact_location, warning
 from .regions import Registry
+from .text import is_no_data
 from .units import conversion_factor, convert
 
 FACT_KEY = ["region_code", "year", "indicator_id"]
 LINEAGE_COLUMNS = ["file_name", "file_sha256", "sheet", "row", "column"]
 FACT_COLUMNS = FACT_KEY + ["value"] + LINEAGE_COLUMNS
 
-_NO_DATA = {"", "-", "—", "–", "--", "…", "……", "...", "/", "无", "空"}
 _YEAR = re.compile(r"^\s*((?:19|20)\d\d)(?:\.0+)?\s*年?\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -189,7 +189,7 @@ def _code_text(value) -> str:
 # Shapes printed for other purposes (季报 with dozens of items, yearbook tables with extra
 # columns): an item the catalog does not track is skipped with a warning, not an error.
 # In our template and in long tables every row claims to be a dashboard indicator.
-TOLERANT_SHAPES = {"quarterly", "yearbook"}
+TOLERANT_SHAPES = {"quarterly", "yearbook", "series"}
 
 
 def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
@@ -248,7 +248,7 @@ def _parse_values(df, issues: list[Issue]) -> tuple[pd.Series, pd.Series]:
     for i in np.flatnonzero(todo.to_numpy()):
         v = raw.iloc[i]
         text = str(v).strip()
-        if text in _NO_DATA:
+        if is_no_data(text):
             continue
         cleaned = text.replace(",", "").replace("，", "").replace(" ", "")
         if _NUMBER.match(cleaned) and not isinstance(v, bool):
@@ -266,19 +266,34 @@ def _parse_values(df, issues: list[Issue]) -> tuple[pd.Series, pd.Series]:
 
 
 def _unit_factors(df, indicator_ids: pd.Series, catalog: Catalog, issues: list[Issue]) -> pd.Series:
-    distinct = Distinct(indicator_ids, df["unit"])
+    """The factor from each value's unit to the catalog unit.
+
+    A value's unit may be written on its row (a unit column, an item label) and for the whole
+    column or table (a header "数值（万人）", a title "单位：万人"): a blank unit cell never erases the
+    header's unit, and two units that convert differently are an error naming both."""
+    header_units = df["header_unit"] if "header_unit" in df else pd.Series(None, index=df.index, dtype=object)
+    distinct = Distinct(indicator_ids, df["unit"], header_units)
     factors = []
-    for (ind_id, unit), i in zip(distinct.keys, distinct.first):
-        factor = None
-        if ind_id is not None:
-            ind = catalog.get(ind_id)
-            unit = "" if unit is None else str(unit)
-            factor = conversion_factor(unit, ind.unit, ind.display_unit, ind.scale if ind.is_ratio else None)
-            if factor is None:
-                issues.append(error("unknown_unit", f"“{ind.name_zh}”的单位“{unit}”无法换算为“{ind.unit}”。", value=unit,
-                                    suggestion=f"请使用单位“{ind.display_unit or ind.unit}”或可换算的单位（如 万{ind.unit}）。",
-                                    **_loc(df, i)))
-        factors.append(factor)
+    for (ind_id, unit, header_unit), i in zip(distinct.keys, distinct.first):
+        factors.append(None)
+        if ind_id is None:
+            continue
+        ind = catalog.get(ind_id)
+        written = [str(u).strip() for u in (unit, header_unit) if u is not None and str(u).strip()]
+        found = [conversion_factor(u, ind.unit, ind.display_unit, ind.scale if ind.is_ratio else None)
+                 for u in written] or [conversion_factor("", ind.unit)]
+        bad = next((u for u, f in zip(written, found) if f is None), None)
+        if bad is not None:
+            issues.append(error("unknown_unit", f"“{ind.name_zh}”的单位“{bad}”无法换算为“{ind.unit}”。", value=bad,
+                                suggestion=f"请使用单位“{ind.display_unit or ind.unit}”或可换算的单位（如 万{ind.unit}）。",
+                                **_loc(df, i)))
+        elif len(set(found)) > 1:
+            issues.append(error("unit_conflict",
+                                f"“{ind.name_zh}”的单位前后不一致：本行（单位列或项目名称）写“{written[0]}”，"
+                                f"表头或标题写“{written[1]}”。", value=written[0],
+                                suggestion="请核对数值是按哪个单位填写的，只保留一处单位或改为一致。", **_loc(df, i)))
+        else:
+            factors[-1] = found[0]
     return distinct.broadcast(factors, df.index)
 
 

@@ -14,6 +14,10 @@ _SPACES = re.compile(r"\s+")
 _TRAILING_UNIT = re.compile(r"^(?P<label>.*?)[(（](?P<unit>[^()（）]*)[)）]\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
+# How forms and printed tables say "no data" in a cell: such a cell is not an observation, in
+# every reader and in every value column. (Statistics bureaus print "—"/"…"; clerks type "无".)
+NO_DATA = frozenset({"", "-", "—", "–", "--", "——", "－", "…", "……", "...", "/", "无", "空", "x", "X", "×"})
+
 
 def normalize(text: object) -> str:
     """NFKC, no whitespace at all, no leading '#'/'其中：' markers: the key used for matching."""
@@ -26,6 +30,11 @@ def normalize(text: object) -> str:
         if s.startswith(prefix) and len(s) > len(prefix):
             s = s[len(prefix):]
     return s
+
+
+def is_no_data(cell: object) -> bool:
+    """A blank cell or one of the NO_DATA tokens (surrounding spaces ignored)."""
+    return cell is None or (isinstance(cell, str) and cell.strip() in NO_DATA)
 
 
 def has_cjk(text: object) -> bool:
@@ -41,6 +50,20 @@ def chinese_line(text: object) -> str:
         if has_cjk(ln):
             return ln.strip()
     return lines[0].strip() if lines else ""
+
+
+# "单位：万人", "计量单位:张", "（单位：万人）" in a title or a line above the table.
+_UNIT_NOTE = re.compile(r"(?:计量)?单位[:：]\s*([^\s()（）,，;；]+)")
+
+
+def stated_unit(texts) -> str | None:
+    """The unit a "单位：万人" note among `texts` states for the whole table (the first one)."""
+    for text in texts:
+        if isinstance(text, str):
+            m = _UNIT_NOTE.search(unicodedata.normalize("NFKC", text))
+            if m:
+                return m.group(1)
+    return None
 
 
 def split_unit(header: object) -> tuple[str, str | None]:

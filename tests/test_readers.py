@@ -19,8 +19,10 @@ def grids(path):
 
 
 def rows(frame, *columns):
-    """The frame as a list of tuples (default: every raw column but `sheet`)."""
-    columns = columns or tuple(c for c in RAW_COLUMNS if c != "sheet")
+    """The frame as a list of tuples (default: every raw column but `sheet`), with `unit` the unit
+    the value is in: the row's own unit, else the one its header or title states (`header_unit`)."""
+    columns = columns or tuple(c for c in RAW_COLUMNS if c not in ("sheet", "header_unit"))
+    frame = frame.assign(unit=frame["unit"].where(frame["unit"].notna(), frame["header_unit"]))
     return [tuple(r) for r in frame[list(columns)].itertuples(index=False)]
 
 

@@ -40,7 +40,7 @@ def test_template_values_read_back(tmp_path):
     assert got == values
     assert set(raw["year"]) == {2024}
     beds = raw[raw["indicator"] == "elderly_beds"].iloc[0]
-    assert (beds["sheet"], beds["row"], beds["unit"]) == ("养老服务", 7 + 6, "张")  # 眉县 is the 7th county
+    assert (beds["sheet"], beds["row"], beds["header_unit"]) == ("养老服务", 7 + 6, "张")  # 眉县 is the 7th county
 
 
 def test_template_refuses_a_county_code(tmp_path):

@@ -14,7 +14,7 @@ from ..issues import Issue, error
 from ..sources import Grid, Source
 
 RAW_COLUMNS = ["sheet", "row", "column", "region", "region_code", "year",
-               "indicator", "context", "unit", "value"]
+               "indicator", "context", "unit", "header_unit", "value"]
 
 
 def raw_frame(records: list[dict]) -> pd.DataFrame:

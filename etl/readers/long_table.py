@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..issues import Issue, error
 from ..sources import Grid
-from ..text import chinese_line, normalize, split_unit
+from ..text import chinese_line, normalize, split_unit, stated_unit
+from ..units import clean_unit
 from . import RAW_COLUMNS
 
 HEADERS = {
@@ -54,11 +55,12 @@ def title_year(texts: list[object]) -> int | None:
     return years.pop() if len(years) == 1 else None
 
 
-def _header(grid: Grid) -> tuple[int, dict[str, int], str | None] | None:
-    """(header row index, {role: column index}, unit named in the value header "数值(万人)")."""
+def _header(grid: Grid) -> tuple[int, dict[str, int], dict[str, str]] | None:
+    """(header row index, {role: column index}, {role: unit named in its header}) — the value or
+    indicator header may carry the unit of every row: "数值(万人)", "指标（万人）"."""
     for i, row in enumerate(grid.rows[:_SCAN_ROWS]):
         roles: dict[str, int] = {}
-        value_unit = None
+        units: dict[str, str] = {}
         for j, cell in enumerate(row):
             if cell is None:
                 continue
@@ -66,12 +68,12 @@ def _header(grid: Grid) -> tuple[int, dict[str, int], str | None] | None:
             if role is None:
                 label, unit = split_unit(cell)
                 role = _ROLE.get(label)
-                if role == "value":
-                    value_unit = unit
+                if role in ("value", "indicator") and unit:
+                    units.setdefault(role, unit)
             if role is not None:
                 roles.setdefault(role, j)
         if {"indicator", "value"} <= roles.keys() and roles.keys() & {"region", "code"}:
-            return i, roles, value_unit
+            return i, roles, units
     return None
 
 
@@ -90,10 +92,13 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     found = _header(grid)
     if found is None:
         return _frame({}, 0), [error("no_header", "找不到长表表头（地区/年份/指标/数值/单位）。", **grid.where())]
-    top, roles, value_unit = found
+    top, roles, header_units = found
+    titles = [c for row in grid.rows[:top] for c in row if isinstance(c, str)]
+    header_unit, problem = _header_unit(grid, top, roles, header_units, stated_unit(titles))
+    if problem is not None:
+        return _frame({}, 0), [problem]
     year = None
     if "year" not in roles:
-        titles = [c for row in grid.rows[:top] for c in row if isinstance(c, str)]
         year = title_year(titles)
         if year is None:
             return _frame({}, 0), [error(
@@ -128,10 +133,28 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
         "year": cols["year"] if "year" in cols else const(year),
         "indicator": cols["indicator"],
         "context": const(""),
-        "unit": cols["unit"] if "unit" in cols else const(value_unit),
+        "unit": cols["unit"] if "unit" in cols else const(None),
+        "header_unit": const(header_unit),
         "value": cols["value"],
     }
     return _frame(data, n), []
+
+
+def _header_unit(grid: Grid, top: int, roles: dict[str, int], units: dict[str, str],
+                 title_unit: str | None) -> tuple[str | None, Issue | None]:
+    """The one unit the header and the title state for every row, or an error when they disagree.
+
+    A unit column, where there is one, is checked against it row by row in resolve.py."""
+    stated = [(f"表头“{grid.rows[top][roles[role]]}”", unit) for role, unit in units.items()]
+    if title_unit:
+        stated.append((f"标题中的“单位：{title_unit}”", title_unit))
+    distinct = {clean_unit(unit) for _, unit in stated}
+    if len(distinct) > 1:
+        (where_a, a), (where_b, b) = stated[0], next(s for s in stated if clean_unit(s[1]) != clean_unit(stated[0][1]))
+        return None, error("unit_conflict", f"单位前后不一致：{where_a}写“{a}”，{where_b}写“{b}”。",
+                           **grid.where(top, roles[next(iter(units))] if units else None),
+                           suggestion="请只保留一处单位，或改为一致的单位。")
+    return (stated[0][1] if stated else None), None
 
 
 def _frame(data: dict, n: int) -> pd.DataFrame:

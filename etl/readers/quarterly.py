@@ -15,10 +15,10 @@ import pandas as pd
 
 from ..issues import Issue, error
 from ..sources import Grid
-from ..text import normalize
+from ..text import is_no_data, normalize
 from . import raw_frame
 from .long_table import HEADERS
-from .yearbook import cell_at, first_filled, is_footnote, is_no_data
+from .yearbook import cell_at, first_filled, is_footnote
 
 _INDICATOR = {"指标名称", "指标", "项目"}
 _UNIT = {"单位", "计量单位"}

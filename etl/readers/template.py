@@ -71,6 +71,6 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
             if value is None:
                 continue
             records.append((grid.sheet, grid.excel_row(i), grid.excel_col(j), row[1] if len(row) > 1 else None,
-                            row[0], year, ind, None, unit, value))
+                            row[0], year, ind, None, None, unit, value))  # the header's unit
     frame = pd.DataFrame.from_records(records, columns=RAW_COLUMNS).astype(object)
     return frame, issues

@@ -16,15 +16,13 @@ import pandas as pd
 
 from ..issues import Issue, error
 from ..sources import Grid
-from ..text import chinese_line, has_cjk, normalize, split_unit
+from ..text import chinese_line, has_cjk, is_no_data, normalize, split_unit, stated_unit
 from . import raw_frame
 from .long_table import HEADERS, title_year
 
 REGION_HEADERS = HEADERS["region"] | {"区域", "单位", "地区别", "region", "area"}
 # Columns that are neither data nor region names.
 _IGNORED_HEADERS = {"序号", "编号", "备注", "说明"}
-# How printed tables say "no data" in a cell; such cells are not observations.
-NO_DATA = {"-", "—", "–", "--", "——", "－", "…", "……", "...", "/"}
 _TOTAL_SUBLABELS = {"合计", "小计", "总计", "计"}
 _FOOTNOTE = re.compile(r"^(注|附注|备注|说明|资料来源|数据来源|note|notes|source)(\d|[:.,，、]|$)", re.I)
 _YEAR_CELL = re.compile(r"^((?:19|20)\d\d)(?:\.0+)?(?:年|年度|年末)?$")
@@ -39,10 +37,6 @@ _SCAN_ROWS = 15
 def is_footnote(cell: object) -> bool:
     """Notes printed under a table ("注：…", "资料来源：…", "说明"): the table has ended."""
     return isinstance(cell, str) and bool(_FOOTNOTE.match(normalize(cell)))
-
-
-def is_no_data(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and cell.strip() in NO_DATA)
 
 
 def is_region_header(cell: object) -> bool:
@@ -191,22 +185,13 @@ def _title_indicator(texts: list[str]) -> tuple[str, str | None]:
     return "", None
 
 
-def _sheet_unit(texts: list[str]) -> str | None:
-    """A "单位：万人" note above the table applies to columns whose header names no unit."""
-    for text in texts:
-        m = _UNIT_NOTE.match(normalize(text))
-        if m:
-            return m.group(1)
-    return None
-
-
 def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     layout = _find_layout(grid)
     if layout is None:
         return raw_frame([]), [error("no_header", "找不到统计年鉴表的表头（第一列应为“地区”）。", **grid.where())]
     issues: list[Issue] = []
     titles = _title_texts(grid, layout.top)
-    sheet_unit = _sheet_unit(titles)
+    sheet_unit = stated_unit(titles)  # applies to columns whose header names no unit
     year = title_year(titles)
     wide_label, wide_unit = _wide_indicator(grid, layout, titles)
 
@@ -246,7 +231,7 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
             records.append({"sheet": grid.sheet, "row": grid.excel_row(i), "column": grid.excel_col(j),
                             "region": region, "year": col_year,
                             "region_code": None if layout.code_col is None else cell_at(row, layout.code_col),
-                            "indicator": label, "context": "", "unit": unit, "value": value})
+                            "indicator": label, "context": "", "header_unit": unit, "value": value})
     return raw_frame(records), issues
 
 
