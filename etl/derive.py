@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog
-from .issues import Issue, fact_location, warning
+from .issues import Issue, error, fact_location, warning
 from .regions import Registry
 
 KEY = ["region_code", "year", "indicator_id"]
@@ -97,9 +97,11 @@ def _ratio(facts: pd.DataFrame, ind) -> pd.DataFrame:
 def _merge_parent(facts: pd.DataFrame, computed: pd.DataFrame, origin: str,
                   catalog: Catalog, registry: Registry) -> tuple[pd.DataFrame, list[Issue]]:
     """Add computed rows where nothing is reported; where a reported value exists it wins,
-    and a difference above 1 % becomes a warning pointing at the reported cell."""
+    and a difference above 1 % becomes a warning pointing at the reported cell. A computed value
+    beyond the catalog's range is an error, as a reported one would be (`_out_of_range`)."""
     if computed.empty:
         return facts, []
+    computed, refused = _out_of_range(computed, facts, origin, catalog, registry)
     computed = computed.astype({"year": facts["year"].dtype}) if len(facts) else computed
     joined = computed.merge(facts, on=KEY, how="left", suffixes=("", "_have"), indicator=True)
     new = joined[joined["_merge"] == "left_only"][KEY + ["value"]].assign(origin=origin)
@@ -114,4 +116,42 @@ def _merge_parent(facts: pd.DataFrame, computed: pd.DataFrame, origin: str,
             code, f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”上报值 {row.value_have:,.6g} 与"
                   f"{what} {row.value:,.6g} 相差 {abs(row.value_have - row.value) / abs(row.value):.1%}，采用上报值。",
             value=f"{row.value_have:g}", suggestion="请核对上报总数或区县数据。", **fact_location(row)))
-    return pd.concat([facts, new], ignore_index=True), issues
+    return pd.concat([facts, new], ignore_index=True), refused + issues
+
+
+def _out_of_range(computed: pd.DataFrame, facts: pd.DataFrame, origin: str, catalog: Catalog,
+                  registry: Registry) -> tuple[pd.DataFrame, list[Issue]]:
+    """Computed rows that are negative, not finite or above the indicator's ceiling are errors
+    naming the parts they came from (absurd parts — a 60+ population of 1e-300 — make an absurd
+    ratio, 1e305 beds per 1,000 elderly, that must not be stored); the rest are returned."""
+    ceilings = computed["indicator_id"].map({i.id: i.max_value for i in catalog.indicators.values()})
+    values = computed["value"].astype("float64")
+    bad = ~np.isfinite(values) | (values < 0) | (values > ceilings.astype("float64").fillna(np.inf))
+    if not bad.any():
+        return computed, []
+    by_key = facts.set_index(KEY)
+    issues = []
+    for row in computed[bad].head(200).itertuples():
+        ind = catalog.get(row.indicator_id)
+        parts = (list(dict.fromkeys(ind.numerator + ind.denominator)) if origin == "derived"
+                 else [c.code for c in registry.children(row.region_code)])
+        shown, where = [], {}
+        for part in parts:
+            key = (row.region_code, row.year, part) if origin == "derived" else (part, row.year, row.indicator_id)
+            if key not in by_key.index:
+                continue
+            found = by_key.loc[key]
+            found = found.iloc[0] if isinstance(found, pd.DataFrame) else found
+            label = catalog.get(part).name_zh if origin == "derived" else registry.name(part)
+            part_unit = catalog.get(part).unit if origin == "derived" else ind.unit
+            shown.append(f"{label} {found['value']:g}{part_unit}")
+            where = where or fact_location(found)
+        how = "由" + "、".join(shown[:6]) + "算得" if shown else "算得"
+        unit = ind.display_unit or ind.unit
+        issues.append(error(
+            "out_of_range",
+            f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”{how} {row.value:g}{unit}，"
+            f"超出合理范围（0～{ind.max_value:g}{unit}）。",
+            value=f"{row.value:g}", suggestion="请核对这些分项的数值和单位（例如人口是否误填为万人、是否多填或少填了位数）。",
+            **where))
+    return computed[~bad], issues

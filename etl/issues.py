@@ -7,6 +7,7 @@ Chinese what is wrong and how to fix it, because the list goes back to the count
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal
 
@@ -145,5 +146,5 @@ def fact_location(row) -> dict:
         return v if isinstance(v, str) else ""
     number = getattr(row, "row", None)
     return {"file": text("file_name"), "sheet": text("sheet"), "column": text("column"),
-            "row": int(number) if isinstance(number, (int, float)) and number == number else None}
+            "row": int(number) if isinstance(number, numbers.Real) and number == number else None}
 

@@ -25,8 +25,14 @@ ENV_CITIES = "MZ_CITIES"
 
 _COUNTY_SUFFIXES = ("自治县", "自治旗", "特区", "林区", "区", "县", "市", "旗")
 _CITY_SUFFIXES = ("市", "地区", "盟")
-_CITY_TOTALS = {"合计", "总计", "全市", "全市合计", "全市总计", "市合计", "全州", "全盟", "全地区", "总数"}
-_PROVINCE_TOTALS = {"全省", "全省合计", "全省总计", "全自治区", "全区合计"}
+# Total rows, by what the word says the total is of (`Registry.total_of`).
+_CITY_TOTALS = {"全市", "全市合计", "全市总计", "市合计", "全州", "全盟", "全地区"}
+_PROVINCE_TOTALS = {"全省", "全省合计", "全省总计", "全自治区"}
+_REGION_TOTALS = {"全区", "全区合计", "全区总计"}
+_BINGTUAN_TOTALS = {"全兵团", "兵团合计"}
+_COMMON_TOTALS = {"合计", "总计", "总数"}
+_ANY_TOTALS = _CITY_TOTALS | _PROVINCE_TOTALS | _REGION_TOTALS | _BINGTUAN_TOTALS | _COMMON_TOTALS
+_BINGTUAN = "659000"
 _SUBTOTALS = {"市辖区", "市区", "市本级", "市直", "市辖区小计"}
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")
 _MARKS = re.compile(r"[*＊#△▲①②③④⑤⑥⑦⑧⑨⑩]+$")
@@ -147,28 +153,76 @@ class Registry:
             return Resolution(None, "subtotal", f"{self.name(code[:4] + '00')}市辖区")
         return Resolution(None, "unknown")
 
-    def resolve_names(self, texts: list[str], default_scope: tuple[str, ...] = ()) -> dict[str, Resolution]:
-        """Resolve names together: a "合计" row means the one city the other names belong to."""
-        out = {t: self._resolve_name(t, default_scope) for t in texts}
-        named_cities = {self.city_of(r.code) for r in out.values() if r.code and r.status in ("ok", "alias")}
-        named_cities.discard(None)
+    def resolve_names(self, texts: list[str], context: tuple[str, ...] = ()) -> dict[str, Resolution]:
+        """Resolve the names of one table together.
+
+        A name several places share (鼓楼区 is in 福州, 南京, 开封 and 徐州) is decided by the table
+        itself: the cities its other, unambiguous names and its `context` codes belong to. Never by
+        a default area: a file of 南京's districts must not put its 鼓楼区 in 福州. A total row
+        ("全省", "合计") means the common parent of the other regions (`total_of`)."""
+        out = {t: self._resolve_name(t, ()) for t in texts}
+        resolved = [r.code for r in out.values() if r.code and r.status in ("ok", "alias")]
+        cities = tuple(sorted({self.city_of(c) or c for c in (*resolved, *context)}))
         for text, res in out.items():
-            if res.status != "total" or res.code:
-                continue
-            if len(named_cities) == 1:
-                city = next(iter(named_cities))
-                code = city if _key(text) in _CITY_TOTALS else self.province_of(city)
-                out[text] = Resolution(code, "total", res.note)
-            else:
-                out[text] = Resolution(None, "ambiguous", "合计行无法确定属于哪个城市",
-                                       tuple(sorted(c for c in named_cities if c)))
-        return out
+            if res.status == "ambiguous" and cities:
+                out[text] = self._choose(list(res.candidates), cities)
+        codes = [r.code for r in out.values() if r.code and r.status in ("ok", "alias")] + list(context)
+        return {t: self.total_of(t, codes) if r.status == "total" else r for t, r in out.items()}
+
+    def common_parent(self, codes) -> str | None:
+        """The deepest region that is (or contains) every one of `codes`: 福州's counties → 350100,
+        福建's cities and their counties → 350000; None when they share no province."""
+        chains = [self._ancestry(c) for c in dict.fromkeys(codes) if c in self._by_code]
+        if not chains:
+            return None
+        shared = set(chains[0]).intersection(*chains[1:])
+        return next((c for c in chains[0] if c in shared), None)
+
+    def _ancestry(self, code: str) -> list[str]:
+        chain = [code]
+        while self._by_code[chain[-1]].parent_code in self._by_code:
+            chain.append(self._by_code[chain[-1]].parent_code)
+        return chain
+
+    def total_of(self, text: str, codes) -> Resolution:
+        """What a total row of a table whose other rows are `codes` stands for: status "total" with the
+        code of the one parent that fits the word ("全省" a province, "全市" a city, "合计" the common
+        parent), or with code None and a note saying why none fits (the row is then skipped)."""
+        key = _key(text)
+        if key in _BINGTUAN_TOTALS:
+            return Resolution(_BINGTUAN, "total")
+        parent = self.common_parent(codes)
+        if parent is None:
+            return Resolution(None, "total", "表中其他地区不属于同一个省，无法确定合计行属于哪里")
+        level = self._by_code[parent].level
+        province = self.province_of(parent)
+        if key in _PROVINCE_TOTALS:
+            code = province
+        elif key in _REGION_TOTALS:   # "全区": a whole autonomous region (广西, 新疆 …)
+            code = province if self.name(province).endswith("自治区") else None
+        elif key in _CITY_TOTALS:
+            code = self.city_of(parent) if level != "province" else None
+        else:  # 合计, 总计: whatever the other rows have in common
+            code = parent if level != "county" else None
+        if code is None:
+            return Resolution(None, "total", f"表中其他地区的共同上级是{self.full_name(parent)}，与“{text.strip()}”不符")
+        return Resolution(code, "total")
+
+    def full_name(self, code: str) -> str:
+        """"福州市鼓楼区", "福建省福州市", "北京市": a region with its parent, to tell same names apart."""
+        region = self._by_code.get(code)
+        if region is None:
+            return str(code)
+        parent = self._by_code.get(region.parent_code)
+        if parent is None or parent.name == region.name or region.name.startswith(parent.name):
+            return region.name
+        return parent.name + region.name
 
     def _resolve_name(self, text: str, scope: tuple[str, ...]) -> Resolution:
         key = _key(text)
         if not key:
             return Resolution(None, "unknown")
-        if key in _CITY_TOTALS or key in _PROVINCE_TOTALS:
+        if key in _ANY_TOTALS:
             return Resolution(None, "total")
         if key in _SUBTOTALS or (key.endswith("市辖区") and key != "市辖区"):
             return Resolution(None, "subtotal")

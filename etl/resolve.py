@@ -120,6 +120,11 @@ def _per_distinct(values: pd.Series, func) -> pd.Series:
 
 
 def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, list[Issue], pd.Series]:
+    """Region codes per row, the issues, and the rows to skip (subtotals, totals nothing fits).
+
+    A code decides where one is written, but a name beside it must name the same place. Names
+    are resolved together (same-name places by the file's other rows, `Registry.resolve_names`);
+    a total row stands for the common parent of the other regions on its own sheet."""
     issues: list[Issue] = []
     code_text = _per_distinct(df["region_code"], lambda v: None if v is None else _code_text(v))
     name_text = _per_distinct(df["region"], lambda v: None if v is None else str(v).strip() or None)
@@ -139,28 +144,30 @@ def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, 
             issues.append(error("unknown_region", f"区划代码“{text}”不在全国区划代码表中。", value=str(text),
                                 suggestion="请核对6位统计用区划代码（例如 眉县 610326）。", **_loc(df, i)))
 
+    names = name_text[name_text.notna()]
+    resolutions = (registry.resolve_names(names.unique().tolist(), context=tuple(sorted(set(code_of.values()))))
+                   if len(names) else {})
     by_name = ~by_code & name_text.notna()
-    names = name_text[by_name]
-    scope = tuple(default_scope) + tuple(sorted({registry.city_of(c) or c for c in code_of.values()}))
-    resolutions = registry.resolve_names(names.unique().tolist(), default_scope=scope) if len(names) else {}
     name_of: dict[str, str] = {}
     skipped_names: set[str] = set()
-    for i, text in _first_rows(names):
+    totals: set[str] = set()
+    for i, text in _first_rows(name_text[by_name]):
         res = resolutions[text]
-        if res.status in ("ok", "alias", "total") and res.code:
+        if res.status == "total":
+            totals.add(text)
+        elif res.status in ("ok", "alias") and res.code:
             name_of[text] = res.code
         elif res.status == "subtotal":
             skipped_names.add(text)
             issues.append(warning("subtotal_skipped", f"“{text}”是市辖区小计行，不作为区县数据导入。",
                                   value=text, **_loc(df, i)))
         elif res.status == "ambiguous":
-            names_list = "、".join(f"{registry.name(registry.city_of(c) or c)}{registry.name(c)}（{c}）"
-                                  for c in res.candidates[:5])
-            issues.append(error("unknown_region", f"地区“{text}”有重名，无法确定是哪一个：{names_list}。",
-                                value=text, suggestion="请在“区划代码”列填写6位代码，或写出所属城市。",
+            places = "、".join(f"{registry.full_name(c)}（{c}）" for c in res.candidates[:6])
+            issues.append(error("unknown_region", f"地区“{text}”有重名，表中其他地区也无法确定是哪一个：{places}。",
+                                value=text, suggestion="请在“区划代码”列填写6位代码，或写出所属城市（如“福州市鼓楼区”）。",
                                 **_loc(df, i)))
         else:
-            hint = registry.suggest(text, scope=scope)
+            hint = registry.suggest(text, scope=default_scope)
             issues.append(error("unknown_region", f"地区“{text}”无法识别。", value=text,
                                 suggestion=f"是否为：{'、'.join(hint)}？" if hint else "请填写规范的县（市、区）名称或6位区划代码。",
                                 **_loc(df, i)))
@@ -171,7 +178,65 @@ def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, 
                             suggestion="请为每一行填写地区名称或区划代码。", **_loc(df, i)))
     codes = code_text.map(code_of).where(by_code, name_text.map(name_of))
     skip = (by_code & code_text.isin(skipped_codes)) | (by_name & name_text.isin(skipped_names))
+    issues += _check_name_matches_code(df, name_text, code_text, code_of, resolutions, registry)
+    if totals:
+        is_total = by_name & name_text.isin(totals)
+        codes, skipped, found = _place_totals(df, name_text, codes, is_total, registry)
+        skip |= skipped
+        issues += found
     return codes, issues, skip
+
+
+def _check_name_matches_code(df, name_text: pd.Series, code_text: pd.Series, code_of: dict[str, str],
+                             resolutions: dict, registry: Registry) -> list[Issue]:
+    """A row naming a place and giving a code for another one is an error: which one is right
+    is for the clerk to say (the code winning silently put 眉县's figures on 福州's 鼓楼区)."""
+    both = name_text.notna() & code_text.notna()
+    if not both.any():
+        return []
+    issues = []
+    pairs = Distinct(name_text[both], code_text[both])
+    for (name, code), i in zip(pairs.keys, pairs.first):
+        res, by_code = resolutions[name], code_of.get(code)
+        if by_code is None or res.status not in ("ok", "alias", "ambiguous"):
+            continue   # a code that is itself wrong is reported above; totals and subtotals follow the code
+        if by_code == res.code or (res.status == "ambiguous" and by_code in res.candidates):
+            continue
+        named = (f"{registry.full_name(res.code)}，{res.code}" if res.code
+                 else "、".join(registry.full_name(c) for c in res.candidates[:4]))
+        issues.append(error("region_mismatch",
+                            f"地区名称“{name}”（{named}）与区划代码“{code}”（{registry.full_name(by_code)}）不是同一个地方。",
+                            value=f"{name} / {code}", suggestion="请核对地区名称和6位区划代码，改正其中错误的一项。",
+                            **_loc(df, int(both.to_numpy().nonzero()[0][i]))))
+    return issues
+
+
+def _place_totals(df, name_text: pd.Series, codes: pd.Series, is_total: pd.Series, registry: Registry
+                  ) -> tuple[pd.Series, pd.Series, list[Issue]]:
+    """Total rows ("全  省", "合计") take the common parent of the other regions on their sheet: in
+    a table of 福建's cities 全省 is 350000. Where no single parent fits, the row is skipped with
+    a warning (its figure is checked against nothing, but nothing wrong is stored)."""
+    sheets = df["sheet"].fillna("")
+    known = codes.notna() & ~is_total
+    on_sheet = {sheet: group.unique().tolist() for sheet, group in codes[known].groupby(sheets[known])}
+    skip = pd.Series(False, index=df.index)
+    issues = []
+    pairs = Distinct(sheets[is_total], name_text[is_total])
+    rows = np.flatnonzero(is_total.to_numpy())
+    placed = []
+    for (sheet, text), first in zip(pairs.keys, pairs.first):
+        res = registry.total_of(text, on_sheet.get(sheet, []))
+        placed.append(res.code)
+        if res.code is None:
+            count = int((pairs.inverse == len(placed) - 1).sum())
+            issues.append(warning("total_skipped", f"合计行“{text}”已跳过{count}个数据：{res.note}。", value=text,
+                                  suggestion="如需导入该合计数，请把“合计”改为地区名称（如“福建省”）或填写区划代码。",
+                                  **_loc(df, int(rows[first]))))
+    total_codes = pairs.broadcast(placed, is_total[is_total].index)
+    codes = codes.copy()
+    codes[is_total] = total_codes
+    skip[is_total] = total_codes.isna()
+    return codes, skip, issues
 
 
 def _first_rows(values: pd.Series) -> list[tuple[int, str]]:
@@ -190,6 +255,8 @@ def _code_text(value) -> str:
 # columns): an item the catalog does not track is skipped with a warning, not an error.
 # In our template and in long tables every row claims to be a dashboard indicator.
 TOLERANT_SHAPES = {"quarterly", "yearbook", "series"}
+# "#女性", "其中：农村" under an item: a breakdown of the row above, not the item itself.
+_BREAKDOWN = re.compile(r"^\s*(?:[#＃]|其中[:：]?)")
 
 
 def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
@@ -207,9 +274,15 @@ def _resolve_indicators(df, catalog: Catalog, issues: list[Issue]) -> pd.Series:
             continue
         if shape in TOLERANT_SHAPES:
             skipped = int((distinct.inverse == len(ids) - 1).sum())
-            issues.append(warning("indicator_skipped", f"“{label.strip()}”不是看板收录的指标，已跳过{skipped}个数据。",
-                                  value=label.strip(), suggestion="如需收录，请在指标目录中增加该指标或别名。",
-                                  **_loc(df, i)))
+            if _BREAKDOWN.match(label) and context.strip():
+                issues.append(warning("breakdown_skipped",
+                                      f"“{label.strip()}”是“{context.strip()}”的分项，看板没有收录该分项，已跳过{skipped}个数据。",
+                                      value=label.strip(), suggestion="分项不是该指标本身，不会代替它导入。",
+                                      **_loc(df, i)))
+            else:
+                issues.append(warning("indicator_skipped", f"“{label.strip()}”不是看板收录的指标，已跳过{skipped}个数据。",
+                                      value=label.strip(), suggestion="如需收录，请在指标目录中增加该指标或别名。",
+                                      **_loc(df, i)))
             continue
         hint = catalog.suggest(label)
         issues.append(error("unknown_indicator", f"指标“{label}”不在指标目录中。", value=label,

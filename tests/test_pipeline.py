@@ -75,7 +75,7 @@ def test_untracked_quarterly_items_are_skipped_with_a_warning(tmp_path):
     base = tmp_path / "data"
     outcome = pipeline.load(base, [path])
     assert outcome.ok and outcome.changed
-    skipped = [i for i in outcome.issues.warnings if i.code == "indicator_skipped"]
-    assert sorted(i.value for i in skipped) == ["其中：女性", "殡葬服务机构数"]
+    skipped = sorted((i.code, i.value) for i in outcome.issues.warnings if i.code.endswith("_skipped"))
+    assert skipped == [("breakdown_skipped", "其中：女性"), ("indicator_skipped", "殡葬服务机构数")]
     assert rows(base, "SELECT region_code, indicator_id, value FROM facts") == [
         ("610326", "dibao_urban_persons", 300.0)]
