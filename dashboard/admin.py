@@ -3,7 +3,10 @@
 Everything here runs only after `auth.current_admin()` said who is logged in (pages/admin.py).
 The clerk's files go to a private temporary folder of the session under a sanitised name;
 checking never writes to the data dir, and publishing goes through `etl.pipeline.load`, the
-same path as the command line, so a publish here is as atomic as one there.
+same path as the command line, so a publish here is as atomic as one there. Publishing and
+rolling back hold the warehouse's publish lock (`etl.pipeline.load` / `etl.pipeline.rollback`):
+they wait for a publish in progress elsewhere (the page says so) and never undo it; a publish
+refuses when the served version is no longer the one the preview was computed against.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import streamlit as st
 
 from etl import pipeline, warehouse
 from etl.paths import data_dir
-from etl.sources import safe_upload_name, sha256_file
+from etl.sources import INPUT_SUFFIXES, safe_upload_name, sha256_file
 from etl.template import write_template
 
 from . import audit, changes, charts, export, store
@@ -30,6 +33,9 @@ EVENT_LABELS = {"login": "登录", "login_failed": "登录失败", "logout": "�
                 "upload": "上传校验", "publish": "发布", "rollback": "回滚"}
 COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
 UPLOAD_LIMIT_MB = 50   # a county's return is a few hundred KB; a national yearbook table a few MB
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in INPUT_SUFFIXES)   # what the ETL reads and keeps in raw/
+# Errors of the publish itself (not of the files): said as they are, not as a failed check.
+PUBLISH_ERRORS = {"busy", "write_failed", "file_unreadable"}
 
 
 @dataclass
@@ -100,7 +106,7 @@ def upload_section(user: str) -> Check | None:
     limit = UPLOAD_LIMIT_MB
     uploads = st.file_uploader(
         f"上传各区县报回的填报表或统计表（xlsx / csv，可多选，单个文件不超过 {limit} MB）",
-        type=["xlsx", "xlsm", "xls", "csv"], accept_multiple_files=True,
+        type=UPLOAD_TYPES, accept_multiple_files=True,
         key=f"uploads-{st.session_state.get('upload_round', 0)}")
     if not uploads:
         st.session_state.pop("check", None)
@@ -243,10 +249,17 @@ def publish_section(check: Check, user: str) -> None:
         return
     bar = st.progress(0.0, text="正在发布……")
     summary = changes.summary(check.diff)
-    outcome = pipeline.load(base, check.paths, lambda step, done, total: bar.progress(
-        done / total if total else 1.0, text=f"{step}：{done}/{total}"), user=user, changes=summary)
+    outcome = pipeline.load(base, check.paths, _progress(bar), user=user, changes=summary,
+                            base_version=check.base_version)
     bar.empty()
     if not outcome.ok:
+        failed = [i for i in outcome.issues.errors if i.code in PUBLISH_ERRORS]
+        if failed:
+            for issue in failed:
+                where = issue.location()
+                st.error(f"发布失败：{where + '：' if where else ''}{issue.message}"
+                         + (f"（建议：{issue.suggestion}）" if issue.suggestion else ""))
+            return
         st.error("发布失败：重新校验时发现错误，数据未做任何改动。")
         _issues_table(outcome)
         return
@@ -259,6 +272,16 @@ def publish_section(check: Check, user: str) -> None:
                               f"删除 {summary['removed']} 条数据。所有用户下一次操作时即看到新数据。"
                               if outcome.changed else "内容与当前版本完全相同，未产生新版本。")
     st.rerun()
+
+
+def _progress(bar):
+    """The pipeline's progress callback on a Streamlit progress bar (waiting for the lock included)."""
+    def update(step: str, done: int, total: int) -> None:
+        if step == pipeline.WAITING:
+            bar.progress(0.0, text=f"{step}（另一位管理员或命令行正在发布，请稍候）")
+        else:
+            bar.progress(done / total if total else 1.0, text=f"{step}：{done}/{total}")
+    return update
 
 
 # ---------------------------------------------------------------- history and rollback
@@ -301,8 +324,19 @@ def history_section(user: str) -> None:
                             format_func=lambda v: f"{v}（{table.set_index('版本').loc[v, '发布时间']}）")
     sure = right.checkbox("确认回滚：所有用户将看到该版本的数据", key="confirm_rollback")
     if st.button("回滚", disabled=not sure, key="rollback"):
-        warehouse.rollback(base, target, user=user)
-        audit.record("rollback", user, version=target, previous=current)
+        bar = st.progress(0.0, text="正在回滚……")
+        try:
+            previous = pipeline.rollback(base, target, user=user, progress=_progress(bar))
+        except (ValueError, warehouse.Busy) as exc:
+            bar.empty()
+            st.error(f"回滚失败：{exc}")
+            return
+        except pipeline.WRITE_ERRORS as exc:
+            bar.empty()
+            st.error(f"回滚失败：{pipeline.write_failed_message(exc, '回滚')}")
+            return
+        bar.empty()
+        audit.record("rollback", user, version=target, previous=previous)
         st.session_state.pop("check", None)
         st.session_state.flash = f"已回滚到版本 {target}。"
         st.rerun()

@@ -1,7 +1,9 @@
 """`python -m etl …`: the data clerk's and the operator's commands.
 
 Every command takes `--data-dir` (default `data/`, or `MZ_DATA_DIR`). Progress goes to
-stderr with rich; summaries are plain lines so they read well in logs and CI.
+stderr with rich; summaries are plain lines so they read well in logs and CI. `build`, `load`
+and `rollback` wait for another publish in progress (one line on stderr says so) for up to
+`MZ_PUBLISH_WAIT` seconds, then exit 1 with nothing changed.
 """
 from __future__ import annotations
 
@@ -28,10 +30,18 @@ def progress_bar():
         tasks: dict[str, int] = {}
 
         def update(step: str, done: int, total: int) -> None:
+            if step == pipeline.WAITING:   # a line of its own, also in logs (the bar is for terminals)
+                _say_waiting()
+                return
             if step not in tasks:
                 tasks[step] = bar.add_task(step, total=max(total, 1))
             bar.update(tasks[step], completed=done, total=max(total, 1))
         yield update
+
+
+def _say_waiting() -> None:
+    err.print(f"{pipeline.WAITING}（另一项导入、重建或回滚正在进行；最多等待 {warehouse.publish_wait():g} 秒，"
+              f"可用环境变量 {warehouse.ENV_PUBLISH_WAIT} 调整）", markup=False)
 
 
 def _print_issues(issues: IssueList, limit: int = 200) -> None:
@@ -127,9 +137,12 @@ def cmd_versions(args) -> int:
 def cmd_rollback(args) -> int:
     base = data_dir(args.data_dir)
     try:
-        warehouse.rollback(base, args.version)
-    except ValueError as exc:
-        err.print(str(exc), markup=False)
+        pipeline.rollback(base, args.version, progress=lambda step, done, total: _say_waiting())
+    except (ValueError, warehouse.Busy) as exc:
+        err.print(f"未回退：{exc}", markup=False)
+        return 1
+    except pipeline.WRITE_ERRORS as exc:
+        err.print(f"未回退：{pipeline.write_failed_message(exc, '回滚')}", markup=False)
         return 1
     out.print(f"已回退到版本 {args.version}。", markup=False)
     return 0

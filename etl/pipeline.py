@@ -2,36 +2,62 @@
 
     read (sources + readers) → resolve → combine (later file wins) → validate → derive → publish
 
-`load` checks the new files on their own first and writes nothing when any of them has an
-error. New files are staged in `raw/.staging/` and moved into `raw/` only after the publish,
-so the raw folder and the current version never disagree about what was loaded.
+`load` checks the new files on their own first (each file, and the files against each other:
+two files of one load may not give one fact different values) and writes nothing when any of
+them has an error. Errors found after combining (derive) block the publish too, in `build`
+and `load` alike.
+
+Writers hold the warehouse's publish lock (`warehouse.publish_lock`) from reading the inputs
+of the served version to the pointer swap and the move of the new inputs into raw/: `build`,
+`load` and `rollback` (CLI and 数据管理 alike) run one at a time, a second one waits (saying
+so through `progress(WAITING, …)`) and gives up with a "busy" error after
+`warehouse.publish_wait()` seconds. A rollback therefore waits for a load in progress and
+sticks; a load that follows builds on the version rolled back to.
+
+New files are copied to `raw/.staging/` (and fsynced) before the pointer moves and into
+`raw/` after it. Every writer first finishes what a crashed one left there
+(`_recover_staging`): a staged file some version lists is kept, any other is removed; and
+`published_inputs` reads staged files too. A write that fails (a full disk) removes what it
+wrote and comes back as a "write_failed" error; the previous version keeps serving.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import gc
+import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import duckdb
+import numpy as np
 import pandas as pd
 
 from . import warehouse
 from .catalog import Catalog, load_catalog
 from .derive import derive
-from .issues import IssueList
-from .paths import raw_dir, sample_dir
+from .issues import Issue, IssueList, error
+from .paths import raw_dir, sample_dir, warehouse_dir
 from .published import load_published
 from .readers import read_source
 from .regions import Registry, default_cities, load_registry
 from .resolve import FACT_KEY, LINEAGE_COLUMNS, resolve
-from .sources import load_source, sha256_file
+from .sources import INPUT_SUFFIXES, load_source, sha256_file
 from .validate import check
 
-INPUT_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
 Progress = Callable[[str, int, int], None]
+WAITING = "等待另一项发布完成…"          # the progress step shown while another writer holds the lock
+STAGING = ".staging"
+MAX_CONFLICTS = 200                     # conflicts listed one by one, per load
+# What a failed write raises: the OS (a full disk, no permission) or DuckDB writing its file.
+WRITE_ERRORS = (OSError, duckdb.IOException)
+ANY = object()                          # load(base_version=ANY): whatever version is served
+
+log = logging.getLogger(__name__)
 
 
 def _quiet(step: str, done: int, total: int) -> None:
@@ -71,7 +97,10 @@ def gc_paused():
 
 
 def input_files(folder: Path) -> list[Path]:
-    """Input files of a folder in load order (file-name order; `load` names files by time)."""
+    """Input files of a folder in load order (file-name order; `load` names files by time).
+
+    The suffixes are `sources.INPUT_SUFFIXES`, the ones `load_source` accepts: every file a
+    load keeps in raw/ is read again by every later build."""
     if not folder.exists():
         return []
     return sorted(p for p in folder.iterdir()
@@ -96,12 +125,78 @@ def read_files(paths: Iterable[Path], catalog: Catalog, registry: Registry,
         seen.add(source.sha256)
         raw, problems = read_source(source)
         issues.extend(problems)
-        facts, problems = resolve(raw, catalog, registry, default_scope=scope)
-        issues.extend(problems)
+        facts, found = resolve(raw, catalog, registry, default_scope=scope)
+        issues.extend(found)
+        if facts.empty and not any(i.severity == "error" for i in problems + found):
+            issues.add(_no_data(source.name, bool(len(raw))))
         frames.append(facts)
         inputs.append({"name": source.name, "sha256": source.sha256, "facts": int(len(facts))})
     progress("读取文件", len(paths), len(paths))
     return frames, issues, inputs
+
+
+def _no_data(name: str, had_rows: bool) -> Issue:
+    """A file that passed every check but gives not one fact: nothing to publish."""
+    why = ("数据行的数值都是空的，或所填指标都不在指标目录中" if had_rows
+           else "只有表头，没有数据行")
+    return error("empty", f"文件中没有任何数据：{why}。本次未发布。", file=name,
+                 suggestion="请确认上传的是填好数据的文件（每行一个地区、年份、指标和数值）。")
+
+
+def conflicts(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry) -> list[Issue]:
+    """Files of one load that give one fact (region, year, indicator) different values.
+
+    Within a file resolve.py already refuses that; across the files of one load neither may
+    silently win (later loads do win: a correction). The same value twice is fine."""
+    frames = [f for f in frames if len(f)]
+    if len(frames) < 2:
+        return []
+    both = pd.concat([f.assign(_order=n) for n, f in enumerate(frames)], ignore_index=True)
+    both = both[both.duplicated(FACT_KEY, keep=False)]
+    if both.empty:
+        return []
+    first = both.groupby(FACT_KEY, sort=False)["value"].transform("first")
+    differs = ~np.isclose(both["value"].astype("float64"), first.astype("float64"), rtol=1e-9, atol=0)
+    keys = both.loc[differs, FACT_KEY].drop_duplicates()
+    issues: list[Issue] = []
+    clashing = both.merge(keys, on=FACT_KEY).sort_values("_order", kind="stable")
+    for n, (key, group) in enumerate(clashing.groupby(FACT_KEY, sort=False)):
+        if n == MAX_CONFLICTS:
+            issues.append(error("duplicate", f"另有 {len(keys) - MAX_CONFLICTS:,} 项数据在本次导入的文件之间数值不同，"
+                                             "未逐条列出。", file=_text(group.iloc[0]["file_name"])))
+            break
+        a = group.iloc[0]
+        b = group[~np.isclose(group["value"].astype("float64"), float(a["value"]), rtol=1e-9, atol=0)].iloc[0]
+        ind = catalog.get(key[2])
+        issues.append(error(
+            "duplicate",
+            f"{registry.name(key[0])}{key[1]}年“{ind.name_zh}”在本次导入的两个文件中数值不同："
+            f"{_cell(a)}为 {a['value']:g}，{_cell(b)}为 {b['value']:g}。",
+            value=f"{b['value']:g}",
+            suggestion="同一次导入的文件不能对同一数据给出不同数值：请核对后删除错误的一项；"
+                       "若后一个文件是更正，请分两次导入（后导入的为准）。",
+            file=_text(b["file_name"]), sheet=_text(b["sheet"]), row=_row(b["row"]), column=_text(b["column"])))
+    return issues
+
+
+def _row(value) -> int | None:
+    return int(value) if value is not None and value == value else None
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _cell(fact) -> str:
+    """'文件 a.csv，工作表 X，第3行，E列' for a fact's lineage."""
+    parts = [f"文件 {_text(fact['file_name'])}"]
+    if _text(fact["sheet"]):
+        parts.append(f"工作表 {fact['sheet']}")
+    if _row(fact["row"]) is not None:
+        parts.append(f"第{_row(fact['row'])}行")
+    if _text(fact["column"]):
+        parts.append(f"{fact['column']}列")
+    return "，".join(parts)
 
 
 def _display_name(path: Path) -> str:
@@ -171,68 +266,131 @@ def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
 
 
 def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str,
-                        **details) -> None:
+                        **details) -> bool:
+    """Publish unless the served version has this very content. True when it published."""
     digest = warehouse.content_hash(tables)
     current = warehouse.current_version(base)
     if (current and warehouse.read_manifest(base, current).get("content_hash") == digest
             and warehouse.is_current_schema(base, current)):
         outcome.version, outcome.changed = current, False
-        return
+        return False
     manifest = {"command": command, "inputs": outcome.inputs, "is_sample": outcome.is_sample,
                 "content_hash": digest, "warnings": len(outcome.issues.warnings), **details}
     outcome.version = warehouse.publish(base, tables, manifest)
     outcome.changed = True
+    return True
+
+
+def _waiting(progress: Progress) -> Callable[[], None]:
+    return lambda: progress(WAITING, 0, 1)
+
+
+def write_failed_message(exc: BaseException, what: str = "发布") -> str:
+    """The clerk's sentence for a failed write (OSError or DuckDB's IOException) of a publish
+    (or of what `what` names, e.g. "回滚")."""
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc):
+        why = "磁盘空间不足，无法写入数据仓库"
+    elif code in (errno.EACCES, errno.EPERM):
+        why = "没有写入数据目录的权限，无法写入数据仓库"
+    elif code == errno.EROFS:
+        why = "数据目录所在的磁盘是只读的，无法写入数据仓库"
+    else:
+        why = f"写入数据仓库时出错（{type(exc).__name__}{f'，错误号 {code}' if code else ''}）"
+    return f"{why}，本次未{what}，当前版本保持不变。"
+
+
+def _write_failed(base: Path, exc: BaseException, names: list[str]) -> Issue:
+    log.warning("write to %s failed: %r", base, exc)
+    return error("write_failed", write_failed_message(exc), file="、".join(names),
+                 value=str(warehouse_dir(base)),
+                 suggestion="请清理数据目录所在磁盘的空间（或请系统管理员检查数据目录的权限）后重新操作。")
+
+
+def _busy(exc: warehouse.Busy, names: list[str]) -> Issue:
+    return error("busy", str(exc), file="、".join(names),
+                 suggestion=f"请等当前的发布完成后重试（最长等待时间可用环境变量 {warehouse.ENV_PUBLISH_WAIT} 设置，单位秒）。")
 
 
 @gc_paused()
 def build(base: Path, progress: Progress = _quiet) -> Outcome:
-    """Rebuild from everything in raw/ (or the sample files while raw/ is empty) and publish."""
+    """Rebuild from everything in raw/ (or the sample files while raw/ is empty) and publish.
+
+    Holds the publish lock throughout: raw/ is read while no load can add to it."""
     catalog, registry = load_catalog(), load_registry()
-    _recover_staging(base)
-    files = input_files(raw_dir(base))
-    is_sample = not files
-    if is_sample:
-        files = input_files(sample_dir(base))
-        if not files:
-            from .sample import generate
-            progress("生成示例数据", 0, 1)
-            generate(sample_dir(base))
-            files = input_files(sample_dir(base))
+    outcome = Outcome()
+    try:
+        with warehouse.publish_lock(base, on_wait=_waiting(progress)):
+            _recover_staging(base)
+            files = input_files(raw_dir(base))
+            is_sample = not files
+            if is_sample:
+                files = input_files(sample_dir(base))
+                if not files:
+                    from .sample import generate
+                    progress("生成示例数据", 0, 1)
+                    generate(sample_dir(base))
+                    files = input_files(sample_dir(base))
+            frames, issues, inputs = read_files(files, catalog, registry, progress)
+            outcome = Outcome(issues=issues, inputs=inputs, is_sample=is_sample)
+            if not issues.ok:
+                return outcome
+            progress("汇总与计算", 0, 1)
+            tables, found = assemble(frames, catalog, registry, is_sample=is_sample)
+            outcome.issues.extend(found.items)
+            outcome.fact_count = len(tables["facts"])
+            if not outcome.ok:          # e.g. a derived ratio out of range: nothing is published
+                return outcome
+            progress("发布", 0, 1)
+            _publish_if_changed(base, tables, outcome, "build")
+    except warehouse.Busy as exc:
+        outcome.issues.add(_busy(exc, []))
+    except WRITE_ERRORS as exc:
+        outcome.version, outcome.changed = None, False
+        outcome.issues.add(_write_failed(base, exc, []))
+    return outcome
+
+
+def _read_new(files: list[Path], catalog: Catalog, registry: Registry,
+              progress: Progress) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
+    """The files of one load, each on its own and then against each other."""
     frames, issues, inputs = read_files(files, catalog, registry, progress)
-    outcome = Outcome(issues=issues, inputs=inputs, is_sample=is_sample)
-    if not issues.ok:
-        return outcome
-    progress("汇总与计算", 0, 1)
-    tables, found = assemble(frames, catalog, registry, is_sample=is_sample)
+    if issues.ok:
+        issues.extend(conflicts(frames, catalog, registry))
+    return frames, issues, inputs
+
+
+def _combine(base: Path, outcome: Outcome, new_frames: list[pd.DataFrame], catalog: Catalog,
+             registry: Registry) -> tuple[list[dict], dict | None]:
+    """The served version's inputs plus the new files (later wins), assembled into `outcome`.
+
+    Returns the new inputs not already served, and the tables to publish (None on errors)."""
+    new_inputs = outcome.inputs
+    old_frames, old_issues, old_inputs = read_files(published_inputs(base), catalog, registry)
+    known = {i["sha256"] for i in old_inputs}
+    fresh = [(f, i) for f, i in zip(new_frames, new_inputs) if i["sha256"] not in known]
+    outcome.inputs = old_inputs + [i for _, i in fresh]
+    tables, found = assemble(old_frames + [f for f, _ in fresh], catalog, registry, is_sample=False)
+    outcome.issues.extend(old_issues.warnings)
     outcome.issues.extend(found.items)
     outcome.fact_count = len(tables["facts"])
-    progress("发布", 0, 1)
-    _publish_if_changed(base, tables, outcome, "build")
-    return outcome
+    return [i for _, i in fresh], (tables if outcome.ok else None)
 
 
 @gc_paused()
 def check_files(base: Path, files: list[Path], progress: Progress = _quiet) -> tuple[Outcome, list, dict | None]:
-    """Validate new files against the current data without writing anything.
+    """Validate new files against the current data without writing anything (and without the
+    lock: `load` checks again under it).
 
-    Returns the outcome, the resolved frames of existing + new inputs, and the tables
-    that publishing would write (None when there are errors)."""
+    Returns the outcome, the new inputs not already served, and the tables that publishing
+    would write (None when there are errors)."""
     catalog, registry = load_catalog(), load_registry()
-    new_frames, issues, new_inputs = read_files(files, catalog, registry, progress)
+    new_frames, issues, new_inputs = _read_new([Path(f) for f in files], catalog, registry, progress)
     outcome = Outcome(issues=issues, inputs=new_inputs)
     if not issues.ok:
         return outcome, [], None
-    existing = published_inputs(base)
-    old_frames, old_issues, old_inputs = read_files(existing, catalog, registry)
-    known = {i["sha256"] for i in old_inputs}
-    fresh = [(f, i) for f, i in zip(new_frames, new_inputs) if i["sha256"] not in known]
-    frames = old_frames + [f for f, _ in fresh]
-    outcome.inputs = old_inputs + [i for _, i in fresh]
-    tables, found = assemble(frames, catalog, registry, is_sample=False)
-    outcome.issues.extend(old_issues.warnings)
-    outcome.issues.extend(found.items)
-    outcome.fact_count = len(tables["facts"])
-    return outcome, [i for _, i in fresh], tables
+    fresh, tables = _combine(base, outcome, new_frames, catalog, registry)
+    return outcome, fresh, tables
 
 
 def published_inputs(base: Path) -> list[Path]:
@@ -240,6 +398,7 @@ def published_inputs(base: Path) -> list[Path]:
 
     Not simply everything in raw/: after a rollback, raw/ still holds the files of the newer
     versions, and a following load must build on what is being served, not bring them back.
+    Files still in raw/.staging/ (a load that crashed after its publish) count too.
     A sample version has no raw inputs: the first real load replaces the sample data."""
     current = warehouse.current_version(base)
     if current is None:
@@ -248,52 +407,148 @@ def published_inputs(base: Path) -> list[Path]:
     if manifest.get("is_sample"):
         return []
     wanted = {i["sha256"] for i in manifest.get("inputs", [])}
-    return [p for p in input_files(raw_dir(base)) if sha256_file(p) in wanted]
+    candidates = input_files(raw_dir(base)) + input_files(raw_dir(base) / STAGING)
+    return sorted((p for p in candidates if sha256_file(p) in wanted), key=lambda p: p.name)
 
 
 def validate(base: Path, files: list[Path], progress: Progress = _quiet) -> Outcome:
     return check_files(base, files, progress)[0]
 
 
+@gc_paused()
 def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: str | None = None,
-         changes: dict | None = None) -> Outcome:
-    """Validate, then publish the current version's inputs plus these files; copy them into raw/.
+         changes: dict | None = None, base_version=ANY) -> Outcome:
+    """Validate, then publish the current version's inputs plus these files; keep them in raw/.
 
-    While the warehouse still shows sample data, the first real load replaces it: sample
-    and real figures are never mixed. `user` and the `changes` summary (from the 数据管理
-    preview) are kept in the version's manifest for the history."""
+    The files are checked on their own first, without the lock; then, holding it, the served
+    version's inputs are read, combined with them, published, and the files moved into raw/.
+    `base_version` (the version a preview was computed against, 数据管理) refuses the publish
+    when another one came in between. While the warehouse still shows sample data, the first
+    real load replaces it: sample and real figures are never mixed. `user` and the `changes`
+    summary (from the 数据管理 preview) are kept in the version's manifest for the history."""
     files = [Path(f) for f in files]
-    outcome, fresh, tables = check_files(base, files, progress)
-    if tables is None:
+    catalog, registry = load_catalog(), load_registry()
+    new_frames, issues, new_inputs = _read_new(files, catalog, registry, progress)
+    outcome = Outcome(issues=issues, inputs=new_inputs)
+    if not issues.ok:
         return outcome
-    staging = raw_dir(base) / ".staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    by_sha = {sha256_file(f): f for f in files}
-    staged = []
-    for item in fresh:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-        target = staging / f"{stamp}_{item['sha256'][:8]}_{Path(item['name']).name}"
-        shutil.copyfile(by_sha[item["sha256"]], target)
-        staged.append(target)
-    progress("发布", 0, 1)
-    details = {"user": user} if user else {}
-    if changes is not None:
-        details["changes"] = changes
-    _publish_if_changed(base, tables, outcome, "load", **details)
-    for path in staged:
-        path.replace(raw_dir(base) / path.name)
+    names = [i["name"] for i in new_inputs]
+    try:
+        with warehouse.publish_lock(base, on_wait=_waiting(progress)):
+            _recover_staging(base)
+            served = warehouse.current_version(base)
+            if base_version is not ANY and served != base_version:
+                outcome.issues.add(error(
+                    "busy", f"校验之后数据已被他人更新（当前版本 {served or '无'}），本次未发布。", file="、".join(names),
+                    suggestion="请重新上传校验，核对变化后再发布。"))
+                return outcome
+            fresh, tables = _combine(base, outcome, new_frames, catalog, registry)
+            if tables is None:
+                return outcome
+            progress("发布", 0, 1)
+            details = {"user": user} if user else {}
+            if changes is not None:
+                details["changes"] = changes
+            _publish_with_inputs(base, tables, outcome, files, fresh, details)
+    except warehouse.Busy as exc:
+        outcome.issues.add(_busy(exc, names))
+    except WRITE_ERRORS as exc:
+        outcome.version, outcome.changed = None, False
+        outcome.issues.add(_write_failed(base, exc, names))
     return outcome
 
 
+def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, files: list[Path],
+                         fresh: list[dict], details: dict) -> None:
+    """Stage the new files (fsynced) in raw/.staging/, publish, then move them into raw/.
+
+    Called with the publish lock held. A failure before the pointer moved removes the staged
+    copies (and publish removes its folder); once it moved, the files are kept, in raw/ or —
+    should the process die right then — in staging, where the next writer finds them."""
+    before = warehouse.current_version(base)
+    staging = raw_dir(base) / STAGING
+    staged: list[Path] = []
+    try:
+        by_sha = {}
+        for f in files if fresh else []:
+            with contextlib.suppress(OSError):   # gone since the check: reported just below
+                by_sha[sha256_file(f)] = f
+        for item in fresh:
+            if item["sha256"] not in by_sha:
+                outcome.issues.add(error("file_unreadable", "文件在导入过程中被修改，本次未发布。", file=item["name"],
+                                         suggestion="请在文件保存完毕后重新导入。"))
+                return
+        staging.mkdir(parents=True, exist_ok=True)
+        for item in fresh:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            target = staging / f"{stamp}_{item['sha256'][:8]}_{Path(item['name']).name}"
+            staged.append(target)
+            shutil.copyfile(by_sha[item["sha256"]], target)
+            _fsync_file(target)
+        if staged:
+            _fsync_dir(staging)
+        if not _publish_if_changed(base, tables, outcome, "load", **details):
+            _unlink(staged)              # nothing new is served: nothing to keep
+            return
+    except BaseException:
+        if warehouse.current_version(base) == before:
+            _unlink(staged)
+        raise
+    try:
+        for path in staged:
+            path.replace(raw_dir(base) / path.name)
+        if staged:
+            _fsync_dir(raw_dir(base))
+    except OSError as exc:               # published; the next writer moves them (_recover_staging)
+        log.warning("published %s; moving its inputs into raw/ failed: %s", outcome.version, exc)
+
+
+def rollback(base: Path, version: str, user: str | None = None, progress: Progress = _quiet) -> str | None:
+    """Point CURRENT at an earlier version, as a writer: waits for a build or load in progress
+    (so neither undoes it) and first keeps any input a crashed load left in staging.
+
+    Returns the version served before. Raises ValueError (no such version), warehouse.Busy,
+    or one of WRITE_ERRORS (see write_failed_message)."""
+    with warehouse.publish_lock(base, on_wait=_waiting(progress)):
+        _recover_staging(base)
+        return warehouse.rollback(base, version, user=user)
+
+
 def _recover_staging(base: Path) -> None:
-    """Finish a load that crashed between publish and moving its files into raw/."""
-    staging = raw_dir(base) / ".staging"
-    if not staging.exists():
+    """Finish a load that crashed between its publish and moving its files into raw/.
+
+    Runs with the publish lock held, at the start of every writer. A staged file that some
+    complete version lists was published and moves into raw/ (not only the current one: a
+    later rollback may have moved CURRENT away from it); any other was never published."""
+    staging = raw_dir(base) / STAGING
+    if not staging.is_dir():
         return
-    current = warehouse.current_version(base)
-    published = {i["sha256"] for i in warehouse.read_manifest(base, current).get("inputs", [])} if current else set()
-    for path in staging.iterdir():
+    leftovers = [p for p in staging.iterdir() if p.is_file()]
+    if not leftovers:
+        return
+    published = {i["sha256"] for m in warehouse.list_versions(base) for i in m.get("inputs", [])}
+    for path in leftovers:
         if sha256_file(path) in published:
             path.replace(raw_dir(base) / path.name)
         else:
             path.unlink()
+    _fsync_dir(raw_dir(base))
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

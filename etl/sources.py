@@ -5,8 +5,9 @@ by cell). CSV is decoded as UTF-8, UTF-8 with BOM or GB18030 — the encodings C
 offices actually produce. Formula cells that were never calculated (a workbook written by
 a program and never opened in Excel) have no value to read: they are reported, not guessed.
 
-Uploads come from outside, so the bytes are checked before any parser sees them: the
-content decides the format (not the extension); workbooks are refused when encrypted, when
+Uploads come from outside, so the bytes are checked before any parser sees them: only a
+regular file with one of INPUT_SUFFIXES is read (the one list `load` and `build` share), the
+content decides the format (the extension only breaks ties); workbooks are refused when encrypted, when
 they carry macros, when they would inflate past MAX_UNCOMPRESSED_BYTES (zip bombs) or span
 more than MAX_ROWS x MAX_COLS (a two-cell "A1 + XFD1048576" sheet makes calamine allocate a
 dense 17-billion-cell range and abort the process); cells with control characters, formula
@@ -16,13 +17,16 @@ Messages show a sanitised base name (`safe_upload_name`) and values cut to ~50 c
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import re
+import stat
 import struct
 import unicodedata
 import zipfile
 import zlib
+from xml.etree import ElementTree
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -31,8 +35,11 @@ import python_calamine
 
 from .issues import Issue, error, excel_column
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
-CSV_SUFFIXES = {".csv", ".txt"}
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+CSV_SUFFIXES = frozenset({".csv", ".txt"})
+# The one list of accepted inputs: what `load_source` reads is what `load` keeps in raw/ and
+# what every later `build` reads back from there (pipeline.input_files).
+INPUT_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 # Limits on what one input file may be. The national benchmark CSV (every county x 30
@@ -153,19 +160,26 @@ def load_source(path: Path, display_name: str | None = None) -> tuple[Source | N
     Never raises for what is inside the file: every problem comes back as an Issue."""
     path = Path(path)
     name = safe_upload_name(display_name or path.name)
+    suffix = Path(name).suffix.lower()
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):   # a folder, a pipe, a device: never open it
+            what = "文件夹" if stat.S_ISDIR(info.st_mode) else "特殊文件（不是普通文件）"
+            return None, [error("not_a_file", f"“{name}”是{what}，不是数据文件，无法导入。", file=name,
+                                suggestion="请指定要导入的 .xlsx 或 .csv 文件本身，而不是文件夹。")]
+        if suffix not in INPUT_SUFFIXES:
+            return None, [_not_spreadsheet(name)]
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             return None, [error("too_large", f"文件有 {size / 2**20:,.0f} MB，超过上限 {MAX_FILE_BYTES // 2**20} MB。",
                                 file=name, suggestion="请按城市或年份拆分后分别上传。")]
         data = path.read_bytes()
     except OSError as exc:
-        return None, [error("file_unreadable", f"无法打开文件：{exc.strerror or type(exc).__name__}", file=name)]
+        return None, [_unreadable(name, exc)]
     if not data.strip():
         return None, [error("empty", "文件是空的，没有任何数据。", file=name,
                             suggestion="请确认上传的是填好数据的文件。")]
     sha = hashlib.sha256(data).hexdigest()
-    suffix = path.suffix.lower()
     # The content decides the format; the extension only breaks ties (a CSV renamed .xlsx is read as CSV).
     if data[:4] == ZIP_MAGIC or data[:8] == OLE_MAGIC:
         grids, issues = _excel_grids(path, data, name)
@@ -181,13 +195,28 @@ def load_source(path: Path, display_name: str | None = None) -> tuple[Source | N
         else:
             grids, issues = _excel_grids(path, data, name)
     else:
-        return None, [error("not_spreadsheet", f"“{name}”不是 Excel（xlsx/xls）或 CSV 文件。", file=name,
-                            suggestion="请用模板另存为 .xlsx 或 .csv 后再上传。")]
+        return None, [_not_spreadsheet(name)]
     if not issues:
         issues = _size_issues(grids, name) or _text_issues(grids, name)
     if issues:
         return None, issues
     return Source(path=path, name=name, sha256=sha, grids=grids), []
+
+
+def _not_spreadsheet(name: str) -> Issue:
+    return error("not_spreadsheet", f"“{name}”不是 Excel（xlsx/xls）或 CSV 文件。", file=name,
+                 suggestion="请用模板另存为 .xlsx 或 .csv 后再上传。")
+
+
+_OS_REASONS = {errno.ENOENT: "文件不存在", errno.EACCES: "没有读取该文件的权限",
+               errno.EPERM: "没有读取该文件的权限", errno.EISDIR: "这是一个文件夹，不是文件",
+               errno.ENAMETOOLONG: "文件路径过长", errno.EIO: "读取时发生磁盘错误"}
+
+
+def _unreadable(name: str, exc: OSError) -> Issue:
+    reason = _OS_REASONS.get(exc.errno, f"系统错误 {exc.errno}" if exc.errno else "系统错误")
+    return error("file_unreadable", f"无法打开文件“{name}”：{reason}。", file=name, value=type(exc).__name__,
+                 suggestion="请确认文件路径正确、文件存在且可以读取。")
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -400,7 +429,7 @@ def _inspect_zip(data: bytes, name: str) -> tuple[list[Issue], dict[str, list[st
             return [_zip_too_large(name, inflated[0], ratio=inflated[1])], {}
         try:
             sheets = _sheet_files(zf)
-        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, ElementTree.ParseError):
             sheets = {}
         by_member = {member: sheet for sheet, member in sheets.items()}
         uncalculated: dict[str, list[str]] = {}
@@ -416,9 +445,8 @@ def _inspect_zip(data: bytes, name: str) -> tuple[list[Issue], dict[str, list[st
             if rows > MAX_ROWS or cols > MAX_COLS:
                 return [_too_big(name, by_member.get(member, ""), rows, cols)], {}
             sheet_name = by_member.get(member)
-            if sheet_name is not None and b"<f" in xml:
-                refs = [m.group(1).decode() for m in _CELL.finditer(xml)
-                        if m.group(2) and b"<f" in m.group(2) and not _HAS_VALUE.search(m.group(2))]
+            if sheet_name is not None and _FORMULA_TAG.search(xml):
+                refs = _uncalculated_formulas(xml)
                 if refs:
                     uncalculated[sheet_name] = refs
     return [], uncalculated
@@ -478,7 +506,9 @@ def _inflated_size(data: bytes, infos: list[zipfile.ZipInfo], budget: int) -> tu
     return total, False
 
 
-_REF = re.compile(rb'\sr="([A-Z]{2,})([0-9]+)"|\sr="[A-Z]([0-9]{7,})"|<(?:\w+:)?row\s[^>]*?r="([0-9]{7,})"')
+# Either quote, and blanks around "=" (XML allows both: a regex for one spelling is a way around it).
+_REF = re.compile(rb'\sr\s*=\s*["\']([A-Z]{2,})([0-9]+)["\']|\sr\s*=\s*["\'][A-Z]([0-9]{7,})["\']'
+                  rb'|<(?:\w+:)?row\s[^>]*?\br\s*=\s*["\']([0-9]{7,})["\']')
 
 
 def _xml_extent(xml: bytes) -> tuple[int, int]:
@@ -500,23 +530,93 @@ def _xml_extent(xml: bytes) -> tuple[int, int]:
     return rows, cols
 
 
-_HAS_VALUE = re.compile(rb"<v>[^<]+</v>")
-_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+# A quick test before parsing: can this XML hold a formula element at all (any prefix)?
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+# SpreadsheetML's main namespace: transitional, strict, and none (hand-made files).
+_SML = frozenset({"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                  "http://purl.oclc.org/ooxml/spreadsheetml/main", ""})
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
+
+
+def _sml(tag: str) -> str:
+    """The local name of a SpreadsheetML element ("" for elements of other namespaces)."""
+    if tag[:1] == "{":
+        namespace, _, local = tag[1:].partition("}")
+        return local if namespace in _SML else ""
+    return tag
+
+
+def _uncalculated_formulas(xml: bytes) -> list[str]:
+    """References (e.g. "D4") of formula cells without a cached value, in sheet order.
+
+    The sheet XML is parsed (streaming, namespace-aware), so attribute order, quoting,
+    namespace prefixes and whitespace do not matter. A cell counts as calculated when it has
+    a `<v>` with text; `<v/>` (what a program writing formulas leaves) does not. Cells
+    without an `r` attribute take the position after the previous cell, as Excel reads them."""
+    refs: list[str] = []
+    row_number, col_index = 0, -1
+    formula = value = False
+    sheet_data = None
+    try:
+        for event, elem in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+            local = _sml(elem.tag)
+            if event == "start":
+                if local == "sheetData":
+                    sheet_data = elem
+                elif local == "row":
+                    r = elem.get("r")
+                    row_number = int(r) if r and r.isdigit() else row_number + 1
+                    col_index = -1
+                elif local == "c":
+                    formula = value = False
+                continue
+            if local == "f":
+                formula = True
+            elif local == "v":
+                value = value or bool(elem.text)
+            elif local == "c":
+                m = _CELL_REF.match(elem.get("r") or "")
+                if m:
+                    col_index = _column_index(m.group(1).upper())
+                    cell_row = int(m.group(2))
+                else:
+                    col_index += 1
+                    cell_row = row_number
+                if formula and not value:
+                    refs.append(f"{excel_column(col_index)}{cell_row}")
+                elem.clear()
+            elif local == "row" and sheet_data is not None:
+                sheet_data.clear()       # drop finished rows: memory stays flat on big sheets
+    except ElementTree.ParseError:
+        return refs    # a damaged sheet: calamine reports the file as unreadable
+    return refs
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+_RELATIONSHIPS = frozenset({"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                            "http://purl.oclc.org/ooxml/officeDocument/relationships"})
 
 
 def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Map sheet names to their XML part, through workbook.xml and its relationships."""
-    wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
-    targets.update({k: v for v, k in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    """Map sheet names to their XML part, through workbook.xml and its relationships (parsed,
+    so the order of attributes and namespace prefixes do not matter)."""
+    targets = {}
+    for elem in ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels")).iter():
+        if elem.tag.rpartition("}")[2] == "Relationship" and elem.get("Id"):
+            targets[elem.get("Id")] = elem.get("Target", "")
     out = {}
-    for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', wb):
-        target = targets.get(rid, "")
-        target = target.lstrip("/")
-        out[_unescape(name)] = target if target.startswith("xl/") else "xl/" + target
+    for elem in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter():
+        if _sml(elem.tag) != "sheet":
+            continue
+        rid = next((v for k, v in elem.attrib.items()
+                    if k.rpartition("}")[2] == "id" and k[1:].partition("}")[0] in _RELATIONSHIPS), None)
+        target = targets.get(rid or "", "").lstrip("/")
+        if elem.get("name") is not None and target:
+            out[elem.get("name")] = target if target.startswith("xl/") else "xl/" + target
     return out
-
-
-def _unescape(s: str) -> str:
-    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')

@@ -3,7 +3,15 @@
 A reader (the dashboard) reads `CURRENT`, then opens `versions/<id>/warehouse.duckdb`.
 Publishing builds `versions/.tmp-<id>/`, renames it into place and only then replaces
 `CURRENT` with `os.replace`, so a crash at any moment leaves the previous version serving
-and a reader sees either the old or the new version, never half of one.
+and a reader sees either the old or the new version, never half of one. A write that fails
+(a full disk) removes what it wrote and raises: the previous version stays current.
+
+Writers (publish, rollback, and the pipeline's build and load around them) hold one lock,
+`publish_lock`: an `fcntl` lock on `warehouse/.lock` between processes, and a thread lock
+between the sessions of one dashboard process. It is re-entrant within a thread, so the
+pipeline holds it from reading the served inputs to the pointer swap and calls `publish`
+inside. A second writer waits up to `publish_wait()` seconds (`MZ_PUBLISH_WAIT`), then
+gives up with `Busy`.
 """
 from __future__ import annotations
 
@@ -13,9 +21,13 @@ import fcntl
 import getpass
 import hashlib
 import json
+import logging
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -31,6 +43,14 @@ KEEP_VERSIONS = 5
 SCHEMA_VERSION = 5
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
+LOCK_FILE = ".lock"
+
+# How long a writer waits for another one (a build of the national file takes ~15 s; a
+# clerk's upload a few seconds), in seconds; the environment variable overrides it.
+PUBLISH_WAIT = 300.0
+ENV_PUBLISH_WAIT = "MZ_PUBLISH_WAIT"
+
+log = logging.getLogger(__name__)
 
 # Column types of the contract tables; other tables take DuckDB's inferred types.
 _FACT_TYPES = {"region_code": "VARCHAR", "year": "INTEGER", "indicator_id": "VARCHAR",
@@ -107,57 +127,168 @@ def content_hash(tables: dict[str, pd.DataFrame]) -> str:
     return h.hexdigest()
 
 
+class Busy(Exception):
+    """Another writer held the publish lock for longer than the wait; nothing was changed."""
+
+    def __init__(self, waited: float):
+        self.waited = waited
+        super().__init__(f"另一项发布（导入、重建或回滚）正在进行，已等待 {waited:g} 秒仍未结束。"
+                         "本次未做任何改动，当前版本保持不变，请稍后再试。")
+
+
+def publish_wait() -> float:
+    """Seconds a writer waits for the lock: `MZ_PUBLISH_WAIT`, else PUBLISH_WAIT."""
+    text = os.environ.get(ENV_PUBLISH_WAIT, "").strip()
+    try:
+        return max(0.0, float(text)) if text else PUBLISH_WAIT
+    except ValueError:
+        return PUBLISH_WAIT
+
+
+_held = threading.local()            # per thread: {lock path: depth}
+_thread_locks: dict[str, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
 @contextlib.contextmanager
-def publish_lock(base: Path):
-    """One publisher at a time (a clerk's upload and a CLI build must not interleave)."""
+def publish_lock(base: Path, *, wait: float | None = None, on_wait: Callable[[], None] | None = None):
+    """Hold the one writers' lock of this data dir: no other process or thread publishes,
+    rolls back or moves inputs into raw/ meanwhile.
+
+    Re-entrant within a thread (a pipeline holding it calls `publish`, which takes it again).
+    When another writer holds it, `on_wait()` is called once and the lock is polled until
+    `wait` seconds (default `publish_wait()`) have passed; then `Busy` is raised."""
     root = warehouse_dir(base)
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    key = str(root.resolve())
+    held = _held.__dict__.setdefault("paths", {})
+    if held.get(key):
+        held[key] += 1
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            held[key] -= 1
+        return
+    limit = publish_wait() if wait is None else max(0.0, wait)
+    deadline = time.monotonic() + limit
+    waiting = False
+
+    def wait_once() -> None:
+        nonlocal waiting
+        if not waiting:
+            waiting = True
+            if on_wait is not None:
+                on_wait()
+
+    with _thread_locks_guard:
+        in_process = _thread_locks.setdefault(key, threading.Lock())
+    if not in_process.acquire(blocking=False):        # another session of this process
+        wait_once()
+        if not in_process.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise Busy(limit)
+    try:
+        with open(root / LOCK_FILE, "a") as fh:
+            pause = 0.01
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:                  # another process
+                    wait_once()
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise Busy(limit) from None
+                    time.sleep(min(pause, left))
+                    pause = min(pause * 2, 0.2)
+            held[key] = 1
+            try:
+                yield
+            finally:
+                held.pop(key, None)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        in_process.release()
 
 
 def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
-    """Write `tables` as a new version and make it current. Returns the version id."""
+    """Write `tables` as a new version and make it current. Returns the version id.
+
+    Takes the publish lock (re-entrant: a caller may hold it already). When writing fails
+    (OSError, e.g. a full disk; DuckDB's IOException) everything this call wrote is removed
+    and the exception is raised: the previous version is still current, byte for byte."""
     with publish_lock(base):
         root = _versions_dir(base)
-        root.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temp(root)
         now = dt.datetime.now(dt.timezone.utc)
         digest = manifest.get("content_hash") or content_hash(tables)
         version = f"{now:%Y%m%dT%H%M%S%fZ}-{digest[:8]}"
         tmp = root / f".tmp-{version}"
-        tmp.mkdir()
-        _write_tables(tmp, tables)
-        full = {**manifest, "version": version, "schema": SCHEMA_VERSION, "created": now.isoformat(timespec="seconds"),
-                "content_hash": digest, "user": manifest.get("user") or _user(),
-                "row_counts": {name: int(len(df)) for name, df in tables.items()}}
-        (tmp / MANIFEST).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
-        _fsync_tree(tmp)
-        os.rename(tmp, root / version)
-        _fsync_dir(root)
-        _swap_pointer(base, version)
-        _record(base, {"event": "publish", "version": version, "created": full["created"], "user": full["user"]})
-        prune(base)
+        placed = False
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temp(root)
+            tmp.mkdir()
+            _write_tables(tmp, tables)
+            full = {**manifest, "version": version, "schema": SCHEMA_VERSION,
+                    "created": now.isoformat(timespec="seconds"), "content_hash": digest,
+                    "user": manifest.get("user") or _user(),
+                    "row_counts": {name: int(len(df)) for name, df in tables.items()}}
+            (tmp / MANIFEST).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+            _fsync_tree(tmp)
+            os.rename(tmp, root / version)
+            placed = True
+            _fsync_dir(root)
+            _swap_pointer(base, version)
+        except BaseException:
+            _discard(base, tmp, version if placed else None)
+            raise
+        # Published: what follows is bookkeeping, and its failure must not report the publish as failed.
+        try:
+            _record(base, {"event": "publish", "version": version, "created": full["created"], "user": full["user"]})
+            prune(base)
+        except OSError as exc:
+            log.warning("published %s, but could not record or prune: %s", version, exc)
         return version
 
 
-def rollback(base: Path, version: str, user: str | None = None) -> None:
-    """Point CURRENT at an earlier complete version (the swap itself is atomic)."""
-    with publish_lock(base):
+def _discard(base: Path, tmp: Path, version: str | None) -> None:
+    """Remove what a failed publish wrote, unless the pointer already names it."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        pointer_path(base).with_name("CURRENT.tmp").unlink(missing_ok=True)
+    if version is not None and current_version(base) != version:
+        doomed = _versions_dir(base) / f".tmp-failed-{version}"
+        with contextlib.suppress(OSError):
+            os.rename(version_path(base, version), doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+
+def rollback(base: Path, version: str, user: str | None = None, *,
+             on_wait: Callable[[], None] | None = None) -> str | None:
+    """Point CURRENT at an earlier complete version (the swap itself is atomic); returns the
+    version served before.
+
+    Waits for a publish in progress (the lock), so a rollback is never undone by a load that
+    read the inputs of the version before it; raises `Busy` when the wait runs out."""
+    with publish_lock(base, on_wait=on_wait):
         if not (version_path(base, version) / MANIFEST).exists():
             known = ", ".join(v["version"] for v in list_versions(base)) or "无"
             raise ValueError(f"版本“{version}”不存在或不完整。可用版本：{known}")
         if not is_current_schema(base, version):
             raise ValueError(f"版本“{version}”由旧版程序生成，数据结构与当前程序不兼容，不能回滚到该版本。")
         previous = current_version(base)
-        _swap_pointer(base, version)
-        _record(base, {"event": "rollback", "version": version, "from": previous,
-                       "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                       "user": user or _user()})
+        try:
+            _swap_pointer(base, version)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                pointer_path(base).with_name("CURRENT.tmp").unlink(missing_ok=True)
+            raise
+        try:
+            _record(base, {"event": "rollback", "version": version, "from": previous,
+                           "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                           "user": user or _user()})
+        except OSError as exc:
+            log.warning("rolled back to %s, but could not record it: %s", version, exc)
+        return previous
 
 
 def prune(base: Path, keep: int = KEEP_VERSIONS) -> None:
