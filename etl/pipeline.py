@@ -484,9 +484,9 @@ def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: O
             target = staging / f"{stamp}_{item['sha256'][:8]}_{Path(item['name']).name}"
             staged.append(target)
             shutil.copyfile(by_sha[item["sha256"]], target)
-            _fsync_file(target)
+            warehouse.fsync_file(target)
         if staged:
-            _fsync_dir(staging)
+            warehouse.fsync_dir(staging)
         if not _publish_if_changed(base, tables, outcome, "load", **details):
             _unlink(staged)              # nothing new is served: nothing to keep
             return
@@ -498,7 +498,7 @@ def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: O
         for path in staged:
             path.replace(raw_dir(base) / path.name)
         if staged:
-            _fsync_dir(raw_dir(base))
+            warehouse.fsync_dir(raw_dir(base))
     except OSError as exc:               # published; the next writer moves them (_recover_staging)
         log.warning("published %s; moving its inputs into raw/ failed: %s", outcome.version, exc)
 
@@ -532,7 +532,7 @@ def _recover_staging(base: Path) -> None:
             path.replace(raw_dir(base) / path.name)
         else:
             path.unlink()
-    _fsync_dir(raw_dir(base))
+    warehouse.fsync_dir(raw_dir(base))
 
 
 def _unlink(paths: list[Path]) -> None:
@@ -541,14 +541,3 @@ def _unlink(paths: list[Path]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -236,7 +236,7 @@ def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
             _fsync_tree(tmp)
             os.rename(tmp, root / version)
             placed = True
-            _fsync_dir(root)
+            fsync_dir(root)
             _swap_pointer(base, version)
         except BaseException:
             _discard(base, tmp, version if placed else None)
@@ -339,7 +339,7 @@ def _swap_pointer(base: Path, version: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, pointer)
-    _fsync_dir(pointer.parent)
+    fsync_dir(pointer.parent)
 
 
 def _record(base: Path, event: dict) -> None:
@@ -356,13 +356,19 @@ def _remove_stale_temp(root: Path) -> None:
 def _fsync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
-            with open(path, "rb") as fh:
-                os.fsync(fh.fileno())
+            fsync_file(path)
     for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
-        _fsync_dir(d)
+        fsync_dir(d)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Force a file's bytes to disk (before a rename or pointer swap makes it count)."""
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def fsync_dir(path: Path) -> None:
+    """Force a folder's entries (renames, new files) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

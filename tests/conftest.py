@@ -1,5 +1,11 @@
-"""pytest-playwright settings for every browser test: Debian's chromium, never a download."""
+"""Fixtures shared by many test files: pytest-playwright settings for every browser test (Debian's
+chromium, never a download) and a data dir serving one real version."""
+import shutil
+
 import pytest
+
+from etl import pipeline
+from tests.util import baoji_rows, write_long_csv
 
 from tests.browser import ARGS, CHROMIUM
 
@@ -12,3 +18,21 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 900}, "locale": "zh-CN"}
+
+
+@pytest.fixture(scope="session")
+def served_template(tmp_path_factory):
+    """A data dir serving one real file (no sample data): every 宝鸡 county's 城市低保人数, 300 人,
+    in 2022 and 2023 — complete, so the city total is aggregated and nothing is missing."""
+    base = tmp_path_factory.mktemp("served") / "data"
+    outcome = pipeline.load(base, [write_long_csv(base.parent / "base.csv", baoji_rows("城市低保人数", 300))])
+    assert outcome.ok and outcome.changed, [i.as_text() for i in outcome.issues.items]
+    return base
+
+
+@pytest.fixture
+def served(served_template, tmp_path):
+    """A private copy of `served_template`, for a test that writes."""
+    copy = tmp_path / "data"
+    shutil.copytree(served_template, copy)
+    return copy

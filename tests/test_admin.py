@@ -2,7 +2,6 @@
 with AppTest on a real data dir; plus the pieces under it (password hashing, the change
 comparison, exports that neutralise formulas, loads after a rollback)."""
 import io
-import shutil
 import subprocess
 import sys
 import time
@@ -32,20 +31,9 @@ BASE_ROWS = baoji_rows("城市低保人数", 300)
 UPDATE = _csv("眉县,610326,2023,城市低保人数,320,人\n")
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    """A data dir serving one real file (no sample data)."""
-    base = tmp_path_factory.mktemp("admin")
-    outcome = pipeline.load(base, [write_long_csv(base.parent / "base.csv", BASE_ROWS)])
-    assert outcome.ok and outcome.changed
-    return base
-
-
 @pytest.fixture
-def base(published, tmp_path):
-    copy = tmp_path / "data"
-    shutil.copytree(published, copy)
-    return copy
+def base(served):
+    return served
 
 
 def value(base: Path, region: str, year: int, indicator: str = "dibao_urban_persons"):

@@ -11,23 +11,14 @@ import pytest
 
 from etl.cli import main
 from etl.warehouse import current_db
-from tests.util import BAOJI, query, write_long_csv
+from tests.util import query, write_long_csv
 
-BASELINE = "".join(f"{name},{code},2022,城市低保人数,100,人\n" for code, name in BAOJI.items())
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under `folder` (the warehouse and raw/), by relative path."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def served(tmp_path):
-    """A data dir serving one real version (宝鸡's counties, 2022)."""
-    data = tmp_path / "data"
-    assert main(["load", str(write_long_csv(tmp_path / "baseline.csv", BASELINE)), "--data-dir", str(data)]) == 0
-    return data
 
 
 def load(data: Path, *files: Path) -> int:
@@ -52,20 +43,20 @@ def facts(data: Path, where: str) -> list[tuple]:
 
 # ---------------------------------------------------------------- units
 @pytest.mark.parametrize("text", [
-    "地区,区划代码,年份,指标,数值（万人）,单位\n眉县,610326,2023,城市低保人数,1.2,\n",     # a blank unit cell
-    "地区,区划代码,年份,指标（万人）,数值\n眉县,610326,2023,城市低保人数,1.2\n",           # unit in the indicator header
-    "宝鸡市各县城市低保人数（单位：万人）\n地区,区划代码,年份,指标,数值,单位\n眉县,610326,2023,城市低保人数,1.2,\n",
+    "地区,区划代码,年份,指标,数值（万人）,单位\n眉县,610326,2024,城市低保人数,1.2,\n",     # a blank unit cell
+    "地区,区划代码,年份,指标（万人）,数值\n眉县,610326,2024,城市低保人数,1.2\n",           # unit in the indicator header
+    "宝鸡市各县城市低保人数（单位：万人）\n地区,区划代码,年份,指标,数值,单位\n眉县,610326,2024,城市低保人数,1.2,\n",
 ])
 def test_a_unit_written_in_a_header_or_title_is_never_erased_by_a_blank_cell(served, tmp_path, text):
     path = tmp_path / "units.csv"
     path.write_text(text, encoding="utf-8")
     assert load(served, path) == 0
-    assert facts(served, "year = 2023") == [("610326", 2023, "dibao_urban_persons", 12000.0)]
+    assert facts(served, "year = 2024") == [("610326", 2024, "dibao_urban_persons", 12000.0)]
 
 
 def test_two_units_that_disagree_are_an_error_naming_both(served, tmp_path, capsys):
     path = tmp_path / "conflict.csv"
-    path.write_text("地区,区划代码,年份,指标,数值（万人）,单位\n眉县,610326,2023,城市低保人数,1.2,人\n", encoding="utf-8")
+    path.write_text("地区,区划代码,年份,指标,数值（万人）,单位\n眉县,610326,2024,城市低保人数,1.2,人\n", encoding="utf-8")
     out = refused(served, capsys, path)
     assert "文件 conflict.csv，第2行，E列" in out
     assert "单位前后不一致" in out and "“人”" in out and "“万人”" in out
@@ -73,7 +64,7 @@ def test_two_units_that_disagree_are_an_error_naming_both(served, tmp_path, caps
 
 def test_a_title_unit_that_disagrees_with_the_value_header_is_an_error(served, tmp_path, capsys):
     path = tmp_path / "title.csv"
-    path.write_text("城市低保人数（单位：人）\n地区,区划代码,年份,指标,数值（万人）\n眉县,610326,2023,城市低保人数,1.2\n",
+    path.write_text("城市低保人数（单位：人）\n地区,区划代码,年份,指标,数值（万人）\n眉县,610326,2024,城市低保人数,1.2\n",
                     encoding="utf-8")
     out = refused(served, capsys, path)
     assert "文件 title.csv，第2行，E列" in out and "单位前后不一致" in out
@@ -81,7 +72,7 @@ def test_a_title_unit_that_disagrees_with_the_value_header_is_an_error(served, t
 
 # ---------------------------------------------------------------- identity
 def test_a_name_and_a_code_that_disagree_are_an_error_naming_both_places(served, tmp_path, capsys):
-    path = write_long_csv(tmp_path / "mismatch.csv", "眉县,350102,2023,城市低保人数,300,人\n")
+    path = write_long_csv(tmp_path / "mismatch.csv", "眉县,350102,2024,城市低保人数,300,人\n")
     out = refused(served, capsys, path)
     assert "文件 mismatch.csv，第2行，E列" in out
     assert "“眉县”（宝鸡市眉县，610326）" in out and "“350102”（福州市鼓楼区）" in out
@@ -89,16 +80,16 @@ def test_a_name_and_a_code_that_disagree_are_an_error_naming_both_places(served,
 
 def test_same_name_districts_follow_the_files_other_rows(served, tmp_path):
     path = write_long_csv(tmp_path / "南京.csv", "".join(
-        f"{name},,2023,城市低保人数,{n},人\n" for n, name in enumerate(["玄武区", "秦淮区", "建邺区", "鼓楼区"], 1)))
+        f"{name},,2024,城市低保人数,{n},人\n" for n, name in enumerate(["玄武区", "秦淮区", "建邺区", "鼓楼区"], 1)))
     assert load(served, path) == 0
-    assert facts(served, "region_code LIKE '3201%' AND year = 2023") == [
-        ("320102", 2023, "dibao_urban_persons", 1.0), ("320104", 2023, "dibao_urban_persons", 2.0),
-        ("320105", 2023, "dibao_urban_persons", 3.0), ("320106", 2023, "dibao_urban_persons", 4.0)]
+    assert facts(served, "region_code LIKE '3201%' AND year = 2024") == [
+        ("320102", 2024, "dibao_urban_persons", 1.0), ("320104", 2024, "dibao_urban_persons", 2.0),
+        ("320105", 2024, "dibao_urban_persons", 3.0), ("320106", 2024, "dibao_urban_persons", 4.0)]
     assert facts(served, "region_code = '350102'") == []
 
 
 def test_a_same_name_district_alone_is_an_ambiguity_listing_the_cities(served, tmp_path, capsys):
-    out = refused(served, capsys, write_long_csv(tmp_path / "gulou.csv", "鼓楼区,,2023,城市低保人数,5,人\n"))
+    out = refused(served, capsys, write_long_csv(tmp_path / "gulou.csv", "鼓楼区,,2024,城市低保人数,5,人\n"))
     assert "文件 gulou.csv，第2行，E列" in out and "有重名" in out
     assert all(place in out for place in ("福州市鼓楼区（350102）", "南京市鼓楼区（320106）", "开封市鼓楼区（410204）"))
     assert "福州市福州市" not in out
@@ -117,20 +108,20 @@ def test_a_province_total_row_in_a_table_of_its_cities_is_the_province(served, t
 
 
 def test_a_total_row_no_single_parent_fits_is_skipped_with_a_warning(served, tmp_path, capsys):
-    path = write_long_csv(tmp_path / "mixed.csv", "眉县,,2023,城市低保人数,5,人\n福州市,,2023,城市低保人数,7,人\n"
-                                                  "合计,,2023,城市低保人数,12,人\n")
+    path = write_long_csv(tmp_path / "mixed.csv", "眉县,,2024,城市低保人数,5,人\n福州市,,2024,城市低保人数,7,人\n"
+                                                  "合计,,2024,城市低保人数,12,人\n")
     capsys.readouterr()
     assert load(served, path) == 0
     out = capsys.readouterr().out
     assert "文件 mixed.csv，第4行，E列" in out and "合计行“合计”已跳过1个数据" in out
-    assert facts(served, "year = 2023") == [("350100", 2023, "dibao_urban_persons", 7.0),
-                                            ("610326", 2023, "dibao_urban_persons", 5.0)]
+    assert facts(served, "year = 2024") == [("350100", 2024, "dibao_urban_persons", 7.0),
+                                            ("610326", 2024, "dibao_urban_persons", 5.0)]
 
 
 # ---------------------------------------------------------------- derived values
 def test_a_ratio_from_absurd_parts_is_refused_naming_the_parts(served, tmp_path, capsys):
-    path = write_long_csv(tmp_path / "absurd.csv", "眉县,610326,2023,60岁及以上人口,1e-300,人\n"
-                                                   "眉县,610326,2023,养老床位数,100,张\n")
+    path = write_long_csv(tmp_path / "absurd.csv", "眉县,610326,2024,60岁及以上人口,1e-300,人\n"
+                                                   "眉县,610326,2024,养老床位数,100,张\n")
     out = refused(served, capsys, path)
     assert "每千名老年人养老床位数" in out and "超出合理范围" in out
     assert "养老床位数 100张" in out and "1e-300人" in out and "文件 absurd.csv" in out

@@ -31,7 +31,6 @@ from etl.issues import error
 from tests.util import HEADER, baoji_rows, query, write_long_csv
 
 REPO = Path(__file__).resolve().parents[1]
-BASE_ROWS = baoji_rows("城市低保人数", 300)          # every county of 宝鸡, 2022 and 2023
 
 
 # ---------------------------------------------------------------- helpers
@@ -75,20 +74,9 @@ def only_error(outcome: pipeline.Outcome, code: str):
     return outcome.issues.errors[0]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A data dir serving one real file: every 宝鸡 county's 城市低保人数 for 2022 and 2023."""
-    base = tmp_path_factory.mktemp("served") / "data"
-    outcome = pipeline.load(base, [write_long_csv(base.parent / "base.csv", BASE_ROWS)])
-    assert outcome.ok and outcome.changed, [i.as_text() for i in outcome.issues.items]
-    return base
-
-
 @pytest.fixture
-def base(template, tmp_path):
-    copy = tmp_path / "data"
-    shutil.copytree(template, copy)
-    return copy
+def base(served):
+    return served
 
 
 def etl(*args, data_dir: Path, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -5,10 +5,10 @@ merged ranges and Excel coordinates are the real ones) and checks what the reade
 """
 from __future__ import annotations
 
-import openpyxl
+from tests.util import xlsx
 import pytest
 
-from etl.readers import RAW_COLUMNS, long_table, quarterly, yearbook
+from etl.readers import RAW_COLUMNS, long_table, quarterly, series, yearbook
 from etl.sources import load_source
 
 
@@ -26,21 +26,6 @@ def rows(frame, *columns):
     return [tuple(r) for r in frame[list(columns)].itertuples(index=False)]
 
 
-def xlsx(path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None):
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, data in sheets.items():
-        ws = wb.create_sheet(name)
-        for r, row in enumerate(data, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    ws.cell(r, c, value)
-        for ref in (merges or {}).get(name, []):
-            ws.merge_cells(ref)
-    wb.save(path)
-    return path
-
-
 # ---------------------------------------------------------------- long tables
 
 LONG_CSV = ("地区,区划代码,年份,指标,数值,单位\n"
@@ -56,6 +41,7 @@ def test_long_csv_in_every_encoding(tmp_path, encoding):
     path.write_bytes(LONG_CSV.encode(encoding))
     (grid,) = grids(path)
     assert long_table.detect(grid) and not quarterly.detect(grid) and not yearbook.detect(grid)
+    assert not series.detect(grid)
     frame, issues = long_table.read(grid)
     assert issues == []
     assert list(frame.columns) == RAW_COLUMNS
@@ -102,7 +88,7 @@ def test_long_table_without_year_is_one_error_naming_the_header_row(tmp_path):
 def test_other_sheets_are_not_long_tables(tmp_path):
     path = xlsx(tmp_path / "x.xlsx", {"名单": [["姓名", "电话", "备注"], ["张三", "123", "无"]]})
     (grid,) = grids(path)
-    assert not any(m.detect(grid) for m in (long_table, yearbook, quarterly))
+    assert not any(m.detect(grid) for m in (long_table, yearbook, quarterly, series))
 
 
 # ---------------------------------------------------------------- statistical yearbooks
@@ -130,6 +116,7 @@ def test_yearbook_bilingual_two_line_headers_title_year_footnotes(tmp_path):
     path = xlsx(tmp_path / "2119.xlsx", {"21-19": FUJIAN_2119}, {"21-19": ["A3:B3"]})
     (grid,) = grids(path)
     assert yearbook.detect(grid) and not long_table.detect(grid) and not quarterly.detect(grid)
+    assert not series.detect(grid)  # asked before yearbook: must leave a region table alone
     frame, issues = yearbook.read(grid)
     assert issues == []
     urban, rural = "城镇居民最低生活保障人数", "农村居民最低生活保障人数"
@@ -200,7 +187,7 @@ def test_yearbook_wide_years_indicator_from_title(tmp_path):
                       "凤 县,220,-,201\n"
                       "资料来源：宝鸡市民政局\n").encode("gb18030"))
     (grid,) = grids(path)
-    assert yearbook.detect(grid) and not long_table.detect(grid)
+    assert yearbook.detect(grid) and not long_table.detect(grid) and not series.detect(grid)
     frame, issues = yearbook.read(grid)
     assert issues == []
     assert rows(frame, "row", "column", "region", "year", "indicator", "unit", "value") == [
@@ -218,7 +205,7 @@ def test_yearbook_wide_years_indicator_in_top_left_cell(tmp_path):
         ["鼓楼区", 1500, 1620, 1710],
     ]
     (grid,) = grids(xlsx(tmp_path / "w.xlsx", {"床位": sheet}))
-    assert yearbook.detect(grid)
+    assert yearbook.detect(grid) and not series.detect(grid)
     frame, issues = yearbook.read(grid)
     assert issues == []
     assert rows(frame, "column", "region", "year", "indicator", "unit", "value") == [
@@ -271,6 +258,7 @@ def test_quarterly_q4_with_sections_and_header_block(tmp_path):
     path = xlsx(tmp_path / "jibao.xlsx", {"眉县": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度")})
     (grid,) = grids(path)
     assert quarterly.detect(grid)  # long_table would take it too (代码 column): dispatch asks quarterly first
+    assert not series.detect(grid)
     frame, issues = quarterly.read(grid)
     assert issues == []
     assert rows(frame) == [
@@ -325,7 +313,7 @@ def test_long_table_with_quantity_column_is_not_a_quarterly_report(tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("2023年第4季度低保数据\n地区,指标名称,单位,数量\n眉县,城市低保人数,人,300\n", encoding="utf-8-sig")
     (grid,) = grids(path)
-    assert not quarterly.detect(grid) and long_table.detect(grid)
+    assert not quarterly.detect(grid) and long_table.detect(grid) and not series.detect(grid)
 
 
 # ---------------------------------------------------------------- dispatch

@@ -3,6 +3,7 @@ bytes behind AppTest download buttons."""
 from pathlib import Path
 
 import duckdb
+import openpyxl
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 HEADER = "地区,区划代码,年份,指标,数值,单位\n"
@@ -11,6 +12,23 @@ HEADER = "地区,区划代码,年份,指标,数值,单位\n"
 def write_long_csv(path: Path, body: str, encoding: str = "utf-8") -> Path:
     """A long-table CSV with the standard header and `body` rows."""
     path.write_text(HEADER + body, encoding=encoding)
+    return path
+
+
+def xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> Path:
+    """A workbook with one sheet per entry ({name: rows}, None = empty cell) and merged ranges
+    ("A1:D1"), as a printed table is typed into Excel."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, data in sheets.items():
+        ws = wb.create_sheet(name)
+        for r, row in enumerate(data, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    ws.cell(r, c, value)
+        for ref in (merges or {}).get(name, []):
+            ws.merge_cells(ref)
+    wb.save(path)
     return path
 
 

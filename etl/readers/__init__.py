@@ -24,8 +24,8 @@ def raw_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def _readers():
-    from . import long_table, quarterly, template, yearbook
-    return [template, quarterly, long_table, yearbook]
+    from . import long_table, quarterly, series, template, yearbook
+    return [template, quarterly, long_table, series, yearbook]
 
 
 def is_blank(grid: Grid) -> bool:
@@ -44,7 +44,7 @@ def read_source(source: Source) -> tuple[pd.DataFrame, list[Issue]]:
         if reader is None:
             issues.append(error(
                 "no_header", "找不到可识别的表头：既不是本系统模板，也不是“地区/年份/指标/数值/单位”长表、"
-                "统计年鉴表或民政统计季报。", **grid.where(),
+                "统计年鉴表（地区×指标、地区×年份，或一个地区的指标×年份、年份×指标）或民政统计季报。", **grid.where(),
                 suggestion="请使用“python -m etl template”生成的填报模板，或按长表格式整理。"))
             continue
         frame, found = reader.read(grid)
