@@ -1,12 +1,12 @@
-"""ETL benchmarks: the national build, and reading a yearbook-shaped workbook.
+"""ETL benchmarks: the national build against its floor (DuckDB alone doing the same essential
+work on the same CSV), and reading a yearbook-shaped workbook.
 
-Each measurement runs in a fresh Python process (so import costs and peak memory are those
+Each build and floor run is a fresh Python process (so import costs and peak memory are those
 of a real `python -m etl build`), repeated; reports give the median with min–max.
 """
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -26,6 +26,16 @@ REPO = Path(__file__).resolve().parents[1]
 YEARS = range(2016, 2026)
 
 
+# Value ranges (catalog units) where the default 10–5000 would make a derived ratio impossible
+# (e.g. 低保覆盖率 over 100 %), which the build refuses as out_of_range: the population above the
+# low-income and 60+ counts, 60+ above the beds, beds above the nursing beds, recipients large
+# enough for the funds per recipient.
+VALUE_RANGES = {"population": (100_000, 1_000_000), "pop_60plus": (20_000, 200_000),
+                "dibao_urban_persons": (1_000, 5_000), "dibao_rural_persons": (1_000, 5_000),
+                "elderly_beds": (5_000, 10_000)}
+DEFAULT_RANGE = (10, 5_000)
+
+
 def national_csv(path: Path, province: str | None = None) -> int:
     """Every county in the registry (or of one province, for the quick mode) × every reported
     indicator of the catalog × 10 years."""
@@ -34,34 +44,99 @@ def national_csv(path: Path, province: str | None = None) -> int:
     counties = regions[(regions["level"] == "county") & (regions["kind"] == "county")]
     if province:
         counties = counties[counties["code"].str.startswith(province[:2])]
-    indicators = [i for i in catalog.indicators.values() if not i.is_ratio]
+    indicators = reported_indicators(catalog)
     rng = np.random.default_rng(1)
     codes = np.repeat(counties["code"].to_numpy(), len(indicators) * len(YEARS))
     ids = np.tile(np.repeat([i.name_zh for i in indicators], len(YEARS)), len(counties))
     units = np.tile(np.repeat([i.unit for i in indicators], len(YEARS)), len(counties))
     years = np.tile(np.array(YEARS), len(counties) * len(indicators))
-    values = rng.integers(10, 5000, size=len(codes))
+    low, high = (np.tile(np.repeat([VALUE_RANGES.get(i.id, DEFAULT_RANGE)[k] for i in indicators], len(YEARS)),
+                         len(counties)) for k in (0, 1))
+    values = rng.integers(low, high, size=len(codes))
     names = np.repeat(counties["name"].to_numpy(), len(indicators) * len(YEARS))
     pd.DataFrame({"地区": names, "区划代码": codes, "年份": years, "指标": ids, "数值": values, "单位": units}
                  ).to_csv(path, index=False)
     return len(codes)
 
 
+def reported_indicators(catalog) -> list:
+    """The indicators a county reports (ratios are derived, never reported)."""
+    return [i for i in catalog.indicators.values() if not i.is_ratio]
+
+
+# The floor: DuckDB alone doing the build's essential work on the same CSV, in one statement —
+# read the CSV (typed), indicator names → ids (a join to the catalog's names), counties summed
+# to cities and cities to provinces (joins to data/regions/regions.csv for the parent codes),
+# the facts table written sorted as warehouse._write_tables writes it, then Parquet partitioned
+# by year, a checkpoint and an fsync of every file written (as warehouse.publish does). No
+# validation, lineage, ratios or weighted means, no other tables: what no build can go below.
+FLOOR_SQL = """
+CREATE TABLE facts AS
+WITH reported AS (
+    SELECT c.区划代码 AS region_code, c.年份 AS year, i.id AS indicator_id, c.数值 AS value
+    FROM read_csv('{csv}', header = true, columns = {{'地区': 'VARCHAR', '区划代码': 'VARCHAR',
+                  '年份': 'INTEGER', '指标': 'VARCHAR', '数值': 'DOUBLE', '单位': 'VARCHAR'}}) AS c
+    JOIN (VALUES {indicators}) AS i(name_zh, id) ON c.指标 = i.name_zh),
+parents AS (SELECT code, parent_code FROM read_csv('{regions}', header = true, all_varchar = true)),
+city AS (
+    SELECT p.parent_code AS region_code, f.year, f.indicator_id, sum(f.value) AS value
+    FROM reported AS f JOIN parents AS p ON f.region_code = p.code GROUP BY ALL),
+province AS (
+    SELECT p.parent_code AS region_code, f.year, f.indicator_id, sum(f.value) AS value
+    FROM city AS f JOIN parents AS p ON f.region_code = p.code GROUP BY ALL)
+SELECT region_code, year, indicator_id, value, origin, false AS is_sample FROM (
+    SELECT *, 'reported' AS origin FROM reported
+    UNION ALL SELECT *, 'aggregated' FROM city
+    UNION ALL SELECT *, 'aggregated' FROM province)
+ORDER BY region_code, indicator_id, year;
+COPY facts TO '{out}/facts' (FORMAT parquet, PARTITION_BY (year));
+CHECKPOINT;
+"""
+
+
+def floor_sql(csv: Path, out: Path) -> str:
+    names = ", ".join(f"('{i.name_zh}', '{i.id}')" for i in reported_indicators(load_catalog()))
+    return FLOOR_SQL.format(csv=csv, out=out, indicators=names, regions=REPO / "data" / "regions" / "regions.csv")
+
+
+def _floor_code(csv: Path, out: Path) -> str:
+    """The floor's child process (timed as the build is: from before the first import)."""
+    return (
+        "import json,os,time\n"
+        "t=time.perf_counter()\n"
+        "import duckdb\n"
+        f"out={str(out)!r}\n"
+        "os.makedirs(out)\n"
+        "con=duckdb.connect(os.path.join(out,'warehouse.duckdb'))\n"
+        f"con.execute({floor_sql(csv, out)!r})\n"
+        "n=con.execute('SELECT count(*) FROM facts').fetchone()[0]\n"
+        "con.close()\n"
+        "for d,_,fs in os.walk(out):\n"
+        "    for p in [os.path.join(d,f) for f in fs]+[d]:\n"
+        "        fd=os.open(p,os.O_RDONLY); os.fsync(fd); os.close(fd)\n"
+        "print(json.dumps({'s': time.perf_counter()-t, 'facts': n}))")
+
+
 def _child(code: str) -> dict:
-    """Run `code` in a fresh interpreter; it prints JSON. Adds the peak RSS (MiB) of the largest
-    child so far: each run is the same work, so that is the build's peak."""
+    """Run `code` in a fresh interpreter; it prints JSON as its last line. Adds the child's own
+    peak RSS (MiB): VmHWM of its address space (getrusage's maxrss would start from the
+    parent's, which Linux carries over fork and exec)."""
+    code += ("\nprint(json.dumps({'peak_rss_mib': int(next(l.split()[1] for l in open('/proc/self/status')\n"
+             "                                            if l.startswith('VmHWM'))) / 1024}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return result
+    last, peak = out.stdout.strip().splitlines()[-2:]
+    return {**json.loads(last), **json.loads(peak)}
 
 
 def national_build(base: Path, runs: int = 3, province: str | None = None) -> dict:
     """Build the national warehouse in `base` `runs` times (fresh process each); it stays there
-    for the page benchmarks."""
+    for the page benchmarks. Each build is followed by a run of the floor (`FLOOR_SQL`, also a
+    fresh process) on the same CSV, so both see the same machine load."""
     (base / "raw").mkdir(parents=True, exist_ok=True)
-    rows = national_csv(base / "raw" / "national.csv", province)
-    times, rss = [], []
+    csv = base / "raw" / "national.csv"
+    rows = national_csv(csv, province)
+    floor_out = base / "floor"
+    times, rss, floor_times, floor_rss = [], [], [], []
     for _ in range(runs):
         subprocess.run(["rm", "-rf", str(base / "warehouse")], check=True)
         r = _child(
@@ -69,13 +144,22 @@ def national_build(base: Path, runs: int = 3, province: str | None = None) -> di
             "t=time.perf_counter()\n"
             "from etl import pipeline\n"
             f"o=pipeline.build(__import__('pathlib').Path({str(base)!r}))\n"
-            "print(json.dumps({'s': time.perf_counter()-t, 'ok': o.ok, 'facts': o.fact_count}))")
-        assert r["ok"], "national build failed"
+            "print(json.dumps({'s': time.perf_counter()-t, 'ok': o.ok, 'facts': o.fact_count,\n"
+            "                  'errors': [i.message for i in o.issues.errors][:3]}))")
+        assert r["ok"], f"national build failed: {r['errors']}"
         times.append(r["s"])
         rss.append(r["peak_rss_mib"])
         facts = r["facts"]
+        subprocess.run(["rm", "-rf", str(floor_out)], check=True)
+        f = _child(_floor_code(csv, floor_out))
+        floor_times.append(f["s"])
+        floor_rss.append(f["peak_rss_mib"])
+        floor_facts = f["facts"]
+    subprocess.run(["rm", "-rf", str(floor_out)], check=True)
     return {"rows": rows, "facts": facts, "seconds": times, "peak_rss_mib": max(rss),
-            "rows_per_s": rows / statistics.median(times)}
+            "rows_per_s": rows / statistics.median(times),
+            "floor_seconds": floor_times, "floor_facts": floor_facts, "floor_peak_rss_mib": max(floor_rss),
+            "ratio": statistics.median(times) / statistics.median(floor_times)}
 
 
 def yearbook_xlsx(path: Path, n_rows: int = 200, n_cols: int = 20) -> None:
