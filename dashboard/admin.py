@@ -11,6 +11,7 @@ refuses when the served version is no longer the one the preview was computed ag
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import streamlit as st
 
 from etl import pipeline, warehouse
 from etl.paths import data_dir
+from etl.regions import load_registry
 from etl.sources import INPUT_SUFFIXES, safe_upload_name, sha256_file
 from etl.template import write_template
 
@@ -48,6 +50,7 @@ class Check:
     tables: dict | None
     base_version: str | None
     diff: pd.DataFrame | None
+    region: str | None = None
 
 
 def _local_time(iso: str) -> str:
@@ -115,10 +118,14 @@ def upload_section(user: str) -> Check | None:
     if too_big:
         st.error(f"文件过大（超过 {limit} MB）：{'、'.join(too_big)}。请拆分后再上传。")
         return None
-    key = tuple((u.file_id, u.name, u.size) for u in uploads)
+    codes = _places()
+    region = st.selectbox(
+        "表格所属地区（可选）", [None, *codes], format_func=lambda c: "不指定（按表格中写明的地区）" if c is None else codes[c],
+        key="upload_region", help="标题没有写明地区的单一地区统计表，以及表中无法确定的重名区县（如“鼓楼区”），按这里选择的地区导入。")
+    key = (tuple((u.file_id, u.name, u.size) for u in uploads), region)
     check = st.session_state.get("check")
     if check is None or check.key != key:
-        check = _run_check(key, uploads)
+        check = _run_check(key, uploads, region)
         st.session_state.check = check
         audit.record("upload", user, files=[{"name": u.name, "sha256": sha256_file(p)}
                                             for u, p in zip(uploads, check.paths)],
@@ -127,7 +134,14 @@ def upload_section(user: str) -> Check | None:
     return check
 
 
-def _run_check(key: tuple, uploads) -> Check:
+@functools.cache
+def _places() -> dict[str, str]:
+    """Every region of the registry as the picker shows it: "福州市鼓楼区（350102）", by code."""
+    registry = load_registry()
+    return {code: f"{registry.full_name(code)}（{code}）" for code in registry.frame()["code"]}
+
+
+def _run_check(key: tuple, uploads, region: str | None) -> Check:
     base = data_dir()
     paths = _save(uploads)
     bar = st.progress(0.0, text="正在校验……")
@@ -136,14 +150,14 @@ def _run_check(key: tuple, uploads) -> Check:
         bar.progress(done / total if total else 1.0, text=f"{step}：{done}/{total}")
 
     version = warehouse.current_version(base)
-    outcome, fresh, tables = pipeline.check_files(base, paths, progress)
+    outcome, fresh, tables = pipeline.check_files(base, paths, progress, region)
     bar.empty()
     diff = None
     if tables is not None:
         old = (store.query("SELECT region_code, year, indicator_id, value FROM facts") if version
                else pd.DataFrame(columns=changes.KEY + ["value"]))
         diff = changes.compare(old, tables["facts"])
-    return Check(key, paths, outcome, fresh, tables, version, diff)
+    return Check(key, paths, outcome, fresh, tables, version, diff, region)
 
 
 def issue_frame(items) -> pd.DataFrame:
@@ -250,7 +264,7 @@ def publish_section(check: Check, user: str) -> None:
     bar = st.progress(0.0, text="正在发布……")
     summary = changes.summary(check.diff)
     outcome = pipeline.load(base, check.paths, _progress(bar), user=user, changes=summary,
-                            base_version=check.base_version)
+                            base_version=check.base_version, region=check.region)
     bar.empty()
     if not outcome.ok:
         failed = [i for i in outcome.issues.errors if i.code in PUBLISH_ERRORS]

@@ -82,7 +82,7 @@ def cmd_build(args) -> int:
 def cmd_load(args) -> int:
     base = data_dir(args.data_dir)
     with progress_bar() as update:
-        outcome = pipeline.load(base, [Path(f) for f in args.files], update)
+        outcome = pipeline.load(base, [Path(f) for f in args.files], update, region=args.region)
     _print_issues(outcome.issues, args.limit)
     _summary(outcome, base)
     return 0 if outcome.ok else 1
@@ -91,7 +91,7 @@ def cmd_load(args) -> int:
 def cmd_validate(args) -> int:
     base = data_dir(args.data_dir)
     with progress_bar() as update:
-        outcome = pipeline.validate(base, [Path(f) for f in args.files], update)
+        outcome = pipeline.validate(base, [Path(f) for f in args.files], update, region=args.region)
     if args.json:
         print(outcome.issues.to_json())
     else:
@@ -156,6 +156,19 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _region_code(text: str) -> str:
+    """--region as a code: a name or code of exactly one place, else a Chinese usage error."""
+    from .regions import load_registry
+    registry = load_registry()
+    found = registry.place(text)
+    if found.code and found.status in ("ok", "alias"):
+        return found.code
+    if found.status == "ambiguous":
+        places = "、".join(f"{registry.full_name(c)}（{c}）" for c in found.candidates[:6])
+        raise argparse.ArgumentTypeError(f"“{text}”有重名：{places}，请写6位代码或带上所属城市")
+    raise argparse.ArgumentTypeError(f"“{text}”不是可识别的地区名称或6位区划代码")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m etl", description="民政数据看板 ETL：校验、导入、发布数据仓库。")
     common = argparse.ArgumentParser(add_help=False)
@@ -163,10 +176,14 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--limit", type=int, default=200, help="最多显示多少条错误/警告")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("build", parents=[common], help="从 raw/（为空时用示例数据）重建并发布").set_defaults(func=cmd_build)
-    s = sub.add_parser("load", parents=[common], help="校验并导入文件，发布新版本")
+    region = argparse.ArgumentParser(add_help=False)
+    region.add_argument("--region", type=_region_code, metavar="地区",
+                        help="表格所属地区（6位代码或名称，如 350400 或 三明市）：用于标题没有写明地区的单一地区统计表，"
+                             "以及表中无法确定的重名区县")
+    s = sub.add_parser("load", parents=[common, region], help="校验并导入文件，发布新版本")
     s.add_argument("files", nargs="+")
     s.set_defaults(func=cmd_load)
-    s = sub.add_parser("validate", parents=[common], help="只校验，不导入")
+    s = sub.add_parser("validate", parents=[common, region], help="只校验，不导入")
     s.add_argument("files", nargs="+")
     s.add_argument("--json", action="store_true", help="以 JSON 输出校验结果")
     s.set_defaults(func=cmd_validate)

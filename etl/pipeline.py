@@ -28,6 +28,7 @@ import errno
 import gc
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,9 +108,12 @@ def input_files(folder: Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not p.name.startswith((".", "~$")))
 
 
-def read_files(paths: Iterable[Path], catalog: Catalog, registry: Registry,
-               progress: Progress = _quiet) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
-    """Read and resolve each file on its own (a file's errors never depend on other files)."""
+def read_files(paths: Iterable[Path], catalog: Catalog, registry: Registry, progress: Progress = _quiet,
+               region: str | None = None) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
+    """Read and resolve each file on its own (a file's errors never depend on other files).
+
+    `region`: the code of the place the user said these files are about (for tables that name
+    none, and same-name places); a file in raw/ keeps the one chosen when it was loaded."""
     paths = list(paths)
     frames, issues, inputs = [], IssueList(), []
     seen: set[str] = set()
@@ -123,14 +127,18 @@ def read_files(paths: Iterable[Path], catalog: Catalog, registry: Registry,
         if source.sha256 in seen:
             continue  # the same file twice adds nothing
         seen.add(source.sha256)
+        chosen = region or _chosen_region(path)
+        for grid in source.grids:
+            grid.region = chosen
         raw, problems = read_source(source)
         issues.extend(problems)
-        facts, found = resolve(raw, catalog, registry, default_scope=scope)
+        facts, found = resolve(raw, catalog, registry, default_scope=scope, region=chosen)
         issues.extend(found)
         if facts.empty and not any(i.severity == "error" for i in problems + found):
             issues.add(_no_data(source.name, bool(len(raw))))
         frames.append(facts)
-        inputs.append({"name": source.name, "sha256": source.sha256, "facts": int(len(facts))})
+        inputs.append({"name": source.name, "sha256": source.sha256, "facts": int(len(facts))}
+                      | ({"region": chosen} if chosen else {}))
     progress("读取文件", len(paths), len(paths))
     return frames, issues, inputs
 
@@ -200,11 +208,24 @@ def _cell(fact) -> str:
 
 
 def _display_name(path: Path) -> str:
-    """Files in raw/ carry a '<time>_<sha8>_' prefix; messages show the clerk's own file name."""
-    parts = path.name.split("_", 2)
-    if len(parts) == 3 and len(parts[1]) == 8 and parts[0][:8].isdigit():
-        return parts[2]
-    return path.name
+    """Files in raw/ carry a '<time>_<sha8>_' prefix (`_stored_name`); messages show the clerk's own file name."""
+    m = _STORED.match(path.name)
+    return m.group("name") if m else path.name
+
+
+def _stored_name(item: dict, region: str | None) -> str:
+    """'<time>_<sha8>[@<region>]_<name>': load order by time, and the region the user chose for the
+    file (`load(region=…)`) kept with it, so every later build reads it the same way."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    return f"{stamp}_{item['sha256'][:8]}{'@' + region if region else ''}_{Path(item['name']).name}"
+
+
+def _chosen_region(path: Path) -> str | None:
+    m = _STORED.match(path.name)
+    return m.group("region") if m else None
+
+
+_STORED = re.compile(r"^\d{8}T\d+_[0-9a-f]{8}(?:@(?P<region>\d{6}))?_(?P<name>.+)$")
 
 
 def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *, is_sample: bool
@@ -351,10 +372,10 @@ def build(base: Path, progress: Progress = _quiet) -> Outcome:
     return outcome
 
 
-def _read_new(files: list[Path], catalog: Catalog, registry: Registry,
-              progress: Progress) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
+def _read_new(files: list[Path], catalog: Catalog, registry: Registry, progress: Progress,
+              region: str | None) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
     """The files of one load, each on its own and then against each other."""
-    frames, issues, inputs = read_files(files, catalog, registry, progress)
+    frames, issues, inputs = read_files(files, catalog, registry, progress, region)
     if issues.ok:
         issues.extend(conflicts(frames, catalog, registry))
     return frames, issues, inputs
@@ -378,14 +399,15 @@ def _combine(base: Path, outcome: Outcome, new_frames: list[pd.DataFrame], catal
 
 
 @gc_paused()
-def check_files(base: Path, files: list[Path], progress: Progress = _quiet) -> tuple[Outcome, list, dict | None]:
+def check_files(base: Path, files: list[Path], progress: Progress = _quiet, region: str | None = None
+                ) -> tuple[Outcome, list, dict | None]:
     """Validate new files against the current data without writing anything (and without the
     lock: `load` checks again under it).
 
     Returns the outcome, the new inputs not already served, and the tables that publishing
     would write (None when there are errors)."""
     catalog, registry = load_catalog(), load_registry()
-    new_frames, issues, new_inputs = _read_new([Path(f) for f in files], catalog, registry, progress)
+    new_frames, issues, new_inputs = _read_new([Path(f) for f in files], catalog, registry, progress, region)
     outcome = Outcome(issues=issues, inputs=new_inputs)
     if not issues.ok:
         return outcome, [], None
@@ -411,13 +433,13 @@ def published_inputs(base: Path) -> list[Path]:
     return sorted((p for p in candidates if sha256_file(p) in wanted), key=lambda p: p.name)
 
 
-def validate(base: Path, files: list[Path], progress: Progress = _quiet) -> Outcome:
-    return check_files(base, files, progress)[0]
+def validate(base: Path, files: list[Path], progress: Progress = _quiet, region: str | None = None) -> Outcome:
+    return check_files(base, files, progress, region)[0]
 
 
 @gc_paused()
 def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: str | None = None,
-         changes: dict | None = None, base_version=ANY) -> Outcome:
+         changes: dict | None = None, base_version=ANY, region: str | None = None) -> Outcome:
     """Validate, then publish the current version's inputs plus these files; keep them in raw/.
 
     The files are checked on their own first, without the lock; then, holding it, the served
@@ -425,10 +447,11 @@ def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: st
     `base_version` (the version a preview was computed against, 数据管理) refuses the publish
     when another one came in between. While the warehouse still shows sample data, the first
     real load replaces it: sample and real figures are never mixed. `user` and the `changes`
-    summary (from the 数据管理 preview) are kept in the version's manifest for the history."""
+    summary (from the 数据管理 preview) are kept in the version's manifest for the history;
+    `region` (the place the user said the files are about) is kept with the files in raw/."""
     files = [Path(f) for f in files]
     catalog, registry = load_catalog(), load_registry()
-    new_frames, issues, new_inputs = _read_new(files, catalog, registry, progress)
+    new_frames, issues, new_inputs = _read_new(files, catalog, registry, progress, region)
     outcome = Outcome(issues=issues, inputs=new_inputs)
     if not issues.ok:
         return outcome
@@ -480,8 +503,7 @@ def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: O
                 return
         staging.mkdir(parents=True, exist_ok=True)
         for item in fresh:
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-            target = staging / f"{stamp}_{item['sha256'][:8]}_{Path(item['name']).name}"
+            target = staging / _stored_name(item, item.get("region"))
             staged.append(target)
             shutil.copyfile(by_sha[item["sha256"]], target)
             warehouse.fsync_file(target)

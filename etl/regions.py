@@ -169,6 +169,12 @@ class Registry:
         codes = [r.code for r in out.values() if r.code and r.status in ("ok", "alias")] + list(context)
         return {t: self.total_of(t, codes) if r.status == "total" else r for t, r in out.items()}
 
+    def place(self, text: str) -> Resolution:
+        """One place typed by a user (a code or a name: "350400", "三明市", "福州市鼓楼区") — the region
+        a file is about when the file does not say (`etl load --region`, 数据管理)."""
+        text = str(text).strip()
+        return self.resolve_code(text) if text.isdigit() else self._resolve_name(text, ())
+
     def common_parent(self, codes) -> str | None:
         """The deepest region that is (or contains) every one of `codes`: 福州's counties → 350100,
         福建's cities and their counties → 350000; None when they share no province."""

@@ -26,16 +26,22 @@ _YEAR = re.compile(r"^\s*((?:19|20)\d\d)(?:\.0+)?\s*年?\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def resolve(raw: pd.DataFrame, catalog: Catalog, registry: Registry,
-            default_scope: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[Issue]]:
-    """Resolve one file's raw observations. Returns (facts with lineage, issues)."""
+def resolve(raw: pd.DataFrame, catalog: Catalog, registry: Registry, default_scope: tuple[str, ...] = (),
+            region: str | None = None) -> tuple[pd.DataFrame, list[Issue]]:
+    """Resolve one file's raw observations. Returns (facts with lineage, issues).
+
+    `region` is the code of the place the user said the file is about: rows that name no region
+    take it, and it decides same-name places the file's own rows leave open. `default_scope` (the
+    app's cities) only orders suggestions for names that cannot be read."""
     issues: list[Issue] = []
     if raw.empty:
         return pd.DataFrame(columns=FACT_COLUMNS), issues
     df = raw.reset_index(drop=True)
+    if region is not None:
+        df["region_code"] = df["region_code"].where(df["region"].notna() | df["region_code"].notna(), region)
     ok = pd.Series(True, index=df.index)
 
-    region_codes, region_issues, skip = _resolve_regions(df, registry, default_scope)
+    region_codes, region_issues, skip = _resolve_regions(df, registry, default_scope, region)
     issues += region_issues
     ok &= region_codes.notna() & ~skip
 
@@ -119,7 +125,8 @@ def _per_distinct(values: pd.Series, func) -> pd.Series:
     return distinct.broadcast([func(key[0]) for key in distinct.keys], values.index)
 
 
-def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, list[Issue], pd.Series]:
+def _resolve_regions(df, registry: Registry, default_scope, chosen: str | None
+                     ) -> tuple[pd.Series, list[Issue], pd.Series]:
     """Region codes per row, the issues, and the rows to skip (subtotals, totals nothing fits).
 
     A code decides where one is written, but a name beside it must name the same place. Names
@@ -145,8 +152,8 @@ def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, 
                                 suggestion="请核对6位统计用区划代码（例如 眉县 610326）。", **_loc(df, i)))
 
     names = name_text[name_text.notna()]
-    resolutions = (registry.resolve_names(names.unique().tolist(), context=tuple(sorted(set(code_of.values()))))
-                   if len(names) else {})
+    context = tuple(sorted(set(code_of.values()) | ({chosen} if chosen else set())))
+    resolutions = registry.resolve_names(names.unique().tolist(), context=context) if len(names) else {}
     by_name = ~by_code & name_text.notna()
     name_of: dict[str, str] = {}
     skipped_names: set[str] = set()
@@ -175,7 +182,7 @@ def _resolve_regions(df, registry: Registry, default_scope) -> tuple[pd.Series, 
     if missing.any():
         i = int(np.flatnonzero(missing.to_numpy())[0])
         issues.append(error("unknown_region", f"有{int(missing.sum())}个数据没有填写地区。",
-                            suggestion="请为每一行填写地区名称或区划代码。", **_loc(df, i)))
+                            suggestion="请为每一行填写地区名称或区划代码，或在导入时选择表格所属地区。", **_loc(df, i)))
     codes = code_text.map(code_of).where(by_code, name_text.map(name_of))
     skip = (by_code & code_text.isin(skipped_codes)) | (by_name & name_text.isin(skipped_names))
     issues += _check_name_matches_code(df, name_text, code_text, code_of, resolutions, registry)

@@ -76,6 +76,9 @@ class Grid:
     first_row: int = 1          # Excel row number of rows[0]
     first_col: int = 0          # 0-based column index of rows[i][0]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # The region the user said the file is about (a code, `etl load --region`), for a table that
+    # names none itself; resolve.py gives it to rows without a region.
+    region: str | None = None
 
     def excel_row(self, i: int) -> int:
         return self.first_row + i

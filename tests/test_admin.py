@@ -164,6 +164,23 @@ def test_upload_preview_publish_rollback(monkeypatch, base):
     assert [e.split('"event": "')[1].split('"')[0] for e in events] == ["login", "upload", "publish", "rollback"]
 
 
+def test_a_region_chosen_in_the_picker_places_a_file_that_names_none(monkeypatch, base):
+    """A long table without a 地区 column is refused until the clerk picks the region it is about;
+    the publish then keeps that choice."""
+    at = upload(login(open_admin(monkeypatch, base)), ("眉县补报.csv", "区划代码,年份,指标,数值,单位\n,2024,养老床位数,1200,张\n"
+                                                       .encode("utf-8")))
+    assert "发现 1 个错误" in texts(at) and "导入时选择表格所属地区" in " ".join(
+        str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+    picker = at.selectbox(key="upload_region")
+    assert picker.format_func("610326") == "宝鸡市眉县（610326）"
+    picker.set_value("610326").run()
+    assert not at.exception and not at.error and "可以发布" in texts(at)
+    at.checkbox(key="confirm_warnings").check().run()
+    at.button(key="publish").click().run()
+    assert not at.exception and value(base, "610326", 2024, "elderly_beds") == 1200
+    assert warehouse.read_manifest(base, warehouse.current_version(base))["inputs"][-1]["region"] == "610326"
+
+
 def test_bad_file_shows_issues_and_publishes_nothing(monkeypatch, base):
     before = sorted(p.name for p in (base / "warehouse" / "versions").iterdir())
     at = upload(login(open_admin(monkeypatch, base)), ("错误.csv", _csv("眉县,610326,2023,城市低保人数,三百,人\n")))

@@ -11,7 +11,7 @@ import pytest
 
 from etl.cli import main
 from etl.warehouse import current_db
-from tests.util import query, write_long_csv
+from tests.util import query, write_long_csv, xlsx
 
 
 
@@ -125,3 +125,35 @@ def test_a_ratio_from_absurd_parts_is_refused_naming_the_parts(served, tmp_path,
     out = refused(served, capsys, path)
     assert "每千名老年人养老床位数" in out and "超出合理范围" in out
     assert "养老床位数 100张" in out and "1e-300人" in out and "文件 absurd.csv" in out
+
+
+# ---------------------------------------------------------------- the region the user chose
+def test_a_region_chosen_on_load_places_a_table_that_names_none_and_later_builds_keep_it(served, tmp_path, capsys):
+    """A city's series without its name in the title ("主要民政指标"), loaded with --region 三明市;
+    the choice travels with the file in raw/, so a rebuild reads it the same way."""
+    path = xlsx(tmp_path / "series.xlsx", {"指标": [["主要民政指标"], ["项目", "2021年", "2022年"],
+                                                   ["养老床位数（张）", 17050, 17800]]})
+    out = refused(served, capsys, path)
+    assert "没有写明地区" in out and "导入时选择表格所属地区" in out
+    assert main(["load", str(path), "--region", "三明市", "--data-dir", str(served)]) == 0
+    expected = [("350400", 2021, "elderly_beds", 17050.0), ("350400", 2022, "elderly_beds", 17800.0)]
+    assert facts(served, "region_code = '350400'") == expected
+    assert len(list((served / "raw").glob("*@350400_series.xlsx"))) == 1
+    assert main(["build", "--data-dir", str(served)]) == 0
+    assert facts(served, "region_code = '350400'") == expected
+
+
+def test_a_region_chosen_on_load_decides_a_same_name_district(served, tmp_path):
+    path = write_long_csv(tmp_path / "gulou.csv", "鼓楼区,,2024,城市低保人数,5,人\n")
+    assert main(["load", str(path), "--region", "320100", "--data-dir", str(served)]) == 0
+    assert facts(served, "year = 2024") == [("320106", 2024, "dibao_urban_persons", 5.0)]
+
+
+@pytest.mark.parametrize("region,message", [("鼓楼区", "有重名"), ("火星市", "不是可识别的地区")])
+def test_a_region_that_names_no_single_place_is_refused_before_reading(served, tmp_path, capsys, region, message):
+    path = write_long_csv(tmp_path / "x.csv", "眉县,,2024,城市低保人数,5,人\n")
+    before = tree_digest(served)
+    with pytest.raises(SystemExit) as exit_:
+        main(["load", str(path), "--region", region, "--data-dir", str(served)])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert tree_digest(served) == before

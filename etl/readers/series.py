@@ -8,7 +8,9 @@ row per year ("年 份 | 城市低保人数（人） | 养老床位数（张）"
 
 The place is named only in the title ("21-3 福建省社会救济情况"): the reader takes the region name
 the title starts with (`Registry.leading_name`) and hands it over as written; resolve.py turns it
-into a code like every other region name. A table whose title names no place is refused.
+into a code like every other region name. A table whose title names no place needs the region
+chosen on import (`Grid.region`: its rows go out without one and resolve.py gives them that
+region); without either it is refused.
 
 A "#"/"其中" row is a breakdown of the item above it (its 女性, its 老年人), not that item: it goes
 out with its label as written ("#女性") and the item's label as `context`, in the item's unit
@@ -122,7 +124,7 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     titles = title_texts(grid, table.block.top)
     registry = load_registry()
     region = next((name for name in (registry.leading_name(chinese_line(t)) for t in titles) if name), None)
-    if region is None:
+    if region is None and grid.region is None:
         return raw_frame([]), [_no_region(grid, table)]
     read_rows = _read_items if table.kind == ITEMS else _read_years
     return raw_frame(read_rows(grid, table, region, stated_unit(titles))), []
@@ -135,12 +137,14 @@ def _no_region(grid: Grid, table: _Table) -> Issue:
     if title is None:
         return error("unknown_region", f"表格没有写明地区：这是一个地区的统计表（{shape}），但表头上方没有标题。",
                      **grid.where(table.block.top, table.block.stub_col),
-                     suggestion="请在表头上方加一行标题，以地区全称开头，例如“福建省社会救济情况”。")
+                     suggestion="请在表头上方加一行标题，以地区全称开头，例如“福建省社会救济情况”，"
+                                "或在导入时选择表格所属地区。")
     i, j, text = title
     return error("unknown_region",
                  f"表格没有写明地区：这是一个地区的统计表（{shape}），但标题“{chinese_line(text)}”没有以地区名称开头。",
                  **grid.where(i, j), value=chinese_line(text),
-                 suggestion="请在标题开头写明地区全称，例如“福建省社会救济情况”或“三明市主要民政指标（2006—2022年）”。")
+                 suggestion="请在标题开头写明地区全称，例如“福建省社会救济情况”或“三明市主要民政指标（2006—2022年）”，"
+                            "或在导入时选择表格所属地区。")
 
 
 def _unit_cell(cell: object) -> object:
