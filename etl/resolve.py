@@ -104,13 +104,15 @@ class Distinct:
                 col = col.map(lambda v: None if v is None else f"{type(v).__name__}:{v}")
             codes, _ = pd.factorize(col, use_na_sentinel=False)
             combined, _ = pd.factorize(combined * (codes.max(initial=0) + 1) + codes)  # renumbered: no overflow
-        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        self.first = first[order]
-        self.inverse = rank[inverse]
-        self.keys = [tuple(col.iloc[i] for col in columns) for i in self.first]   # the original values
+        # factorize numbers in order of first appearance: a row starts a new combination exactly
+        # where the running maximum of the numbers goes up (no sort needed).
+        top = np.maximum.accumulate(combined)
+        self.first = np.flatnonzero(np.diff(top, prepend=-1)) if len(top) else top
+        self.inverse = combined
+        # The original values (object columns: the very objects, without a per-key iloc).
+        picked = [col.to_numpy()[self.first].tolist() if col.dtype == object else [col.iloc[i] for i in self.first]
+                  for col in columns]
+        self.keys = list(zip(*picked))
 
     def broadcast(self, results: list, index: pd.Index) -> pd.Series:
         """One result per combination → one per row."""

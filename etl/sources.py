@@ -26,11 +26,17 @@ import struct
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Iterator, Sequence
 from xml.etree import ElementTree
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import python_calamine
 
 from .issues import Issue, error, excel_column
@@ -94,6 +100,108 @@ class Grid:
         if j is not None:
             out["column"] = self.excel_col(j)
         return out
+
+    def size(self) -> tuple[int, int]:
+        """(rows, cells in the longest row)."""
+        return len(self.rows), max(map(len, self.rows), default=0)
+
+    def blank(self) -> bool:
+        return not any(c is not None for row in self.rows for c in row)
+
+    def column(self, j: int, start: int = 0) -> list:
+        """Cells of column j from row `start` on (None where a row is too short)."""
+        body = self.rows[start:]
+        if j < min(map(len, body), default=0):
+            return list(map(itemgetter(j), body))   # C speed
+        return [r[j] if j < len(r) else None for r in body]
+
+    def suspect_texts(self) -> Iterator[str]:
+        """Distinct text cells `_text_problem` must look at; no other cell can be a problem."""
+        for cell in set(chain.from_iterable(self.rows)):
+            if cell.__class__ is str and not (len(cell) <= MAX_CELL_CHARS and cell.isprintable()
+                                              and cell[:1] not in _FORMULA_START and cell[:1] != " "):
+                yield cell
+
+    def cells_with(self, texts) -> Iterator[tuple[int, int, str]]:
+        """(i, j, cell) of every text cell found in `texts`, row by row."""
+        for i, row in enumerate(self.rows):
+            for j, cell in enumerate(row):
+                if cell.__class__ is str and cell in texts:
+                    yield i, j, cell
+
+
+class TableGrid(Grid):
+    """A CSV sheet held column by column, as pyarrow parsed it (see `_table_grid`).
+
+    Column j is `texts[j]` (its distinct non-blank cells, then None for blank cells) indexed by
+    `codes[j]` (one entry per row). `rows` is a read-only view that builds the rows asked for, so
+    every reader's `detect` sees the header rows as in any grid, while the long-table reader takes
+    whole columns (`column`) and the text checks look at distinct values only."""
+
+    def __init__(self, file: str, texts: list[np.ndarray], codes: list[np.ndarray], suspects: list[str]):
+        for f in fields(Grid):   # every Grid attribute at its default; rows come from the columns
+            if f.name != "rows":
+                setattr(self, f.name, f.default_factory() if f.default_factory is not MISSING else f.default)
+        self.file, self.sheet = file, ""
+        self._texts, self._codes, self._suspects = texts, codes, suspects
+
+    @property
+    def rows(self) -> "_ColumnRows":
+        return _ColumnRows(self._texts, self._codes)
+
+    def __repr__(self) -> str:
+        return f"TableGrid(file={self.file!r}, rows={len(self._codes[0])}, columns={len(self._codes)})"
+
+    def size(self) -> tuple[int, int]:
+        return len(self._codes[0]), len(self._codes)
+
+    def blank(self) -> bool:
+        return all(len(texts) == 1 for texts in self._texts)
+
+    def column(self, j: int, start: int = 0) -> np.ndarray:
+        return self._texts[j][self._codes[j][start:]]
+
+    def suspect_texts(self) -> Iterator[str]:
+        return iter(self._suspects)
+
+    def cells_with(self, texts) -> Iterator[tuple[int, int, str]]:
+        rows, cols = [], []
+        for j, (values, codes) in enumerate(zip(self._texts, self._codes)):
+            wanted = [k for k, v in enumerate(values) if v is not None and v in texts]
+            if wanted:
+                found = np.flatnonzero(np.isin(codes, wanted))
+                rows.append(found)
+                cols.append(np.full(len(found), j))
+        if not rows:
+            return
+        rows, cols = np.concatenate(rows), np.concatenate(cols)
+        for k in np.lexsort((cols, rows)):
+            i, j = int(rows[k]), int(cols[k])
+            yield i, j, self._texts[j][self._codes[j][i]]
+
+
+class _ColumnRows(Sequence):
+    """The rows of a TableGrid, each built when asked for (lists of str and None, like csv rows)."""
+
+    def __init__(self, texts: list[np.ndarray], codes: list[np.ndarray]):
+        self._texts, self._codes = texts, codes
+
+    def __len__(self) -> int:
+        return len(self._codes[0])
+
+    def _row(self, i: int) -> list:
+        return [texts[codes[i]] for texts, codes in zip(self._texts, self._codes)]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return [self._row(i) for i in range(*key.indices(len(self)))]
+        i = key + len(self) if key < 0 else key
+        if not 0 <= i < len(self):
+            raise IndexError("row index out of range")
+        return self._row(i)
+
+    def __iter__(self):
+        return map(self._row, range(len(self)))
 
 
 @dataclass
@@ -240,9 +348,9 @@ def _size_issues(grids: list[Grid], name: str) -> list[Issue]:
     """Sheets over MAX_ROWS rows or MAX_COLS columns (after reading; xlsx is also checked before)."""
     issues = []
     for grid in grids:
-        width = max(map(len, grid.rows), default=0)
-        if len(grid.rows) > MAX_ROWS or width > MAX_COLS:
-            issues.append(_too_big(name, grid.sheet, len(grid.rows), width))
+        height, width = grid.size()
+        if height > MAX_ROWS or width > MAX_COLS:
+            issues.append(_too_big(name, grid.sheet, height, width))
     return issues
 
 
@@ -283,25 +391,19 @@ def _text_issues(grids: list[Grid], name: str) -> list[Issue]:
     more = 0
     for grid in grids:
         problems = {}
-        for cell in set(chain.from_iterable(grid.rows)):
-            if (cell.__class__ is not str or (len(cell) <= MAX_CELL_CHARS and cell.isprintable()
-                                               and cell[:1] not in _FORMULA_START and cell[:1] != " ")):
-                continue
+        for cell in grid.suspect_texts():
             problem = _text_problem(cell)
             if problem is not None:
                 problems[cell] = problem
         if not problems:
             continue
-        for i, row in enumerate(grid.rows):
-            for j, cell in enumerate(row):
-                if cell.__class__ is not str or cell not in problems:
-                    continue
-                if len(issues) >= MAX_LISTED:
-                    more += 1
-                    continue
-                code, message, suggestion = problems[cell]
-                issues.append(error(code, message, value=shorten(cell), suggestion=suggestion,
-                                    **grid.where(i, j)))
+        for i, j, cell in grid.cells_with(problems):
+            if len(issues) >= MAX_LISTED:
+                more += 1
+                continue
+            code, message, suggestion = problems[cell]
+            issues.append(error(code, message, value=shorten(cell), suggestion=suggestion,
+                                **grid.where(i, j)))
     if more:
         issues.append(error(issues[-1].code, f"另有 {more:,} 个单元格有同类问题，未逐条列出。", file=name))
     return issues
@@ -320,6 +422,9 @@ def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
     if "\x00" in text:
         return [], [error("not_spreadsheet", "文件含有二进制内容，不是文本 CSV。", file=name,
                           suggestion="请上传 .xlsx 或 CSV 文件。")]
+    grid = _table_grid(text, data, encoding, name)
+    if grid is not None:
+        return [grid], []
     # csv yields only strings: "" and whitespace-only cells are empty (inlined: millions of cells).
     try:
         rows = [[c if c and not c.isspace() else None for c in r] for r in csv.reader(io.StringIO(text))]
@@ -327,6 +432,65 @@ def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
         return [], [error("text_too_long", f"有单元格超过 {csv.field_size_limit():,} 个字符（可能是引号没有配对）。",
                           file=name, suggestion="请检查文件中的英文双引号是否成对出现，单元格中只填写数据。")]
     return [Grid(file=name, sheet="", rows=rows)], []
+
+
+# Python's whitespace (str.isspace; none above U+3000) as an RE2 class: a cell of only these is blank.
+_SPACES = "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace())
+_BLANK_RE2 = rf"\A[{_SPACES}]*\z"
+# What `_text_problem` could object to, widened: any C0/C1 control or U+2000-U+206F character
+# (bidi marks among them), or a formula trigger or whitespace first. Only these are checked.
+_SUSPECT_RE2 = rf"[\x{{0}}-\x{{1f}}\x{{7f}}-\x{{9f}}\x{{2000}}-\x{{206f}}]|\A[=+\-@{_SPACES}]"
+
+
+def _table_grid(text: str, data: bytes, encoding: str, name: str) -> TableGrid | None:
+    """The CSV parsed column-wise by pyarrow (every cell as text, blanks as None), or None when
+    pyarrow could read it differently from `csv.reader`: then the caller reads it row by row.
+
+    Only plain files qualify: no quote character, lines ending in \\n or \\r\\n, no empty line (csv
+    gives it no cells, pyarrow a row of empty ones), every line with the first line's 2 to MAX_COLS
+    fields and no cell over MAX_CELL_CHARS characters (so csv's field limit is never reached).
+    Machine exports of national scale are such files; anything odd keeps today's path and messages."""
+    if encoding != "utf-8-sig":
+        data = text.encode("utf-8")
+    elif data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    # Looked for in the UTF-8 bytes (ASCII bytes occur in no multi-byte character): memchr speed.
+    if b'"' in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+        return None
+    end = data.find(b"\n")
+    width = data.count(b",", 0, end if end >= 0 else len(data)) + 1
+    if not 2 <= width <= MAX_COLS:
+        return None
+    names = [f"f{j}" for j in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                  strings_can_be_null=False))
+    except pa.ArrowException:   # a line with another number of fields, a line over the block size
+        return None
+    texts, codes, suspects = [], [], []
+    for chunked in table.columns:
+        encoded = pc.dictionary_encode(chunked.combine_chunks())
+        distinct = encoded.dictionary
+        if len(distinct) and pc.max(pc.utf8_length(distinct)).as_py() > MAX_CELL_CHARS:
+            return None
+        blank = pc.match_substring_regex(distinct, _BLANK_RE2).to_numpy(zero_copy_only=False)
+        filled = ~blank
+        kept = int(filled.sum())
+        values = np.empty(kept + 1, dtype=object)   # the column's texts, None (blank) last
+        values[:kept] = distinct.filter(pa.array(filled)).to_numpy(zero_copy_only=False)
+        renumber = np.cumsum(filled) - 1
+        renumber[blank] = kept
+        texts.append(values)
+        codes.append(renumber[encoded.indices.to_numpy()])
+        suspect = pc.and_(pc.match_substring_regex(distinct, _SUSPECT_RE2), pa.array(filled))
+        suspects.extend(distinct.filter(suspect).to_pylist())
+    return TableGrid(name, texts, codes, list(dict.fromkeys(suspects)))
 
 
 def _clean(value: Cell) -> Cell:

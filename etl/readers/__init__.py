@@ -29,7 +29,7 @@ def _readers():
 
 
 def is_blank(grid: Grid) -> bool:
-    return not any(c is not None for row in grid.rows for c in row)
+    return grid.blank()
 
 
 def read_source(source: Source) -> tuple[pd.DataFrame, list[Issue]]:

@@ -1,14 +1,14 @@
 """Long tables: one observation per row, with columns for region (or code), year, indicator, value, unit.
 
 This is the shape machines exchange (database exports, the national benchmark's CSV of
-~850,000 rows), so it is read column-wise: the grid is sliced into a few Python lists once and
-row numbers are computed with numpy, never a dict per row.
+~900,000 rows), so it is read column-wise: a plain CSV arrives as columns (`sources.TableGrid`),
+other grids are sliced into a few Python lists once, and row numbers are computed with numpy,
+never a dict per row.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -81,13 +81,6 @@ def detect(grid: Grid) -> bool:
     return _header(grid) is not None
 
 
-def _column(body: list[list], j: int, shortest: int) -> list:
-    """Column j of the body; C-speed itemgetter unless some (CSV) rows are too short."""
-    if j < shortest:
-        return list(map(itemgetter(j), body))
-    return [r[j] if j < len(r) else None for r in body]
-
-
 def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     found = _header(grid)
     if found is None:
@@ -105,12 +98,12 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
                 "year_missing", f"表头（第{grid.excel_row(top)}行）没有“年份”列，标题中也没有写明年份。",
                 **grid.where(top), suggestion="请增加“年份”列并填写4位年份（例如 2023），或在表头上方的标题中写明“2023年”。")]
 
-    body = grid.rows[top + 1:]
-    shortest = min(map(len, body), default=0)
-    cols = {role: pd.Series(_column(body, j, shortest), dtype=object) for role, j in roles.items()}
+    # Whole columns under the header (a CSV held column-wise hands them over without row lists).
+    cols = {role: pd.Series(grid.column(j, top + 1), dtype=object) for role, j in roles.items()}
     # Blank rows and notes under the table carry neither an indicator nor a value.
     keep = (cols["indicator"].notna() | cols["value"].notna()).to_numpy()
-    cols = {role: s[keep].reset_index(drop=True) for role, s in cols.items()}
+    if not keep.all():
+        cols = {role: s[keep].reset_index(drop=True) for role, s in cols.items()}
     n = int(keep.sum())
 
     region = cols["region"].to_numpy() if "region" in cols else np.full(n, None, dtype=object)
@@ -161,7 +154,8 @@ def _frame(data: dict, n: int) -> pd.DataFrame:
     """The raw-observation frame, built column-wise (object dtype, None for missing).
 
     Same contract as `readers.raw_frame`, which takes records; a dict per row would cost
-    seconds at national scale.
+    seconds at national scale. `copy=False` keeps one block per column: stacking them into one
+    2-D object block (pandas' default) costs ~0.2 s at national scale and nothing needs it.
     """
     return pd.DataFrame({c: np.asarray(data[c], dtype=object) if c in data else np.full(n, None, dtype=object)
-                         for c in RAW_COLUMNS}, columns=RAW_COLUMNS, dtype=object)
+                         for c in RAW_COLUMNS}, columns=RAW_COLUMNS, dtype=object, copy=False)
