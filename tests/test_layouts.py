@@ -10,7 +10,7 @@ end through resolve.py, down to the facts in catalog units.
 Layouts: (1) regions down × indicators across, one year (from the title, a 年份 column or the
 header); (2) indicators down × years across, one region named in the title; (3) years down ×
 indicators across, one region; (4) regions down × years across, one indicator named in the title.
-Figures: 福建统计年鉴2020 表21-19 (2019 城乡低保 by city, /work/shared/research/facts.csv) where
+Figures: 福建统计年鉴2020 表21-19 (2019 城乡低保 by city, as the yearbook prints them) where
 published, realistic magnitudes elsewhere.
 """
 from __future__ import annotations
