@@ -74,19 +74,31 @@ def conversion_factor(unit_in: object, unit: str, display_unit: str = "", scale:
 
 
 def convert(values: pd.Series, factors: pd.Series) -> pd.Series:
-    """Multiply each value by its exact factor, rounding once to the nearest double.
-
-    Rows with factor 1 are left untouched (the common, fast path at national scale).
+    """Multiply each value by its exact factor (one Fraction per value), rounding once to the
+    nearest double. A thin adapter over `convert_coded` for callers holding one factor per row.
     """
-    out = values.astype("float64").copy()
     # A file's factors are a few Fraction objects repeated (hashing a Fraction is slow Python
-    # code, so the rows are grouped by object identity and each object is compared with 1 once).
+    # code, so the rows are grouped by object identity).
     objects = factors.to_numpy(dtype=object)
     _, first, inverse = np.unique(np.fromiter(map(id, objects), np.int64, len(objects)),
                                   return_index=True, return_inverse=True)
-    mask = np.array([objects[i] != 1 for i in first], dtype=bool)[inverse]
-    if mask.any():
-        out[mask] = [_scaled(v, f) for v, f in zip(out[mask], factors[mask])]
+    out = convert_coded(values.to_numpy(dtype="float64"), inverse.reshape(-1), [objects[i] for i in first])
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def convert_coded(values: np.ndarray, which: np.ndarray, factors: list) -> np.ndarray:
+    """values[i] × factors[which[i]], each rounded once to the nearest double (a new array).
+
+    The resolver holds one factor per distinct (indicator, unit) and a number per row, so each
+    factor is compared with 1 once and rows with factor 1 (the common case at national scale)
+    are left untouched."""
+    out = np.array(values, dtype="float64")
+    if not len(factors):
+        return out
+    scaled = np.array([f != 1 for f in factors], dtype=bool)[which]
+    if scaled.any():
+        rows = np.flatnonzero(scaled)
+        out[rows] = [_scaled(v, factors[k]) for v, k in zip(out[rows].tolist(), which[rows].tolist())]
     return out
 
 

@@ -2,14 +2,16 @@
 message pointing at the first row that carries the label."""
 import gc
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from etl import pipeline
 from etl.catalog import load_catalog
-from etl.readers import raw_frame
+from etl.readers import raw_frame, read_source
 from etl.regions import load_registry
 from etl.resolve import Distinct, resolve
+from etl.sources import load_source
 
 CATALOG, REGISTRY = load_catalog(), load_registry()
 
@@ -19,7 +21,8 @@ def test_distinct_combinations_in_order_of_first_appearance():
     assert d.keys == [("b", 1), ("a", 1), (None, 1), ("a", 2)]
     assert list(d.first) == [0, 1, 3, 4]
     assert list(d.inverse) == [0, 1, 0, 2, 3]
-    assert list(d.broadcast(["B", "A", "-", "A2"], pd.RangeIndex(5))) == ["B", "A", "B", "-", "A2"]
+    assert list(np.array(["B", "A", "-", "A2"])[d.inverse]) == ["B", "A", "B", "-", "A2"]
+    assert list(d.counts()) == [2, 1, 1, 1]
 
 
 def test_distinct_keeps_true_apart_from_one():
@@ -27,6 +30,13 @@ def test_distinct_keeps_true_apart_from_one():
     d = Distinct(pd.Series([1, True, 1, "1"], dtype=object))
     assert [k[0] for k in d.keys] == [1, True, "1"] and [type(k[0]) for k in d.keys] == [int, bool, str]
     assert list(d.inverse) == [0, 1, 0, 2]
+
+
+def test_distinct_takes_integer_codes_as_they_are():
+    # codes made by an earlier step (a row's indicator number, -1 for none) combine with object columns
+    d = Distinct(pd.Series(["b", "a", "b", None, "a"], dtype=object), np.array([7, 7, 7, 7, -1]))
+    assert d.keys == [("b", 7), ("a", 7), (None, 7), ("a", -1)]
+    assert list(d.first) == [0, 1, 3, 4] and list(d.inverse) == [0, 1, 0, 2, 3]
 
 
 def _rows(n_good: int, bad_region: str, bad_year: object) -> pd.DataFrame:
@@ -70,3 +80,34 @@ def test_builds_pause_the_garbage_collector_and_restore_it(tmp_path, monkeypatch
         assert not gc.isenabled()        # a caller's own choice is left as it was
     finally:
         gc.enable()
+
+
+def _csv_raw(tmp_path, body: str) -> pd.DataFrame:
+    path = tmp_path / "t.csv"
+    path.write_text("地区,区划代码,年份,指标,数值,单位\n" + body, encoding="utf-8")
+    source, problems = load_source(path)
+    assert not problems
+    raw, problems = read_source(source)
+    assert not problems
+    return raw
+
+
+def test_each_rule_once_per_distinct_cell_with_messages_at_first_rows(tmp_path):
+    # a plain CSV (read column-wise): full-width comma, no-data dash, text, bad year, 1e400, name/code mismatch
+    raw = _csv_raw(tmp_path, "眉县,,2020,养老床位数,1，300,张\n火星县,,2020,养老床位数,5,张\n凤县,,2021,养老床位数,约300,张\n"
+                             "眉县,610330,2022,养老床位数,—,张\n,610326,2022,养老床位数,2,万张\n眉县,,2020,养老床位数,1300,张\n"
+                             ",,二〇二二,养老床位数,1e400,张\n眉县,,2021,养老床位数,-4,张\n")
+    facts, issues = resolve(raw, CATALOG, REGISTRY, default_scope=("610300",))
+    assert [(i.code, i.row) for i in issues] == [
+        ("unknown_region", 3), ("unknown_region", 8), ("region_mismatch", 5), ("year_invalid", 8),
+        ("not_a_number", 4), ("not_a_number", 8), ("negative", 9)]
+    assert facts.set_index("row")["value"].to_dict() == {2: 1300.0, 6: 20000.0, 9: -4.0}   # row 7 repeats row 2
+
+
+def test_values_are_read_once_per_distinct_cell_but_booleans_never_count_as_one():
+    rows = [{"sheet": "s", "row": 2 + k, "column": "E", "region": "眉县", "year": 2000 + k, "indicator": "养老床位数",
+             "unit": "张", "value": v} for k, v in enumerate([1, True, 1.0, "1", "1,300", float("inf")])]
+    facts, issues = resolve(raw_frame(rows).assign(shape="long_table", file="f.xlsx", file_sha256="0" * 64),
+                            CATALOG, REGISTRY)
+    assert facts.set_index("row")["value"].to_dict() == {2: 1.0, 4: 1.0, 5: 1.0, 6: 1300.0}
+    assert [(i.row, i.value) for i in issues if i.code == "not_a_number"] == [(3, "True"), (7, "inf")]
