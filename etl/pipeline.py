@@ -289,6 +289,7 @@ def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
 def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str,
                         **details) -> bool:
     """Publish unless the served version has this very content. True when it published."""
+    tables = warehouse.prepare(tables)      # once, for the hash and the write
     digest = warehouse.content_hash(tables)
     current = warehouse.current_version(base)
     if (current and warehouse.read_manifest(base, current).get("content_hash") == digest

@@ -30,7 +30,10 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .paths import warehouse_dir
 
@@ -111,12 +114,78 @@ def list_versions(base: Path) -> list[dict]:
     return out
 
 
-def content_hash(tables: dict[str, pd.DataFrame]) -> str:
-    """Fingerprint of the data itself, so publishing identical content can be skipped."""
+def prepare(tables: dict[str, "pd.DataFrame | pa.Table"]) -> dict[str, "pd.DataFrame | pa.Table"]:
+    """The tables as they are written: a frame whose columns all have a typed pandas dtype
+    becomes an Arrow table (its pyarrow-backed text columns without a copy); `facts` also gets
+    its text columns dictionary-encoded (DuckDB reads those as VARCHAR without materialising one
+    string per row) and is put in its stored order (region_code, indicator_id, year). A frame with object columns (whose DuckDB types come
+    from DuckDB's own inference) stays a frame and is written as before. Idempotent.
+
+    `publish` prepares what it is given; a caller that also hashes prepares once and passes
+    the result to both (`content_hash` of prepared and unprepared tables is the same)."""
+    return {name: _prepared(name, df) for name, df in tables.items()}
+
+
+def _prepared(name: str, df):
+    if isinstance(df, pa.Table) or any(dtype == object for dtype in df.dtypes):
+        return df
+    table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
+    if name != "facts" or not {"region_code", "indicator_id", "year"} <= set(table.column_names):
+        return table                         # pyarrow-backed text columns: no copy
+    columns = []
+    for column in table.columns:
+        column = column.combine_chunks()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = column.dictionary_encode()
+        columns.append(column)
+    table = pa.table(columns, names=table.column_names)
+    return table.take(_storage_order(table))
+
+
+def _storage_order(facts: pa.Table) -> np.ndarray:
+    """Row order that sorts `facts` by region_code, indicator_id, year as DuckDB's ORDER BY
+    does (texts by their bytes, NULLs last), computed on integer ranks: the texts' dictionaries
+    are sorted (a few thousand values), not the million rows. Stable, so rows with equal keys
+    keep their order."""
+    keys = []
+    for name in ("region_code", "indicator_id", "year"):
+        column = facts.column(name).combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            # rank of each dictionary value among the sorted values; NULL after all of them
+            order = pc.sort_indices(column.dictionary).to_numpy()
+            rank = np.empty(len(order) + 1, np.int64)
+            rank[order] = np.arange(len(order))
+            rank[len(order)] = len(order)
+            keys.append(rank[column.indices.fill_null(len(order)).to_numpy()])
+        elif pa.types.is_integer(column.type) and len(column):
+            low, high = pc.min_max(column).values()
+            low, high = (low.as_py() or 0), (high.as_py() or 0)
+            keys.append(column.cast(pa.int64()).fill_null(high + 1).to_numpy() - low)
+        else:
+            keys.append(pc.rank(column, sort_keys="ascending", null_placement="at_end", tiebreaker="dense")
+                        .to_numpy().astype(np.int64))
+    key = np.zeros(len(facts), np.int64)
+    for k in keys:
+        key = key * (int(k.max(initial=0)) + 1) + k
+    return np.argsort(key, kind="stable")
+
+
+def content_hash(tables: dict[str, "pd.DataFrame | pa.Table"]) -> str:
+    """Fingerprint of the data itself, so publishing identical content can be skipped.
+
+    Covers every table's name, column names and types, and every cell in row order: Arrow
+    tables (`prepare`) through their buffers — a text column's distinct values and each row's
+    index into them (in first-seen order, so both follow from the content), NULLs as their own
+    index —, other frames through pandas' per-cell hash."""
     h = hashlib.sha256()
     for name in sorted(tables):
-        df = tables[name]
+        df = _prepared(name, tables[name])
         h.update(name.encode())
+        if isinstance(df, pa.Table):
+            h.update(b"\0arrow\0" + str(df.schema).encode())
+            for column in df.columns:
+                _hash_arrow(h, column.combine_chunks())
+            continue
         h.update(",".join(map(str, df.columns)).encode())
         for column in df.columns:
             try:
@@ -125,6 +194,33 @@ def content_hash(tables: dict[str, pd.DataFrame]) -> str:
                 hashed = pd.util.hash_pandas_object(df[column].astype(str), index=False)
             h.update(hashed.to_numpy().tobytes())
     return h.hexdigest()
+
+
+def _hash_arrow(h, column: pa.Array) -> None:
+    def feed(data: bytes) -> None:
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+
+    feed(str(column.type).encode() + b":" + str(len(column)).encode())
+    if pa.types.is_dictionary(column.type):
+        dictionary = column.dictionary
+        feed(pc.binary_length(dictionary).to_numpy(zero_copy_only=False).astype(np.int64).tobytes())
+        feed(b"".join(dictionary.cast(pa.large_binary()).to_pylist()))   # a few thousand values at most
+        feed(column.indices.fill_null(-1).to_numpy().astype(np.int64).tobytes())
+        return
+    feed(column.is_null().to_numpy(zero_copy_only=False).tobytes() if column.null_count else b"no nulls")
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        _, offsets, data = column.buffers()
+        wide = np.int64 if pa.types.is_large_string(column.type) else np.int32
+        offsets = np.frombuffer(offsets, wide)[column.offset:column.offset + len(column) + 1]
+        feed(memoryview(offsets - offsets[0] if offsets[0] else offsets).cast("B"))   # row boundaries
+        feed(memoryview(data)[offsets[0]:offsets[-1]] if data is not None else b"")
+        return
+    if pa.types.is_boolean(column.type):
+        values = column.fill_null(False).to_numpy(zero_copy_only=False)
+    else:
+        values = column.to_numpy(zero_copy_only=False)
+    feed(memoryview(np.ascontiguousarray(values)).cast("B"))
 
 
 class Busy(Exception):
@@ -312,16 +408,20 @@ def history(base: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+def _write_tables(folder: Path, tables: dict[str, "pd.DataFrame | pa.Table"]) -> None:
     con = duckdb.connect(str(folder / DB_NAME))
     try:
-        for name, df in tables.items():
+        for name, df in prepare(tables).items():
             con.register("incoming", df)
             if name == "facts":
-                cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in _FACT_TYPES.items() if c in df.columns)
-                extra = [c for c in df.columns if c not in _FACT_TYPES]
+                names = list(df.column_names if isinstance(df, pa.Table) else df.columns)
+                cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in _FACT_TYPES.items() if c in names)
+                extra = [c for c in names if c not in _FACT_TYPES]
                 cols += "".join(f", {c}" for c in extra)
-                con.execute(f"CREATE TABLE facts AS SELECT {cols} FROM incoming ORDER BY region_code, indicator_id, year")
+                # A prepared (Arrow) facts table is already in its stored order; DuckDB keeps
+                # insertion order. A frame is sorted here.
+                order = "" if isinstance(df, pa.Table) else " ORDER BY region_code, indicator_id, year"
+                con.execute(f"CREATE TABLE facts AS SELECT {cols} FROM incoming{order}")
             else:
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
             con.unregister("incoming")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -122,3 +123,30 @@ def test_versions_of_an_older_table_layout_cannot_be_rolled_back_to(tmp_path):
     with pytest.raises(ValueError, match="旧版程序"):
         warehouse.rollback(tmp_path, old)
     assert read_values(tmp_path) == [2.0, 3.0, 4.0]          # still the newer version
+
+
+def test_prepared_facts_are_in_stored_order_and_hash_like_the_frames():
+    """`prepare` orders facts as DuckDB's ORDER BY region_code, indicator_id, year would (texts by
+    bytes), and the hash of prepared tables is the hash of the frames they came from."""
+    rng = np.random.default_rng(7)
+    n = 500
+    facts = pd.DataFrame({"region_code": pd.array(rng.choice(["610302", "610300", "61", "6103021", "云"], n), dtype="str"),
+                          "year": rng.integers(2015, 2025, n).astype("int32"),
+                          "indicator_id": pd.array(rng.choice(["pop", "pop_60", "b", "Z", "beds"], n), dtype="str"),
+                          "value": rng.random(n), "origin": pd.array(["reported"] * n, dtype="str"),
+                          "is_sample": np.zeros(n, dtype=bool)})
+    prepared = warehouse.prepare({"facts": facts})["facts"]
+    con = duckdb.connect()
+    expected = con.execute("SELECT region_code, indicator_id, year, value FROM facts "
+                           "ORDER BY region_code, indicator_id, year, value").fetchall()
+    got = con.execute("SELECT region_code, indicator_id, year, value FROM prepared").fetchall()
+    keys = [row[:3] for row in got]
+    assert keys == [row[:3] for row in expected] and sorted(got) == sorted(expected)
+    assert warehouse.content_hash({"facts": facts}) == warehouse.content_hash({"facts": prepared})
+    changed = facts.copy()
+    changed.loc[3, "origin"] = "derived"
+    assert warehouse.content_hash({"facts": changed}) != warehouse.content_hash({"facts": facts})
+    swapped = facts.copy()
+    swapped.loc[0, "region_code"], swapped.loc[1, "region_code"] = facts.loc[1, "region_code"], facts.loc[0, "region_code"]
+    if facts.loc[0, "region_code"] != facts.loc[1, "region_code"]:
+        assert warehouse.content_hash({"facts": swapped}) != warehouse.content_hash({"facts": facts})
