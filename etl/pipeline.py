@@ -37,6 +37,8 @@ from typing import Callable, Iterable
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import warehouse
 from .catalog import Catalog, load_catalog
@@ -232,15 +234,21 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
              ) -> tuple[dict[str, pd.DataFrame], IssueList]:
     """Combine resolved files (later wins), check, derive, and lay out the warehouse tables."""
     issues = IssueList()
-    reported = (pd.concat(frames, ignore_index=True) if frames
-                else pd.DataFrame(columns=FACT_KEY + ["value"] + LINEAGE_COLUMNS))
-    reported = reported.drop_duplicates(FACT_KEY, keep="last").reset_index(drop=True)
-    reported = reported.astype({"year": "int32", "value": "float64"})
+    if len(frames) == 1:
+        # One file: `resolve` already keeps each fact of a file once (`resolve._drop_duplicates`),
+        # so there is nothing for a later file to win over.
+        reported = frames[0].reset_index(drop=True)
+    else:
+        reported = (pd.concat(frames, ignore_index=True) if frames
+                    else pd.DataFrame(columns=FACT_KEY + ["value"] + LINEAGE_COLUMNS))
+        reported = reported.drop_duplicates(FACT_KEY, keep="last").reset_index(drop=True)
+    if not (reported["year"].dtype == "int32" and reported["value"].dtype == "float64"):
+        reported = reported.astype({"year": "int32", "value": "float64"})
     issues.extend(check(reported, catalog, registry))
     facts, found = derive(reported, catalog, registry)
     issues.extend(found)
     facts = facts.assign(is_sample=is_sample)
-    lineage = reported[FACT_KEY + LINEAGE_COLUMNS]
+    lineage_files, lineage_texts, lineage_cells = _lineage(reported)
     issue_rows = pd.DataFrame([vars(i) for i in issues.items],
                               columns=["severity", "code", "message", "file", "sheet", "row", "column",
                                        "value", "suggestion"]).astype({"row": "Int64"})
@@ -251,7 +259,10 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         "indicators": catalog.frame(),
         "targets": catalog.targets_frame(),
         "facts": facts[FACT_KEY + ["value", "origin", "is_sample"]],
-        "lineage": lineage,
+        # Read through the `lineage` view (warehouse.LINEAGE_VIEW), made of these three.
+        "lineage_files": lineage_files,
+        "lineage_texts": lineage_texts,
+        "lineage_cells": lineage_cells,
         "issues": issue_rows,
         "published": load_published(catalog, registry),
         # Pre-aggregated for pages that list what has data (a scan of every fact otherwise).
@@ -265,10 +276,85 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
     return tables, issues
 
 
+def _lineage(reported: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Where each reported fact came from, stored compactly as integers (the warehouse's
+    `lineage` view turns them back into one row of texts per fact, `warehouse.LINEAGE_VIEW`):
+
+    - `lineage_files`: each distinct (file_name, file_sha256) once, `file_id` 0, 1, … in order
+      of first appearance;
+    - `lineage_texts`: the distinct region codes, indicator ids, sheets and column letters, one
+      after the other, `text_id` 0, 1, …;
+    - `lineage_cells`: per fact, in the order of `reported`, `region_text`, `indicator_text`,
+      `sheet_text` and `column_text` (ids into `lineage_texts`, NULL for a missing text), `year`,
+      `file_id` and `row`."""
+    file_columns = reported[["file_name", "file_sha256"]]
+    starts, lengths = _runs(file_columns)
+    runs = file_columns.iloc[starts]
+    name_code, _ = pd.factorize(runs["file_name"], use_na_sentinel=False)
+    sha_code, shas = pd.factorize(runs["file_sha256"], use_na_sentinel=False)
+    run_file, _ = pd.factorize(name_code.astype(np.int64) * len(shas) + sha_code)
+    # pd.factorize numbers in order of appearance: a file's first run raises the running maximum
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(run_file), prepend=-1) > 0)
+    files = runs.iloc[first].reset_index(drop=True)
+    files.insert(0, "file_id", np.arange(len(files), dtype="int32"))
+    texts, ids = [], {}
+    offset = 0
+    for name in ["region_code", "indicator_id", "sheet", "column"]:
+        code, uniques = _factorize(reported[name])           # a missing text: -1, stored as NULL
+        ids[name] = (code + offset).astype("int32")
+        if (code < 0).any():
+            ids[name] = pd.arrays.IntegerArray(ids[name], code < 0)
+        texts.append(pd.Series(uniques))
+        offset += len(uniques)
+    text = pd.concat(texts, ignore_index=True)
+    lineage_texts = pd.DataFrame({"text_id": np.arange(len(text), dtype="int32"), "text": text})
+    cells = pd.DataFrame({"region_text": ids["region_code"], "year": reported["year"],
+                          "indicator_text": ids["indicator_id"],
+                          "file_id": np.repeat(run_file.astype("int32"), lengths),
+                          "sheet_text": ids["sheet"], "row": reported["row"], "column_text": ids["column"]})
+    return files, lineage_texts, cells
+
+
+def _runs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of the runs of rows over which no column of `frame` (Arrow-backed texts,
+    integers) changes value: a lineage column repeats one value over many consecutive facts (a
+    file, a county, a sheet), and derived facts come grouped by region and year. Comparing
+    neighbours is several times cheaper than hashing every row's text. A run may start where
+    nothing changed (a missing value; every row when a column has another dtype), which only
+    makes more, shorter runs: callers get the same result, slower."""
+    n = len(frame)
+    if n < 2:
+        return np.arange(n), np.ones(n, dtype=np.int64)
+    change = pa.array(np.zeros(n - 1, dtype=bool))   # per row after the first: a run starts there
+    for name in frame.columns:
+        values = frame[name].array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            column = pa.chunked_array(values.__arrow_array__())      # no copy
+            differs = pc.not_equal(column.slice(1), column.slice(0, n - 1)).fill_null(True)
+        elif frame[name].dtype.kind in "iub":
+            numbers = frame[name].to_numpy()
+            differs = pa.array(numbers[1:] != numbers[:-1])
+        else:
+            return np.arange(n), np.ones(n, dtype=np.int64)
+        change = pc.or_(change, differs)
+    starts = np.concatenate([[0], pc.indices_nonzero(change).to_numpy().astype(np.int64) + 1])
+    return starts, np.diff(np.append(starts, n))
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """`pd.factorize(column)` (codes in order of first appearance, -1 for missing), worked out
+    on the runs of equal neighbours (`_runs`)."""
+    starts, lengths = _runs(column.to_frame())
+    codes, uniques = pd.factorize(column.iloc[starts])
+    return np.repeat(codes, lengths), uniques
+
+
 def _view_years(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Per region: the years with data of it or of any of its children (a city's view shows its
     counties too), sorted — the year choices of its filters, read with one point look-up."""
-    own = facts[["region_code", "year"]].drop_duplicates()
+    pairs = facts[["region_code", "year"]]
+    # each pair's first row starts a run of equal pairs: drop_duplicates on the runs' first rows
+    own = pairs.iloc[_runs(pairs)[0]].drop_duplicates()
     parents = registry.frame().set_index("code")["parent_code"]
     of_children = own.assign(region_code=own["region_code"].map(parents))
     of_children = of_children[of_children["region_code"].notna() & (of_children["region_code"] != "")]
@@ -279,8 +365,15 @@ def _view_years(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
 def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Per region with data, in code order: its name, level and parent (so listing cities or
     regions with data needs no join), first and last year, and how many facts."""
-    counts = facts.groupby("region_code", as_index=False).agg(
-        first_year=("year", "min"), last_year=("year", "max"), facts=("value", "size"))
+    # per run of one region first (facts come grouped by region), then per region over its runs
+    starts, lengths = _runs(facts[["region_code"]])
+    years = facts["year"].to_numpy()
+    runs = pd.DataFrame({"region_code": facts["region_code"].iloc[starts].reset_index(drop=True),
+                         "first_year": np.minimum.reduceat(years, starts) if len(starts) else years[:0],
+                         "last_year": np.maximum.reduceat(years, starts) if len(starts) else years[:0],
+                         "facts": lengths.astype(np.int64)})
+    counts = runs.groupby("region_code", as_index=False).agg(
+        first_year=("first_year", "min"), last_year=("last_year", "max"), facts=("facts", "sum"))
     names = registry.frame()[["code", "name", "level", "parent_code"]].rename(columns={"code": "region_code"})
     return counts.merge(names, on="region_code", how="left")[
         ["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]]

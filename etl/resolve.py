@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from .catalog import Catalog
 from .issues import Issue, error, fact_location, warning
+from .readers import as_objects
 from .regions import Registry
 from .text import is_no_data
 from .units import conversion_factor, convert_coded
@@ -42,7 +43,10 @@ def resolve(raw: pd.DataFrame, catalog: Catalog, registry: Registry, default_sco
         return pd.DataFrame(columns=FACT_COLUMNS), issues
     df = raw.reset_index(drop=True)
     if region is not None:
-        df["region_code"] = df["region_code"].where(df["region"].notna() | df["region_code"].notna(), region)
+        codes = df["region_code"]
+        if isinstance(codes.dtype, pd.CategoricalDtype) and region not in codes.cat.categories:
+            codes = codes.cat.add_categories([region])   # where() puts no new text into a Categorical
+        df["region_code"] = codes.where(df["region"].notna() | codes.notna(), region)
 
     region_of, region_codes, skip, region_issues = _resolve_regions(df, registry, default_scope, region)
     issues += region_issues
@@ -83,6 +87,10 @@ def _text(column: pd.Series, rows: np.ndarray) -> pd.Series:
     """A lineage column's text for the given rows ("" where blank), per distinct value."""
     if isinstance(column.dtype, pd.StringDtype):   # already Arrow strings (file name, sha256)
         return column.iloc[rows].fillna("").astype("str").reset_index(drop=True)
+    if _text_categorical(column):                   # its texts by code, "" where blank (code -1)
+        codes = column.cat.codes.to_numpy()[rows].astype(np.int64)
+        texts = list(column.cat.categories) + [""]
+        return _strings(texts, np.where(codes < 0, len(texts) - 1, codes))
     distinct = Distinct(column)
     texts = ["" if pd.isna(v) else str(v) for (v,) in distinct.keys]
     return _strings(texts, distinct.inverse[rows])
@@ -107,7 +115,9 @@ class Distinct:
     `inverse` each row's combination number, `keys` the combinations' values (from the first
     row). A column is a Series (factorised once; columns that may hold booleans are compared
     by type and text, since hashing would merge True with 1) or a numpy array of integer codes
-    made by an earlier step (a row's indicator, a text's number), taken as they are."""
+    made by an earlier step (a row's indicator, a text's number), taken as they are. A
+    Categorical of texts (a raw column read from a CSV column-wise) is not factorised again: its
+    codes are used, and its blanks are None in `keys`, as in an object column."""
 
     def __init__(self, *columns):
         combined = None
@@ -131,6 +141,10 @@ def _codes(col) -> np.ndarray:
     """One int64 per row, equal exactly where the values count as the same."""
     if isinstance(col, np.ndarray):   # codes of an earlier step, -1 for none: shifted to start at 0
         return col.astype(np.int64) - min(int(col.min(initial=0)), 0)
+    if _text_categorical(col):       # distinct categories: the codes are the answer, blanks (-1) last
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        return np.where(codes < 0, len(col.cat.categories), codes)
+    col = as_objects(col)            # any other Categorical: compared as its values
     if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) not in _NO_BOOLEANS:
         col = col.map(lambda v: None if v is None else f"{type(v).__name__}:{v}")
     codes, uniques = pd.factorize(col)   # blanks: -1, then one more code (cheaper than use_na_sentinel=False)
@@ -138,10 +152,19 @@ def _codes(col) -> np.ndarray:
     return np.where(codes < 0, len(uniques), codes)
 
 
+def _text_categorical(col) -> bool:
+    """A Categorical whose categories are texts only (no boolean that hashing would merge with 1)."""
+    return (isinstance(col.dtype, pd.CategoricalDtype)
+            and pd.api.types.infer_dtype(col.cat.categories, skipna=True) == "string")
+
+
 def _values_at(col, rows: np.ndarray) -> list:
     """The values of some rows as Python objects (object columns: the very objects)."""
     if isinstance(col, np.ndarray):
         return col[rows].tolist()
+    if isinstance(col.dtype, pd.CategoricalDtype):   # texts as written, None for blanks (code -1)
+        texts = np.append(np.asarray(col.cat.categories, dtype=object), None)
+        return texts[col.cat.codes.to_numpy()[rows]].tolist()
     if col.dtype == object:
         return col.to_numpy()[rows].tolist()
     return [col.iloc[i] for i in rows]

@@ -134,9 +134,10 @@ class TableGrid(Grid):
     """A CSV sheet held column by column, as pyarrow parsed it (see `_table_grid`).
 
     Column j is `texts[j]` (its distinct non-blank cells, then None for blank cells) indexed by
-    `codes[j]` (one entry per row). `rows` is a read-only view that builds the rows asked for, so
-    every reader's `detect` sees the header rows as in any grid, while the long-table reader takes
-    whole columns (`column`) and the text checks look at distinct values only."""
+    `codes[j]` (one entry per row, -1 for a blank cell: the None at the end). `rows` is a
+    read-only view that builds the rows asked for, so every reader's `detect` sees the header
+    rows as in any grid, while the long-table reader takes whole columns as codes
+    (`coded_column`) and the text checks look at distinct values only."""
 
     def __init__(self, file: str, texts: list[np.ndarray], codes: list[np.ndarray], suspects: list[str]):
         for f in fields(Grid):   # every Grid attribute at its default; rows come from the columns
@@ -160,6 +161,12 @@ class TableGrid(Grid):
 
     def column(self, j: int, start: int = 0) -> np.ndarray:
         return self._texts[j][self._codes[j][start:]]
+
+    def coded_column(self, j: int, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Column j from row `start` as (its distinct texts as written, one code per row into
+        them, -1 for a blank cell): what pyarrow found, for a reader to hand on without hashing
+        the texts again. The texts may include some only found above `start` (the header)."""
+        return self._texts[j][:-1], self._codes[j][start:]
 
     def suspect_texts(self) -> Iterator[str]:
         return iter(self._suspects)
@@ -485,7 +492,7 @@ def _table_grid(text: str, data: bytes, encoding: str, name: str) -> TableGrid |
         values = np.empty(kept + 1, dtype=object)   # the column's texts, None (blank) last
         values[:kept] = distinct.filter(pa.array(filled)).to_numpy(zero_copy_only=False)
         renumber = np.cumsum(filled) - 1
-        renumber[blank] = kept
+        renumber[blank] = -1                         # indexes the None at the end
         texts.append(values)
         codes.append(renumber[encoded.indices.to_numpy()])
         suspect = pc.and_(pc.match_substring_regex(distinct, _SUSPECT_RE2), pa.array(filled))

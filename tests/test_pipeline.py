@@ -79,3 +79,29 @@ def test_untracked_quarterly_items_are_skipped_with_a_warning(tmp_path):
     assert skipped == [("breakdown_skipped", "其中：女性"), ("indicator_skipped", "殡葬服务机构数")]
     assert rows(base, "SELECT region_code, indicator_id, value FROM facts") == [
         ("610326", "dibao_urban_persons", 300.0)]
+
+
+def test_lineage_view_has_one_row_per_fact_with_the_files_stored_once(tmp_path):
+    """`lineage` is a view over `lineage_files` (a file's name and sha256 once), `lineage_texts`
+    and `lineage_cells` (integers per fact) with the contract's columns and types; a file
+    replaced by a later one keeps only the facts it still wins."""
+    base = tmp_path / "data"
+    a = write(tmp_path / "a.csv", "眉县,,2023,城市低保人数,300,人\n眉县,,2023,农村低保人数,900,人\n"
+                                  "眉县,,2022,农村低保人数,800,人\n")
+    b = write(tmp_path / "b.csv", "\n眉县,,2023,城市低保人数,310,人\n")
+    assert pipeline.load(base, [a]).ok and pipeline.load(base, [b]).ok
+    manifest = warehouse.read_manifest(base, warehouse.current_version(base))
+    sha = {i["name"]: i["sha256"] for i in manifest["inputs"]}
+    assert rows(base, "SELECT table_type FROM information_schema.tables WHERE table_name = 'lineage'") == [("VIEW",)]
+    assert rows(base, "SELECT column_name, data_type FROM information_schema.columns "
+                      "WHERE table_name = 'lineage' ORDER BY ordinal_position") == [
+        ("region_code", "VARCHAR"), ("year", "INTEGER"), ("indicator_id", "VARCHAR"), ("file_name", "VARCHAR"),
+        ("file_sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "BIGINT"), ("column", "VARCHAR")]
+    assert rows(base, "SELECT * FROM lineage ORDER BY indicator_id, year") == [
+        ("610326", 2022, "dibao_rural_persons", "a.csv", sha["a.csv"], "", 4, "E"),
+        ("610326", 2023, "dibao_rural_persons", "a.csv", sha["a.csv"], "", 3, "E"),
+        ("610326", 2023, "dibao_urban_persons", "b.csv", sha["b.csv"], "", 3, "E")]
+    assert rows(base, "SELECT file_id, file_name, file_sha256 FROM lineage_files ORDER BY file_id") == [
+        (0, "a.csv", sha["a.csv"]), (1, "b.csv", sha["b.csv"])]
+    assert rows(base, "SELECT count(*) FROM lineage_cells") == [(3,)]
+    assert rows(base, "SELECT count(*) FROM lineage_texts WHERE text = 'a.csv' OR length(text) = 64") == [(0,)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from tests.util import xlsx
 import pytest
 
-from etl.readers import RAW_COLUMNS, long_table, quarterly, series, yearbook
+from etl.readers import RAW_COLUMNS, as_objects, long_table, quarterly, series, yearbook
 from etl.sources import load_source
 
 
@@ -22,6 +22,7 @@ def rows(frame, *columns):
     """The frame as a list of tuples (default: every raw column but `sheet`), with `unit` the unit
     the value is in: the row's own unit, else the one its header or title states (`header_unit`)."""
     columns = columns or tuple(c for c in RAW_COLUMNS if c not in ("sheet", "header_unit"))
+    frame = frame.assign(**{c: as_objects(frame[c]) for c in frame.columns})   # Categoricals as their texts
     frame = frame.assign(unit=frame["unit"].where(frame["unit"].notna(), frame["header_unit"]))
     return [tuple(r) for r in frame[list(columns)].itertuples(index=False)]
 

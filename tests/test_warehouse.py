@@ -77,6 +77,60 @@ def test_content_hash_is_stable_and_sensitive():
     assert warehouse.content_hash(tables(1.0)) != warehouse.content_hash(tables(1.5))
 
 
+def lineage_tables(**changes) -> dict[str, pd.DataFrame]:
+    """A compact lineage as `pipeline._lineage` lays it out: two files, four texts, three facts."""
+    files = pd.DataFrame({"file_id": np.array([0, 1], dtype="int32"),
+                          "file_name": pd.array(["a.csv", "b.xlsx"], dtype="str"),
+                          "file_sha256": pd.array(["a" * 64, "b" * 64], dtype="str")})
+    texts = pd.DataFrame({"text_id": np.arange(7, dtype="int32"),
+                          "text": pd.array(["610303", "610302", "population", "表1", "", "C", "E"], dtype="str")})
+    cells = pd.DataFrame({"region_text": pd.array([0, 1, 0], dtype="Int32"), "year": np.array([2023, 2022, 2022], dtype="int32"),
+                          "indicator_text": pd.array([2, 2, 2], dtype="Int32"), "file_id": np.array([1, 0, 1], dtype="int32"),
+                          "sheet_text": pd.array([3, 4, None], dtype="Int32"), "row": np.array([5, 2, 6], dtype="int64"),
+                          "column_text": pd.array([5, 6, 5], dtype="Int32")})
+    out = {"lineage_files": files, "lineage_texts": texts, "lineage_cells": cells}
+    for key, value in changes.items():
+        table, column = key.split("__")
+        out[table] = out[table].assign(**{column: value})
+    return out
+
+
+def test_content_hash_covers_the_compact_lineage():
+    """The `lineage` view follows from `lineage_files`, `lineage_texts` and `lineage_cells`: a
+    change to any of them changes the hash."""
+    def digest(**changes):
+        return warehouse.content_hash({**tables(1.0), **lineage_tables(**changes)})
+
+    base = digest()
+    assert digest() == base
+    assert warehouse.content_hash(warehouse.prepare({**tables(1.0), **lineage_tables()})) == base
+    changed = [
+        digest(lineage_files__file_sha256=pd.array(["a" * 64, "c" * 64], dtype="str")),
+        digest(lineage_files__file_name=pd.array(["a.csv", "c.csv"], dtype="str")),
+        digest(lineage_texts__text=pd.array(["610303", "610302", "population", "表2", "", "C", "E"], dtype="str")),
+        digest(lineage_cells__file_id=np.array([0, 0, 1], dtype="int32")),
+        digest(lineage_cells__sheet_text=pd.array([3, 4, 4], dtype="Int32")),
+        digest(lineage_cells__row=np.array([5, 2, 7], dtype="int64")),
+        digest(lineage_cells__column_text=pd.array([5, 5, 5], dtype="Int32")),
+        digest(lineage_cells__year=np.array([2023, 2022, 2023], dtype="int32"))]
+    assert base not in changed and len(set(changed)) == len(changed)
+
+
+def test_lineage_view_turns_the_compact_tables_into_rows_of_texts(tmp_path):
+    warehouse.publish(tmp_path, {**tables(1.0), **lineage_tables()}, {})
+    con = duckdb.connect(str(warehouse.current_db(tmp_path)), read_only=True)
+    try:
+        assert con.execute("SELECT * FROM lineage").fetchall() == [      # in the cells' stored order
+            ("610303", 2023, "population", "b.xlsx", "b" * 64, "表1", 5, "C"),
+            ("610302", 2022, "population", "a.csv", "a" * 64, "", 2, "E"),
+            ("610303", 2022, "population", "b.xlsx", "b" * 64, None, 6, "C")]
+        assert [r[:2] for r in con.execute("DESCRIBE lineage").fetchall()] == [
+            ("region_code", "VARCHAR"), ("year", "INTEGER"), ("indicator_id", "VARCHAR"), ("file_name", "VARCHAR"),
+            ("file_sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "BIGINT"), ("column", "VARCHAR")]
+    finally:
+        con.close()
+
+
 CRASHING_PUBLISH = textwrap.dedent("""
     import sys
     import numpy as np

@@ -8,6 +8,7 @@ docs/ARCHITECTURE.md ("Raw observations").
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..issues import Issue, error
@@ -15,6 +16,15 @@ from ..sources import Grid, Source
 
 RAW_COLUMNS = ["sheet", "row", "column", "region", "region_code", "year",
                "indicator", "context", "unit", "header_unit", "value"]
+
+
+def as_objects(column: pd.Series) -> pd.Series:
+    """A raw column with object dtype: a Categorical's texts as written, None for blanks
+    (pandas' own conversion would put NaN there)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    texts = np.append(np.asarray(column.cat.categories, dtype=object), None)   # code -1: None
+    return pd.Series(texts[column.cat.codes.to_numpy()], index=column.index, name=column.name, dtype=object)
 
 
 def raw_frame(records: list[dict]) -> pd.DataFrame:
@@ -33,8 +43,10 @@ def is_blank(grid: Grid) -> bool:
 
 
 def read_source(source: Source) -> tuple[pd.DataFrame, list[Issue]]:
-    """Read every sheet of a loaded file; adds `file` and `file_sha256` columns."""
+    """Read every sheet of a loaded file; adds `shape` (the reader of each row's sheet), `file`
+    and `file_sha256` columns, as Categoricals: a national file has ~10⁶ rows and one file."""
     frames: list[pd.DataFrame] = []
+    shapes: list[str] = []
     issues: list[Issue] = []
     readers = _readers()
     for grid in source.grids:
@@ -48,12 +60,27 @@ def read_source(source: Source) -> tuple[pd.DataFrame, list[Issue]]:
                 suggestion="请使用“python -m etl template”生成的填报模板，或按长表格式整理。"))
             continue
         frame, found = reader.read(grid)
-        frames.append(frame.assign(shape=reader.__name__.rsplit(".", 1)[-1]))
+        frames.append(frame)
+        shapes.append(reader.__name__.rsplit(".", 1)[-1])
         issues.extend(found)
     if not frames and not issues:
         issues.append(error("empty", "文件中没有任何数据。", file=source.name,
                             suggestion="请确认上传的是填好数据的文件。"))
-    data = pd.concat(frames, ignore_index=True) if frames else raw_frame([]).assign(shape=None)
-    data["file"] = source.name
-    data["file_sha256"] = source.sha256
+    if len(frames) > 1:   # Categoricals of several sheets would concatenate to objects with NaN
+        frames = [f.assign(**{c: as_objects(f[c]) for c, t in f.dtypes.items() if isinstance(t, pd.CategoricalDtype)})
+                  for f in frames]
+    if not frames:
+        data = raw_frame([]).assign(shape=None)
+    else:
+        data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        codes, names = pd.factorize(pd.Series(shapes, dtype=object))
+        data["shape"] = _texts(np.repeat(codes, [len(f) for f in frames]), names)
+    one = np.zeros(len(data), dtype=np.int8)
+    data["file"] = _texts(one, [source.name])
+    data["file_sha256"] = _texts(one, [source.sha256])
     return data, issues
+
+
+def _texts(codes: np.ndarray, texts) -> pd.Categorical:
+    """A Categorical of distinct texts (object categories: the very str objects)."""
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(texts, dtype=object)))

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..issues import Issue, error
-from ..sources import Grid
+from ..sources import Grid, TableGrid
 from ..text import chinese_line, normalize, split_unit, stated_unit
 from ..units import clean_unit
-from . import RAW_COLUMNS
+from . import RAW_COLUMNS, as_objects
 
 HEADERS = {
     role: {normalize(s) for s in spellings}
@@ -99,22 +99,25 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
                 **grid.where(top), suggestion="请增加“年份”列并填写4位年份（例如 2023），或在表头上方的标题中写明“2023年”。")]
 
     # Whole columns under the header (a CSV held column-wise hands them over without row lists).
-    cols = {role: pd.Series(grid.column(j, top + 1), dtype=object) for role, j in roles.items()}
+    cols = {role: _column(grid, j, top + 1) for role, j in roles.items()}
     # Blank rows and notes under the table carry neither an indicator nor a value.
     keep = (cols["indicator"].notna() | cols["value"].notna()).to_numpy()
     if not keep.all():
         cols = {role: s[keep].reset_index(drop=True) for role, s in cols.items()}
     n = int(keep.sum())
 
-    region = cols["region"].to_numpy() if "region" in cols else np.full(n, None, dtype=object)
+    region = cols["region"] if "region" in cols else np.full(n, None, dtype=object)
     if "code" in cols:
-        code = cols["code"].to_numpy()
+        code = cols["code"]
     else:  # "地区（或代码）": codes typed into the region column go to region_code
-        is_code = cols["region"].astype(str).str.fullmatch(_CODE, na=False).to_numpy(dtype=bool)
+        region = as_objects(cols["region"]).to_numpy()
+        is_code = pd.Series(region, dtype=object).astype(str).str.fullmatch(_CODE, na=False).to_numpy(dtype=bool)
         code = np.where(is_code, region, None)
         region = np.where(is_code, None, region)
 
     def const(value):
+        if isinstance(value, str):   # one text on every row: a Categorical of it (resolve reads its code)
+            return _one_text(value, n)
         return np.full(n, value, dtype=object)
 
     data = {
@@ -150,12 +153,36 @@ def _header_unit(grid: Grid, top: int, roles: dict[str, int], units: dict[str, s
     return (stated[0][1] if stated else None), None
 
 
+def _column(grid: Grid, j: int, start: int) -> pd.Series:
+    """Column j from row `start` down. A TableGrid's is a Categorical of its texts as written,
+    made straight from the codes pyarrow found (no text is hashed again, and resolve.py works on
+    these codes); any other grid's is an object Series of its cells (None for blanks)."""
+    if isinstance(grid, TableGrid):
+        texts, codes = grid.coded_column(j, start)
+        dtype = pd.CategoricalDtype(pd.Index(texts, dtype=object))   # object: the very str objects
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), copy=False)
+    return pd.Series(grid.column(j, start), dtype=object)
+
+
+def _one_text(text: str, n: int) -> pd.Series:
+    """`text` on each of n rows, as a Categorical: one category and a byte per row."""
+    dtype = pd.CategoricalDtype(pd.Index([text], dtype=object))
+    return pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=dtype, validate=False), copy=False)
+
+
 def _frame(data: dict, n: int) -> pd.DataFrame:
-    """The raw-observation frame, built column-wise (object dtype, None for missing).
+    """The raw-observation frame, built column-wise (object dtype, None for missing; a column
+    taken whole from a TableGrid, or one text on every row, is a Categorical of its texts: see
+    `_column` and `_one_text`).
 
     Same contract as `readers.raw_frame`, which takes records; a dict per row would cost
     seconds at national scale. `copy=False` keeps one block per column: stacking them into one
     2-D object block (pandas' default) costs ~0.2 s at national scale and nothing needs it.
     """
-    return pd.DataFrame({c: np.asarray(data[c], dtype=object) if c in data else np.full(n, None, dtype=object)
-                         for c in RAW_COLUMNS}, columns=RAW_COLUMNS, dtype=object, copy=False)
+    def column(c: str) -> pd.Series:
+        values = data.get(c)
+        if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+            return values.reset_index(drop=True)
+        values = np.asarray(values, dtype=object) if c in data else np.full(n, None, dtype=object)
+        return pd.Series(values, dtype=object, copy=False)
+    return pd.DataFrame({c: column(c) for c in RAW_COLUMNS}, columns=RAW_COLUMNS, copy=False)
