@@ -336,10 +336,11 @@ def catalog_from_data(data: dict) -> Catalog:
 
 
 def read_catalog_data(path: str | Path = CATALOG_FILE) -> dict:
-    """The raw YAML document (a fresh copy on every call, safe to mutate)."""
+    """The raw YAML document (a fresh copy on every call, safe to mutate). Parsed with libyaml's
+    safe loader where PyYAML has it: the pure-Python one took 0.09 s of every build."""
     with open(path, encoding="utf-8") as f:
         try:
-            return yaml.safe_load(f)
+            return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as exc:
             raise ValueError(f"指标目录不是有效的 YAML：{path}：{exc}") from exc
 

@@ -294,7 +294,7 @@ def load_source(path: Path, display_name: str | None = None) -> tuple[Source | N
         data = path.read_bytes()
     except OSError as exc:
         return None, [_unreadable(name, exc)]
-    if not data.strip():
+    if not data or data.isspace():   # (not data.strip(): that copies the whole file)
         return None, [error("empty", "文件是空的，没有任何数据。", file=name,
                             suggestion="请确认上传的是填好数据的文件。")]
     sha = hashlib.sha256(data).hexdigest()
