@@ -3,8 +3,8 @@
 `?city=610300&county=610302&county=610303&from=2018&to=2025` opens the same view for anyone.
 Filters survive page switches: with st.navigation a widget's keyed value is dropped when the
 key is rendered on another page, unless it is re-assigned as plain session state first
-(shared/research/test-harness.md, pitfall 1). Unknown codes in a URL are ignored with a
-notice, never a crash.
+(Streamlit forgets the state of widgets a rerun does not draw). Unknown codes in a URL are
+ignored with a notice, never a crash.
 """
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ from .text import normalize, split_unit
 AGGREGATIONS = {"sum", "ratio", "weighted_mean"}
 TARGET_OPS = {">=", "<=", ">", "<"}
 PERIODS = {"year_end", "year_total"}
-# DESIGN.md §3: ids and canonical units other code and users rely on.
+# The pinned indicators (docs/ARCHITECTURE.md, "Pinned indicators"): ids and canonical units other
+# code and users rely on.
 CONTRACT_UNITS = {
     "population": "人", "pop_60plus": "人", "dibao_urban_persons": "人", "dibao_rural_persons": "人",
     "dibao_funds": "万元", "tekun_persons": "人", "temp_relief_cases": "人次", "temp_relief_funds": "万元",

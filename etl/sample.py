@@ -7,7 +7,7 @@ workbooks for 2021–2022 and the project's fill-in template for 2023–2025.
 
 Numbers are invented but anchored: 2020 census populations where public (see
 SAMPLE_POPULATION_2020), and city totals equal to figures the bureaus published (PUBLISHED,
-from shared/published and shared/research) in the years those describe. Everything is
+from data/published/seed_facts.csv and research_facts.csv) in the years those describe. Everything is
 labelled 示例数据 in file names and titles; the warehouse flags it as sample.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ COUNT_UNITS = {"人", "户", "张", "家", "个", "人次", "对"}
 
 # 2020 census (七普) resident population. Exact where a bulletin gives it, rounded figures
 # (万人) where only those were found; 扶风/眉县/凤县 share what the city total leaves.
-# Sources: shared/research/facts.csv. 兵团 cities: invented sample values.
+# Sources: data/published/research_facts.csv. 兵团 cities: invented sample values.
 SAMPLE_POPULATION_2020 = {
     "610300": 3_321_853,
     "610302": 535_800, "610303": 461_000, "610304": 479_179, "610305": 386_156, "610323": 365_209,
@@ -52,7 +52,7 @@ ROUNDED = {"610302", "610303", "610329", "350103", "350104", "350112", "350122"}
 _REMAINDER_WEIGHTS = {"610324": 0.48, "610326": 0.40, "610330": 0.12}
 
 # City totals the sample must equal, in catalog units: (city, year, indicator) → value.
-# 宝鸡 2019 and 福州 2023 from the bureaus' own reports (shared/published/seed_facts.csv);
+# 宝鸡 2019 and 福州 2023 from the bureaus' own reports (data/published/seed_facts.csv);
 # 36‰ beds per thousand elderly fixes 宝鸡's 2019 elderly base at 23000/36×1000.
 PUBLISHED = {
     ("610300", 2019, "elderly_beds"): 23_000,
@@ -84,7 +84,7 @@ FUZHOU_DIBAO_2019 = {
                             "350122": 0.70, "350123": 0.45, "350124": 0.37, "350125": 0.51, "350128": 0.56,
                             "350181": 0.74},
 }
-# 兵团 "十三五"末 36.8 beds per thousand elderly (shared/research/facts.csv).
+# 兵团 "十三五"末 36.8 beds per thousand elderly (data/published/research_facts.csv).
 BINGTUAN_BEDS_PER_1000_2020 = 36.8
 
 _CITY_PROFILE = {  # elderly share 2020, urban share, urban/rural 低保 standard 2020 (元/人·月)
