@@ -342,6 +342,17 @@ def regions_with_data() -> pd.DataFrame:
     return query("SELECT region_code AS code, name, level, parent_code FROM region_coverage")
 
 
+def fact_years() -> list[int]:
+    """Every year with data anywhere, ascending (数据查询's year range); read from the small
+    pre-aggregated `region_years`, which holds every year of every region, not from `facts`."""
+    return [int(y) for y in column("SELECT DISTINCT year FROM region_years ORDER BY year")]
+
+
+def category_names() -> pd.Series:
+    """The topic categories in display order: id → Chinese name (指标说明)."""
+    return query("SELECT id, name_zh FROM categories ORDER BY position").set_index("id")["name_zh"]
+
+
 def coverage() -> pd.DataFrame:
     """Per indicator: how many regions and which years have data (for 指标说明)."""
     return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index("indicator_id")

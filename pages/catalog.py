@@ -9,7 +9,7 @@ AGG = {"sum": "各区县求和", "ratio": "比率：分子、分母分别汇总�
 st.title("指标说明")
 topic.sample_banner()
 indicators = store.indicators()
-categories = store.query("SELECT id, name_zh FROM categories ORDER BY position").set_index("id")["name_zh"]
+categories = store.category_names()
 targets = store.targets()
 coverage = store.coverage()
 search = st.text_input("搜索指标（名称、别名或口径）", key="cat_q", placeholder="例如：低保、床位、社工")

@@ -13,7 +13,7 @@ indicators = store.indicators()
 regions = store.regions_with_data()
 levels = {"province": "省", "city": "市", "county": "区县"}
 names = regions.set_index("code")["name"]
-years = store.query("SELECT DISTINCT year FROM facts ORDER BY year")["year"].astype(int).tolist()
+years = store.fact_years()
 if not years:
     st.info("暂无数据：数据仓库为空。")
     st.stop()

@@ -5,6 +5,7 @@ import pytest
 
 from dashboard import store
 from etl import pipeline, warehouse
+from etl.catalog import load_catalog
 from etl.regions import load_registry
 
 
@@ -50,6 +51,9 @@ def test_years_and_listings_from_the_pre_aggregated_tables(facts_table):
     listed = store.regions_with_data()
     assert sorted(listed["code"]) == sorted(facts_table["region_code"].unique())
     assert (listed.set_index("code")["name"] == regions.loc[listed["code"], "name"]).all()
+    assert store.fact_years() == sorted(int(y) for y in facts_table["year"].unique())
+    assert store.category_names().to_dict() == {c.id: c.name_zh for c in load_catalog().categories.values()}
+    assert list(store.category_names().index)[:3] == ["population", "social_relief", "elderly_care"]   # catalog order
 
 
 def test_a_caller_changing_its_answer_does_not_change_the_shared_one(facts_table):
