@@ -122,6 +122,19 @@ def _wrap(text: str, width: int = 36) -> str:
     return "<br>".join(text[i:i + width] for i in range(0, len(text), width))
 
 
+def county_ranking(data: pd.DataFrame, meta: pd.Series, year: int, city: str,
+                   target: float | None = None) -> go.Figure | None:
+    """The counties among `data` (one indicator, the city and its counties) ranked in `year`, the
+    city's own value and the target as lines; None when no county has a value that year. The
+    ranking of the topic pages, 区县对比 and the meeting deck."""
+    rows = data[data["year"] == year]
+    counties = rows[rows["region_code"] != city]
+    if counties.empty:
+        return None
+    city_now = rows.loc[rows["region_code"] == city, "value"]
+    return ranking(counties, meta, year, float(city_now.iloc[0]) if len(city_now) else None, target)
+
+
 def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | None = None,
             target: float | None = None) -> go.Figure:
     """Counties of one year as horizontal bars, best on top; lines for the city value and the target."""

@@ -112,10 +112,7 @@ def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, 
         figure = charts.trend(data, meta, scope.city, target=target) if len(data) else None
         title = f"{topic.title}：{meta['name_zh']}走势"
     else:
-        rows = data[(data["year"] == scope.year) & (data["region_code"] != scope.city)]
-        city_now = data[(data["region_code"] == scope.city) & (data["year"] == scope.year)]["value"]
-        figure = (charts.ranking(rows, meta, scope.year, float(city_now.iloc[0]) if len(city_now) else None, target)
-                  if len(rows) else None)
+        figure = charts.county_ranking(data, meta, scope.year, scope.city, target)
         title = f"{topic.title}：{scope.year}年各区县{meta['name_zh']}"
     return Slide(f"{topic_id}-{kind}", title, figure=figure, narrative=narrative.text(story))
 

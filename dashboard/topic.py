@@ -92,14 +92,22 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[dict, s
     return tuple(cards)
 
 
+def ranks(values: pd.Series, meta: pd.Series) -> pd.Series:
+    """Rank 1 for the best value (the lowest where lower is better); tied values share the best
+    rank of their group ("并列第2"), the next rank skips. The one ranking rule of every page."""
+    return values.rank(ascending=meta["higher_is_better"] is False, method="min")
+
+
 def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
-    """"在12个区县中排第3" for a county; the best county for a city (best = by higher_is_better)."""
+    """"在12个区县中排第3" (or "并列第3") for a county; the best county for a city (best = by
+    higher_is_better)."""
     if counties.empty:
         return "暂无区县数据"
-    ranked = counties.sort_values("value", ascending=meta["higher_is_better"] is False, ignore_index=True)
+    ranked = counties.assign(rank=ranks(counties["value"], meta)).sort_values("rank", kind="stable", ignore_index=True)
     if subject in set(ranked["region_code"]):
-        position = int(ranked.index[ranked["region_code"] == subject][0]) + 1
-        return f"在{len(ranked)}个区县中排第{position}"
+        position = ranked.loc[ranked["region_code"] == subject, "rank"].iloc[0]
+        tied = (ranked["rank"] == position).sum() > 1
+        return f"在{len(ranked)}个区县中{'并列' if tied else '排'}第{int(position)}"
     best = ranked.iloc[0]
     word = "最低" if meta["higher_is_better"] is False else "最高"
     return f"区县{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
@@ -264,14 +272,8 @@ def chart_parts(f: filters.Filters, indicator: str, relative: bool) -> tuple[go.
 def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
     """The selected counties ranked in the last selected year, with the city and the target
     (None when no county has a value), per version and filters, shared (read-only)."""
-    data = view_facts(f, indicator)
-    data = data[data["year"] == f.year_to]
-    year_rows = data[data["region_code"] != f.city]
-    city_now = data.loc[data["region_code"] == f.city, "value"]
-    if year_rows.empty:
-        return None
-    return charts.ranking(year_rows, store.indicators().loc[indicator], f.year_to,
-                          float(city_now.iloc[0]) if len(city_now) else None, store.target_of(indicator))
+    return charts.county_ranking(view_facts(f, indicator), store.indicators().loc[indicator], f.year_to, f.city,
+                                 store.target_of(indicator))
 
 
 def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, data: pd.DataFrame,

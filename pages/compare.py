@@ -62,10 +62,9 @@ if table_tab.open:
         counties = data[data["region_code"] != f.city]
         now = counties[counties["year"] == f.year_to]
         before = counties[counties["year"] == f.year_to - 1].set_index("region_code")["value"]
-        better_high = meta["higher_is_better"] is not False
         table = now.set_index("region_code")[["region_name", "value"]].assign(previous=before)
-        table["rank"] = table["value"].rank(ascending=not better_high, method="min")
-        table["previous_rank"] = table["previous"].rank(ascending=not better_high, method="min")
+        table["rank"] = topic.ranks(table["value"], meta)
+        table["previous_rank"] = topic.ranks(table["previous"], meta)
         table = table.sort_values("rank")
         shown = pd.DataFrame({
             "排名": table["rank"].astype("Int64"), "区县": table["region_name"],

@@ -79,6 +79,14 @@ def test_ranking_order_city_and_target_lines(meta):
     assert bar.marker.color[1] != bar.marker.color[0]                          # below target marked
 
 
+def test_county_ranking_takes_the_year_the_city_line_and_nothing_without_counties(meta):
+    fig = charts.county_ranking(DATA, meta("beds_per_1000_elderly"), 2024, "610300", target=35)
+    assert list(fig.data[0].y) == ["眉县", "渭滨区"] and list(fig.data[0].x) == [38.0, 33.0]
+    assert sorted(s.x0 for s in fig.layout.shapes) == [35, 36.5]      # the target and 宝鸡市's 2024 value
+    assert charts.county_ranking(DATA[DATA.region_code == "610300"], meta("beds_per_1000_elderly"), 2024,
+                                 "610300") is None
+
+
 def test_heatmap_and_scatter(meta):
     fig = charts.heatmap(DATA[DATA.region_code != "610300"], meta("elderly_beds"))
     assert list(fig.data[0].y) == ["渭滨区", "眉县"] and list(fig.data[0].x) == ["2023", "2024"]

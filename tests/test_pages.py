@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.runtime.state.query_params import QueryParams
 from streamlit.testing.v1 import app_test as app_test_module
 
+from dashboard.topic import rank_text, ranks
 from etl import pipeline, warehouse
 from etl.catalog import load_catalog
 from etl.regions import load_registry
@@ -294,3 +295,17 @@ def test_a_publish_is_shown_at_the_next_rerun_not_the_cached_view(monkeypatch, t
     assert numbers(mei.y) == [99999.0] and not any("示例数据" in w.value for w in at.warning)
     words = " ".join(m.value for m in at.markdown)                  # 文字解读 of the new version
     assert "2025年宝鸡市养老床位数为11.1万张" in words and "眉县最高（10.00万张）" in words
+
+
+def test_tied_counties_share_a_rank_everywhere():
+    """One ranking rule for the cards and 区县对比's table: ties share the best rank of their
+    group ("并列第2") and the next rank skips; where lower is better, the lowest is first."""
+    counties = pd.DataFrame({"region_code": ["a", "b", "c", "d"], "region_name": ["甲", "乙", "丙", "丁"],
+                             "value": [30.0, 20.0, 20.0, 10.0]})
+    higher = pd.Series({"higher_is_better": True, "decimals": 0})
+    lower = pd.Series({"higher_is_better": False, "decimals": 0})
+    assert ranks(counties["value"], higher).tolist() == [1, 2, 2, 4]
+    assert ranks(counties["value"], lower).tolist() == [4, 2, 2, 1]
+    assert rank_text(counties, "c", higher, "人") == "在4个区县中并列第2"
+    assert rank_text(counties, "d", higher, "人") == "在4个区县中排第4"
+    assert rank_text(counties, "d", lower, "人") == "在4个区县中排第1"
