@@ -69,16 +69,7 @@ class Issue:
 
     def location(self) -> str:
         """'文件 a.xlsx，工作表 社会救助，第12行，C列' — the part of the message that says where."""
-        parts = []
-        if self.file:
-            parts.append(f"文件 {self.file}")
-        if self.sheet:
-            parts.append(f"工作表 {self.sheet}")
-        if self.row is not None:
-            parts.append(f"第{self.row}行")
-        if self.column:
-            parts.append(f"{self.column}列")
-        return "，".join(parts)
+        return location_text(self.file, self.sheet, self.row, self.column)
 
     def as_text(self) -> str:
         label = "错误" if self.severity == "error" else "警告"
@@ -136,6 +127,13 @@ def excel_column(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def location_text(file: str = "", sheet: str = "", row: int | None = None, column: str = "") -> str:
+    """'文件 a.xlsx，工作表 社会救助，第12行，C列', leaving out what is blank: how every message says where."""
+    parts = [f"文件 {file}" if file else "", f"工作表 {sheet}" if sheet else "",
+             f"第{row}行" if row is not None else "", f"{column}列" if column else ""]
+    return "，".join(p for p in parts if p)
 
 
 def fact_location(row) -> dict:

@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 from . import warehouse
 from .catalog import Catalog, load_catalog
 from .derive import derive
-from .issues import Issue, IssueList, error
+from .issues import Issue, IssueList, error, fact_location, location_text
 from .paths import raw_dir, sample_dir, warehouse_dir
 from .published import load_published
 from .readers import read_source
@@ -173,7 +173,7 @@ def conflicts(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry) 
     for n, (key, group) in enumerate(clashing.groupby(FACT_KEY, sort=False)):
         if n == MAX_CONFLICTS:
             issues.append(error("duplicate", f"另有 {len(keys) - MAX_CONFLICTS:,} 项数据在本次导入的文件之间数值不同，"
-                                             "未逐条列出。", file=_text(group.iloc[0]["file_name"])))
+                                             "未逐条列出。", file=fact_location(group.iloc[0])["file"]))
             break
         a = group.iloc[0]
         b = group[~np.isclose(group["value"].astype("float64"), float(a["value"]), rtol=1e-9, atol=0)].iloc[0]
@@ -181,32 +181,12 @@ def conflicts(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry) 
         issues.append(error(
             "duplicate",
             f"{registry.name(key[0])}{key[1]}年“{ind.name_zh}”在本次导入的两个文件中数值不同："
-            f"{_cell(a)}为 {a['value']:g}，{_cell(b)}为 {b['value']:g}。",
+            f"{location_text(**fact_location(a))}为 {a['value']:g}，{location_text(**fact_location(b))}为 {b['value']:g}。",
             value=f"{b['value']:g}",
             suggestion="同一次导入的文件不能对同一数据给出不同数值：请核对后删除错误的一项；"
                        "若后一个文件是更正，请分两次导入（后导入的为准）。",
-            file=_text(b["file_name"]), sheet=_text(b["sheet"]), row=_row(b["row"]), column=_text(b["column"])))
+            **fact_location(b)))
     return issues
-
-
-def _row(value) -> int | None:
-    return int(value) if value is not None and value == value else None
-
-
-def _text(value) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _cell(fact) -> str:
-    """'文件 a.csv，工作表 X，第3行，E列' for a fact's lineage."""
-    parts = [f"文件 {_text(fact['file_name'])}"]
-    if _text(fact["sheet"]):
-        parts.append(f"工作表 {fact['sheet']}")
-    if _row(fact["row"]) is not None:
-        parts.append(f"第{_row(fact['row'])}行")
-    if _text(fact["column"]):
-        parts.append(f"{fact['column']}列")
-    return "，".join(parts)
 
 
 def _display_name(path: Path) -> str:
