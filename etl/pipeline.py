@@ -48,7 +48,7 @@ from .paths import raw_dir, sample_dir, warehouse_dir
 from .published import load_published
 from .readers import read_source
 from .regions import Registry, default_cities, load_registry
-from .resolve import FACT_KEY, LINEAGE_COLUMNS, resolve
+from .resolve import FACT_KEY, LINEAGE_COLUMNS, Distinct, resolve
 from .sources import INPUT_SUFFIXES, load_source, sha256_file
 from .validate import check
 
@@ -270,12 +270,9 @@ def _lineage(reported: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     file_columns = reported[["file_name", "file_sha256"]]
     starts, lengths = _runs(file_columns)
     runs = file_columns.iloc[starts]
-    name_code, _ = pd.factorize(runs["file_name"], use_na_sentinel=False)
-    sha_code, shas = pd.factorize(runs["file_sha256"], use_na_sentinel=False)
-    run_file, _ = pd.factorize(name_code.astype(np.int64) * len(shas) + sha_code)
-    # pd.factorize numbers in order of appearance: a file's first run raises the running maximum
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(run_file), prepend=-1) > 0)
-    files = runs.iloc[first].reset_index(drop=True)
+    by_file = Distinct(runs["file_name"], runs["file_sha256"])   # file ids in order of first appearance
+    run_file = by_file.inverse
+    files = runs.iloc[by_file.first].reset_index(drop=True)
     files.insert(0, "file_id", np.arange(len(files), dtype="int32"))
     texts, ids = [], {}
     offset = 0
