@@ -367,8 +367,6 @@ def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
 def _discard(base: Path, tmp: Path, version: str | None) -> None:
     """Remove what a failed publish wrote, unless the pointer already names it."""
     shutil.rmtree(tmp, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        pointer_path(base).with_name("CURRENT.tmp").unlink(missing_ok=True)
     if version is not None and current_version(base) != version:
         doomed = _versions_dir(base) / f".tmp-failed-{version}"
         with contextlib.suppress(OSError):
@@ -390,12 +388,7 @@ def rollback(base: Path, version: str, user: str | None = None, *,
         if not is_current_schema(base, version):
             raise ValueError(f"版本“{version}”由旧版程序生成，数据结构与当前程序不兼容，不能回滚到该版本。")
         previous = current_version(base)
-        try:
-            _swap_pointer(base, version)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                pointer_path(base).with_name("CURRENT.tmp").unlink(missing_ok=True)
-            raise
+        _swap_pointer(base, version)
         try:
             _record(base, {"event": "rollback", "version": version, "from": previous,
                            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -452,13 +445,20 @@ def _write_tables(folder: Path, tables: dict[str, "pd.DataFrame | pa.Table"]) ->
 
 
 def _swap_pointer(base: Path, version: str) -> None:
+    """Make `version` current with one atomic rename; a failed write (a full disk) leaves the
+    old pointer and no `CURRENT.tmp` behind."""
     pointer = pointer_path(base)
     tmp = pointer.with_name("CURRENT.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(version + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, pointer)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(version + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, pointer)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(pointer.parent)
 
 

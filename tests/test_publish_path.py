@@ -501,9 +501,10 @@ def test_a_full_disk_is_a_chinese_error_and_leaves_nothing_behind(base, tmp_path
     elif where == "version":
         real = warehouse._write_tables
         monkeypatch.setattr(warehouse, "_write_tables", lambda folder, tables: (real(folder, tables), full()))
-    else:
-        monkeypatch.setattr(warehouse, "_swap_pointer", lambda base, version: (
-            (warehouse.pointer_path(base).with_name("CURRENT.tmp").write_text("half"), full())))
+    else:                                # CURRENT.tmp written, then the rename onto CURRENT fails
+        real_replace = os.replace
+        monkeypatch.setattr(warehouse.os, "replace", lambda src, dst: (
+            full() if Path(dst).name == "CURRENT" else real_replace(src, dst)))
     new = write_long_csv(tmp_path / "凤县.csv", "凤县,610330,2023,农村低保人数,120,人\n")
     if where != "staging":               # a file dropped into raw/ by hand: the next build has work to do
         write_long_csv(base / "raw" / "手工放入.csv", "陇县,610327,2023,农村低保人数,7,人\n")
