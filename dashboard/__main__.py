@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from etl.settings import ENV_ADMIN_PASSWORD_HASH, ENV_DATA_DIR, MIN_PASSWORD_LENGTH
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="民政数据看板：导出汇报材料")
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":
         return _hash_password()
     if args.data_dir:
-        os.environ["MZ_DATA_DIR"] = str(Path(args.data_dir).resolve())
+        os.environ[ENV_DATA_DIR] = str(Path(args.data_dir).resolve())
     logging.getLogger("streamlit").setLevel(logging.ERROR)   # cached queries run here without a server
 
     from . import deck as deck_model
@@ -67,12 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-MIN_PASSWORD_LENGTH = 10
-
-
 def _hash_password() -> int:
     """Ask for the password twice (or read one line from a pipe) and print the hash to paste."""
-    from .auth import ENV_HASH, hash_password
+    from .auth import hash_password
     if sys.stdin.isatty():
         password = getpass.getpass("管理员密码：")
         if getpass.getpass("再次输入：") != password:
@@ -87,7 +86,7 @@ def _hash_password() -> int:
     print("# 写入 .streamlit/secrets.toml（不要提交到代码库）：")
     print("[admin]")
     print(f'password_hash = "{digest}"')
-    print(f"# 或设置环境变量（单引号保留 $ 符号）：export {ENV_HASH}='{digest}'")
+    print(f"# 或设置环境变量（单引号保留 $ 符号）：export {ENV_ADMIN_PASSWORD_HASH}='{digest}'")
     return 0
 
 

@@ -23,6 +23,7 @@ import streamlit as st
 from etl import pipeline, warehouse
 from etl.paths import data_dir
 from etl.regions import load_registry
+from etl.settings import UPLOAD_LIMIT_MB
 from etl.sources import INPUT_SUFFIXES, safe_upload_name, sha256_file
 from etl.template import write_template
 
@@ -34,7 +35,6 @@ ISSUE_COLUMNS = {"severity": "级别", "file": "文件", "sheet": "工作表", "
 EVENT_LABELS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "expired": "超时退出",
                 "upload": "上传校验", "publish": "发布", "rollback": "回滚"}
 COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
-UPLOAD_LIMIT_MB = 50   # a county's return is a few hundred KB; a national yearbook table a few MB
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in INPUT_SUFFIXES)   # what the ETL reads and keeps in raw/
 # Errors of the publish itself (not of the files): said as they are, not as a failed check.
 PUBLISH_ERRORS = {"busy", "write_failed", "file_unreadable"}

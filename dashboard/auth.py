@@ -14,23 +14,22 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
 
 import streamlit as st
 
+from etl.settings import ADMIN_IDLE_SECONDS, FAILED_LOGIN_WINDOW, admin_password_hash
+from etl.settings import ENV_ADMIN_PASSWORD_HASH as ENV_HASH  # noqa: F401  (pages/admin.py names it)
+
 from . import audit
 
 log = logging.getLogger(__name__)
 
-ENV_HASH = "MZ_ADMIN_PASSWORD_HASH"
-IDLE_SECONDS = 30 * 60
 _N, _R, _P = 2 ** 14, 8, 1
 _failures: dict[str, list[float]] = {}       # client address → times of recent failures
 _failures_lock = threading.Lock()
-FAILURE_WINDOW = 15 * 60
 
 
 def hash_password(password: str) -> str:
@@ -63,7 +62,7 @@ def _secret(section: str, key: str):
 
 
 def configured_hash() -> str | None:
-    return os.environ.get(ENV_HASH) or _secret("admin", "password_hash")
+    return admin_password_hash() or _secret("admin", "password_hash")
 
 
 def admin_user() -> str:
@@ -98,7 +97,7 @@ def _delay(client: str) -> float:
     """Seconds to wait before answering: doubles with each recent failure (session or client)."""
     now = time.time()
     with _failures_lock:
-        recent = [t for t in _failures.get(client, []) if now - t < FAILURE_WINDOW]
+        recent = [t for t in _failures.get(client, []) if now - t < FAILED_LOGIN_WINDOW]
         _failures[client] = recent
     count = max(len(recent), st.session_state.get("login_failures", 0))
     return 0.0 if count == 0 else min(0.5 * 2 ** (count - 1), 30.0)
@@ -127,7 +126,7 @@ def current_admin() -> str | None:
     user = st.session_state.get("admin_user")
     if user is None:
         return _oidc_admin()
-    if time.time() - st.session_state.get("admin_seen", 0) > IDLE_SECONDS:
+    if time.time() - st.session_state.get("admin_seen", 0) > ADMIN_IDLE_SECONDS:
         st.session_state.expired_notice = True
         logout(reason="expired")
         return None

@@ -21,10 +21,11 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Inches, Pt
 
+from etl.settings import ENV_BROWSER_PATH, browser_path
+
 from . import store
 from .deck import Slide
 
-CHROMIUM = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")
 STUB = Path(__file__).resolve().parents[1] / "static" / "topojson"
 # The app's own subset font: its glyphs map to one character each, so text copied from the PDF
 # is right (with the full Noto CJK, 民 and 示 come out as the radicals ⺠ and ⽰).
@@ -40,7 +41,7 @@ def _quiet(done: float, text: str) -> None:
 
 def render_images(slides: list[Slide], folder: Path, progress: Progress = _quiet) -> dict[str, Path]:
     """PNG per slide figure, all in one kaleido session. Returns slide id → image path."""
-    os.environ.setdefault("BROWSER_PATH", CHROMIUM)
+    os.environ[ENV_BROWSER_PATH] = browser_path()   # what kaleido starts
     pio.defaults.topojson = STUB.as_uri() + "/"
     with_figures = [s for s in slides if s.figure is not None]
     paths = {s.id: folder / f"{s.id}.png" for s in with_figures}
@@ -150,8 +151,9 @@ def write_pdf(slides: list[Slide], images: dict[str, Path], out: Path, sample: b
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "deck.html"
         page.write_text(slides_html(slides, images, sample), encoding="utf-8")
-        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
+        subprocess.run([browser_path(), "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        "--no-first-run", "--no-pdf-header-footer",
                         f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out.resolve()}", page.as_uri()],
                        check=True, capture_output=True, timeout=120)
     return out

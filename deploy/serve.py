@@ -26,6 +26,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))   # run as a script (`python deploy/serve.py`): the repository's packages
+from etl.settings import ENV_COOKIE_SECRET, ENV_DATA_DIR, cookie_secret  # noqa: E402
+
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -100,10 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     first = args.replica_port or args.port + 100
     ports = list(range(first, first + args.replicas))
-    env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
-           or secrets.token_hex(32)}
+    env = {**os.environ, ENV_COOKIE_SECRET: cookie_secret() or secrets.token_hex(32)}
     if args.data_dir:
-        env["MZ_DATA_DIR"] = str(Path(args.data_dir).resolve())
+        env[ENV_DATA_DIR] = str(Path(args.data_dir).resolve())
 
     stopping = False
 

@@ -10,19 +10,19 @@ import functools
 import os
 from pathlib import Path
 
+from .settings import data_dir_override
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO_ROOT / "data"
 CATALOG_FILE = REFERENCE_DIR / "catalog" / "indicators.yaml"
 REGIONS_DIR = REFERENCE_DIR / "regions"
-
-ENV_DATA_DIR = "MZ_DATA_DIR"
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     """The data dir: an explicit argument wins, then `MZ_DATA_DIR`, then `data/` in the repo."""
     if explicit:
         return _resolved(os.getcwd(), os.fspath(explicit))
-    env = os.environ.get(ENV_DATA_DIR)
+    env = data_dir_override()
     if env:
         return _resolved(os.getcwd(), env)
     return REFERENCE_DIR

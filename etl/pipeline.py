@@ -47,15 +47,15 @@ from .issues import Issue, IssueList, error, fact_location, location_text
 from .paths import raw_dir, sample_dir, warehouse_dir
 from .published import load_published
 from .readers import read_source
-from .regions import Registry, default_cities, load_registry
+from .regions import Registry, load_registry
 from .resolve import FACT_KEY, LINEAGE_COLUMNS, Distinct, resolve
+from .settings import MAX_CONFLICTS, default_cities
 from .sources import INPUT_SUFFIXES, load_source, sha256_file
 from .validate import check
 
 Progress = Callable[[str, int, int], None]
 WAITING = "等待另一项发布完成…"          # the progress step shown while another writer holds the lock
 STAGING = ".staging"
-MAX_CONFLICTS = 200                     # conflicts listed one by one, per load
 # What a failed write raises: the OS (a full disk, no permission) or DuckDB writing its file.
 WRITE_ERRORS = (OSError, duckdb.IOException)
 ANY = object()                          # load(base_version=ANY): whatever version is served

@@ -9,7 +9,6 @@ and the cities the file itself names) when a name exists in several places (鼓�
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,10 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from .paths import REGIONS_DIR
+from .settings import default_cities  # noqa: F401  (dashboard/store.py imports it from here)
 from .text import normalize
-
-DEFAULT_CITIES = ("610300", "350100", "659000")  # 宝鸡市, 福州市, 兵团师市
-ENV_CITIES = "MZ_CITIES"
 
 _COUNTY_SUFFIXES = ("自治县", "自治旗", "特区", "林区", "区", "县", "市", "旗")
 _CITY_SUFFIXES = ("市", "地区", "盟")
@@ -58,13 +55,6 @@ class Resolution:
     status: str
     note: str = ""
     candidates: tuple[str, ...] = field(default=())
-
-
-def default_cities() -> tuple[str, ...]:
-    """The app's default area: env MZ_CITIES="610300,350100" or 宝鸡, 福州 and the 兵团 cities."""
-    env = os.environ.get(ENV_CITIES, "")
-    codes = tuple(c.strip() for c in env.split(",") if c.strip())
-    return codes or DEFAULT_CITIES
 
 
 def _key(text: str) -> str:

@@ -40,6 +40,9 @@ import pyarrow.csv as pa_csv
 import python_calamine
 
 from .issues import Issue, error, excel_column
+from .settings import (MAX_CELL_CHARS, MAX_COLS, MAX_COMPRESSION_RATIO, MAX_FILE_BYTES, MAX_LISTED_CELLS,
+                       MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_ROWS, MAX_SHOWN_CHARS, MAX_UNCOMPRESSED_BYTES,
+                       MAX_ZIP_MEMBERS)
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".txt"})
@@ -47,21 +50,7 @@ CSV_SUFFIXES = frozenset({".csv", ".txt"})
 # what every later `build` reads back from there (pipeline.input_files).
 INPUT_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
-
-# Limits on what one input file may be. The national benchmark CSV (every county x 30
-# indicators x 10 years) has ~850,000 rows, so MAX_ROWS stays above it (Excel itself stops at
-# 1,048,576); a county's return is a few hundred rows and a yearbook table ~20 columns.
-MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_ROWS = 1_000_000
-MAX_COLS = 500
-MAX_CELL_CHARS = 1000
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024   # sum over the workbook's zip members
-MAX_COMPRESSION_RATIO = 200                  # for members over 1 MB; real sheet XML is ~5-30x
-MAX_ZIP_MEMBERS = 10_000
-MAX_NAME_CHARS = 100
-MAX_NAME_BYTES = 200
-MAX_SHOWN_CHARS = 50                          # values quoted in messages
-MAX_LISTED = 20                               # per file, for cell-level text problems
+# The limits on what one input file may be (MAX_FILE_BYTES, MAX_ROWS …) are in settings.py.
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -405,7 +394,7 @@ def _text_issues(grids: list[Grid], name: str) -> list[Issue]:
         if not problems:
             continue
         for i, j, cell in grid.cells_with(problems):
-            if len(issues) >= MAX_LISTED:
+            if len(issues) >= MAX_LISTED_CELLS:
                 more += 1
                 continue
             code, message, suggestion = problems[cell]

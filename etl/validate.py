@@ -16,8 +16,8 @@ from .catalog import Catalog
 from .derive import FactGrid
 from .issues import Issue, fact_location, warning
 from .regions import Registry
+from .settings import MAX_LISTED_WARNINGS
 
-MAX_LISTED = 500  # per warning class; the rest is summarised in one line
 MIN_ABSOLUTE_CHANGE = 5  # in the catalog unit
 
 
@@ -40,7 +40,8 @@ def _yoy_jumps(grid: FactGrid, catalog: Catalog, registry: Registry) -> list[Iss
         jumps = consecutive & (np.abs(change) > bounds) & material
     r, i, y = np.nonzero(jumps.transpose(0, 2, 1))
     issues = []
-    listed = grid.reported.iloc[grid.source[r[:MAX_LISTED], y[:MAX_LISTED] + 1, i[:MAX_LISTED]]]
+    shown = slice(MAX_LISTED_WARNINGS)
+    listed = grid.reported.iloc[grid.source[r[shown], y[shown] + 1, i[shown]]]
     for k, row in enumerate(listed.itertuples()):
         ind = catalog.get(row.indicator_id)
         before, rise = prev[r[k], y[k], i[k]], change[r[k], y[k], i[k]]
@@ -50,8 +51,8 @@ def _yoy_jumps(grid: FactGrid, catalog: Catalog, registry: Registry) -> list[Iss
                         f"超过通常波动范围（±{bounds[i[k]]:.0%}）。",
             value=f"{row.value:g}", suggestion="请确认数值和单位无误；口径调整请在报送说明中注明。",
             **fact_location(row)))
-    if len(r) > MAX_LISTED:
-        issues.append(warning("yoy_jump", f"另有 {len(r) - MAX_LISTED} 条同比变化过大的数据未逐条列出。"))
+    if len(r) > MAX_LISTED_WARNINGS:
+        issues.append(warning("yoy_jump", f"另有 {len(r) - MAX_LISTED_WARNINGS} 条同比变化过大的数据未逐条列出。"))
     return issues
 
 
@@ -82,6 +83,6 @@ def _missing_counties(grid: FactGrid, registry: Registry) -> list[Issue]:
                                 f"共{len(codes)}个区县缺少部分或全部指标数据"
                                 f"（本次共{wanted[g, y]}项指标），这些指标不生成全市合计。",
             suggestion="请催报缺少的区县，补齐后重新导入。"))
-        if len(issues) >= MAX_LISTED:
+        if len(issues) >= MAX_LISTED_WARNINGS:
             break
     return issues

@@ -36,8 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .paths import warehouse_dir
+from .settings import ENV_PUBLISH_WAIT, KEEP_VERSIONS, publish_wait  # noqa: F401  (cli.py names the env here)
 
-KEEP_VERSIONS = 5
 # The table layout the dashboard expects; a version written by an older layout is rebuilt from
 # raw/ on the next start (dashboard/store.py) and cannot be rolled back to.
 # 2: pre-aggregated `region_coverage` and `indicator_coverage` tables. 3: `published`.
@@ -50,11 +50,6 @@ SCHEMA_VERSION = 6
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"
-
-# How long a writer waits for another one (a build of the national file takes ~15 s; a
-# clerk's upload a few seconds), in seconds; the environment variable overrides it.
-PUBLISH_WAIT = 300.0
-ENV_PUBLISH_WAIT = "MZ_PUBLISH_WAIT"
 
 log = logging.getLogger(__name__)
 
@@ -248,15 +243,6 @@ class Busy(Exception):
         self.waited = waited
         super().__init__(f"另一项发布（导入、重建或回滚）正在进行，已等待 {waited:g} 秒仍未结束。"
                          "本次未做任何改动，当前版本保持不变，请稍后再试。")
-
-
-def publish_wait() -> float:
-    """Seconds a writer waits for the lock: `MZ_PUBLISH_WAIT`, else PUBLISH_WAIT."""
-    text = os.environ.get(ENV_PUBLISH_WAIT, "").strip()
-    try:
-        return max(0.0, float(text)) if text else PUBLISH_WAIT
-    except ValueError:
-        return PUBLISH_WAIT
 
 
 _held = threading.local()            # per thread: {lock path: depth}

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 from dashboard import admin, auth, changes, export
-from etl import pipeline, warehouse
+from etl import pipeline, settings, warehouse
 from tests.util import HEADER, RecordingStorage, baoji_rows, download, query, write_long_csv
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -112,7 +112,7 @@ def test_wrong_password_is_refused_logged_and_slowed(monkeypatch, base):
 def test_admin_session_expires_after_inactivity(monkeypatch, base):
     at = login(open_admin(monkeypatch, base))
     assert at.file_uploader
-    at.session_state["admin_seen"] = time.time() - auth.IDLE_SECONDS - 1
+    at.session_state["admin_seen"] = time.time() - settings.ADMIN_IDLE_SECONDS - 1
     at.run()
     assert not at.file_uploader and "自动退出" in texts(at)
 
@@ -203,7 +203,7 @@ def test_traversal_name_stays_in_the_upload_folder(monkeypatch, base, tmp_path):
 
 
 def test_oversized_file_is_refused_in_chinese(monkeypatch, base):
-    huge = _csv("眉县,610326,2023,城市低保人数,320,人\n") + b"#" * (admin.UPLOAD_LIMIT_MB * 1024 * 1024)
+    huge = _csv("眉县,610326,2023,城市低保人数,320,人\n") + b"#" * (settings.UPLOAD_LIMIT_MB * 1024 * 1024)
     at = upload(login(open_admin(monkeypatch, base)), ("太大.csv", huge))
     assert "文件过大" in texts(at) and "太大.csv" in texts(at)
     assert not at.metric and not [b for b in at.button if b.key == "publish"]
@@ -280,6 +280,6 @@ def test_server_settings_keep_xsrf_on_and_cap_uploads():
     import tomllib
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["enableXsrfProtection"] is True
-    assert admin.UPLOAD_LIMIT_MB <= config["server"]["maxUploadSize"] <= 200
+    assert settings.UPLOAD_LIMIT_MB <= config["server"]["maxUploadSize"] <= 200
     assert not (Path(APP).parent / ".streamlit" / "secrets.toml").exists() or \
         subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=Path(APP).parent).returncode == 0

@@ -14,7 +14,8 @@ import pytest
 import python_calamine
 
 from etl import pipeline, sources, warehouse
-from etl.sources import MAX_SHOWN_CHARS, load_source, safe_upload_name
+from etl.settings import MAX_LISTED_CELLS, MAX_NAME_BYTES, MAX_SHOWN_CHARS
+from etl.sources import load_source, safe_upload_name
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 
@@ -171,7 +172,7 @@ def test_many_bad_cells_are_listed_once_each_up_to_a_limit(tmp_path):
     path = tmp_path / "many.csv"
     path.write_text(GOOD_CSV + "".join(f"=A{n},610326,2023,城市低保人数,1,人\n" for n in range(50)), encoding="utf-8")
     _, issues = load_source(path)
-    assert len(issues) == sources.MAX_LISTED + 1 and "另有 30 个单元格" in issues[-1].message
+    assert len(issues) == MAX_LISTED_CELLS + 1 and "另有 30 个单元格" in issues[-1].message
     assert [i.row for i in issues[:3]] == [3, 4, 5] and issues[0].column == "A"
 
 
@@ -235,7 +236,7 @@ def test_safe_upload_name_limits_length_and_keeps_the_suffix():
     out = safe_upload_name("a" * 300 + ".xlsx")
     assert len(out) == 100 and out.endswith(".xlsx") and out.startswith("a")
     out = safe_upload_name("眉" * 300 + ".xlsx")   # 3 bytes a character: the byte limit comes first
-    assert out.endswith(".xlsx") and len(out.encode()) <= sources.MAX_NAME_BYTES and out == "眉" * 65 + ".xlsx"
+    assert out.endswith(".xlsx") and len(out.encode()) <= MAX_NAME_BYTES and out == "眉" * 65 + ".xlsx"
     assert safe_upload_name("." * 300 + "csv") == "upload.csv"   # like ".csv": all stem, no name
     assert len(safe_upload_name("a" * 1000)) == 100
 

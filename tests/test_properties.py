@@ -29,8 +29,9 @@ from etl.issues import ERROR_CODES, WARNING_CODES, Issue
 from etl.readers import RAW_COLUMNS, long_table, read_source
 from etl.regions import load_registry
 from etl.resolve import FACT_COLUMNS, resolve
-from etl.sources import (MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_SHOWN_CHARS, Grid, Source, _size_issues, _text_issues,
-                         _text_problem, load_source, safe_upload_name, shorten)
+from etl.settings import MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_SHOWN_CHARS
+from etl.sources import (Grid, Source, _size_issues, _text_issues, _text_problem, load_source,
+                         safe_upload_name, shorten)
 from etl.units import clean_unit, conversion_factor, convert
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "200"))

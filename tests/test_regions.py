@@ -1,7 +1,8 @@
 """The national registry and how written names and codes resolve to it."""
 import pytest
 
-from etl.regions import DEFAULT_CITIES, default_cities, load_registry
+from etl.regions import default_cities, load_registry
+from etl.settings import DEFAULT_CITIES
 
 SCOPE = DEFAULT_CITIES
 
