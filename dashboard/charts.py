@@ -6,10 +6,15 @@ aggregated/derived row, drawn bold over thin county lines; it is never recompute
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import theme
+
+if TYPE_CHECKING:
+    from etl.catalog import Target
 
 CITY_COLOR = "#1F2933"
 TARGET_COLOR = "#C23B3B"
@@ -66,7 +71,7 @@ PUBLISHED_COLOR = "#B8860B"
 
 
 def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False,
-          target: float | None = None, published: pd.DataFrame | None = None,
+          target: Target | None = None, published: pd.DataFrame | None = None,
           national: pd.DataFrame | None = None) -> go.Figure:
     """County lines plus the bold city line over years. `data`: region_code, region_name, year, value.
 
@@ -96,7 +101,7 @@ def trend(data: pd.DataFrame, meta: pd.Series, city: str, relative: bool = False
             line=dict(width=4 if is_city else 1.5, color=CITY_COLOR if is_city else None),
             marker=dict(size=7 if is_city else 4), opacity=1 if is_city else 0.75,
             hovertemplate=f"%{{fullData.name}}<br>%{{x}}年：%{{y:{fmt}}}{suffix}<extra></extra>"))
-    lines = [reference_line("y", target, f"目标 {target:g}{unit}", TARGET_COLOR, "dash")
+    lines = [reference_line("y", target.value, target.label(unit), TARGET_COLOR, "dash")
              ] if target is not None and not relative else []
     if national is not None and len(national) and not relative:
         national = national.sort_values("year")
@@ -123,7 +128,7 @@ def _wrap(text: str, width: int = 36) -> str:
 
 
 def county_ranking(data: pd.DataFrame, meta: pd.Series, year: int, city: str,
-                   target: float | None = None) -> go.Figure | None:
+                   target: Target | None = None) -> go.Figure | None:
     """The counties among `data` (one indicator, the city and its counties) ranked in `year`, the
     city's own value and the target as lines; None when no county has a value that year. The
     ranking of the topic pages, 区县对比 and the meeting deck."""
@@ -135,15 +140,23 @@ def county_ranking(data: pd.DataFrame, meta: pd.Series, year: int, city: str,
     return ranking(counties, meta, year, float(city_now.iloc[0]) if len(city_now) else None, target)
 
 
+def lower_is_better(meta: pd.Series) -> bool:
+    """True only where the catalog says higher_is_better: false. The warehouse hands numpy's bool
+    (or NA for "neither"), which `is False` never matches, so every ranking asks here."""
+    better = meta["higher_is_better"]
+    return pd.notna(better) and not bool(better)
+
+
 def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | None = None,
-            target: float | None = None) -> go.Figure:
-    """Counties of one year as horizontal bars, best on top; lines for the city value and the target."""
+            target: Target | None = None) -> go.Figure:
+    """Counties of one year as horizontal bars, best on top, in the second colour where they miss
+    the target (`Target.meets`: below a floor, above a ceiling); lines for the city value and
+    the target."""
     unit = unit_of(meta)
-    descending = meta["higher_is_better"] is not False
-    rows = data.dropna(subset=["value"]).sort_values("value", ascending=not descending)
+    rows = data.dropna(subset=["value"]).sort_values("value", ascending=lower_is_better(meta))
     fig = go.Figure(go.Bar(
         x=rows["value"], y=rows["region_name"], orientation="h", name=meta["name_zh"],
-        marker_color=[theme.COLORS[0] if target is None or v >= target else theme.COLORS[1]
+        marker_color=[theme.COLORS[0] if target is None or target.meets(v) is not False else theme.COLORS[1]
                       for v in rows["value"]],
         text=[f"{v:{_value_format(meta)}}" for v in rows["value"]], textposition="outside",
         hovertemplate=f"%{{y}}：%{{x:{_value_format(meta)}}}{unit}<extra></extra>"))
@@ -151,7 +164,7 @@ def ranking(data: pd.DataFrame, meta: pd.Series, year: int, city_value: float | 
     if city_value is not None:
         lines.append(reference_line("x", city_value, f"全市 {city_value:{_value_format(meta)}}", CITY_COLOR))
     if target is not None:
-        lines.append(reference_line("x", target, f"目标 {target:g}", TARGET_COLOR, "dash", at="start"))
+        lines.append(reference_line("x", target.value, target.label(), TARGET_COLOR, "dash", at="start"))
     return _layout(fig, f"{year}年各区县{meta['name_zh']}排名", height=max(320, 28 * len(rows) + 120),
                    xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True),
                    yaxis=dict(autorange="reversed", title=None), showlegend=False, lines=lines)

@@ -3,6 +3,9 @@
 One model serves the 演示 page (slides on screen) and the meeting pack (PPTX / PDF): a slide
 is a title, an optional figure, key numbers, and its 文字解读. Slide ids are stable strings
 (`cover`, `kpi`, `elderly_care-trend`, …) so a chosen and reordered deck fits in a URL.
+
+Which slides exist, their order and picker titles, the KPI slide's indicators, the map's
+indicator and the rules of 需要关注的事项 are data: `deck` in data/catalog/views.yaml.
 """
 from __future__ import annotations
 
@@ -11,14 +14,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import charts, narrative, store
+from . import charts, narrative, store, views
 from .format import fmt_change, fmt_value, pct_change
-from .topic import TOPICS, story_for
-
-KPI_IDS = ("dibao_urban_persons", "dibao_rural_persons", "beds_per_1000_elderly", "charity_funds_raised",
-           "social_workers_per_10k", "nursing_bed_share")
-MAP_INDICATOR = "beds_per_1000_elderly"
-DROP_ALERT = -10.0  # a fall of more than 10 % in a higher-is-better indicator needs attention
+from .topic import story_for, topics
 
 
 @dataclass
@@ -33,19 +31,14 @@ class Slide:
 
 
 def slide_ids() -> list[str]:
-    """Every slide in default order: cover, KPIs, per topic trend + ranking, map, attention."""
-    ids = ["cover", "kpi"]
-    for topic_id in TOPICS:
-        ids += [f"{topic_id}-trend", f"{topic_id}-rank"]
-    return ids + ["map", "attention"]
+    """Every slide in default order (`deck.slides` of views.yaml; today cover, KPIs, per topic
+    trend + ranking, map, attention)."""
+    return list(views.load_views().deck.slide_ids)
 
 
 def slide_titles() -> dict[str, str]:
-    titles = {"cover": "封面", "kpi": "核心指标", "map": "区县分布图", "attention": "需要关注的事项"}
-    for topic_id, topic in TOPICS.items():
-        titles[f"{topic_id}-trend"] = f"{topic.title}：走势"
-        titles[f"{topic_id}-rank"] = f"{topic.title}：区县排名"
-    return titles
+    """Slide id → the name the slide picker shows."""
+    return views.load_views().deck.titles
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,7 @@ def build(scope: Scope, ids: list[str]) -> list[Slide]:
         topic_id, _, kind = slide_id.partition("-")
         if slide_id in makers:
             slides.append(makers[slide_id](scope, indicators, sample))
-        elif topic_id in TOPICS and kind in ("trend", "rank"):
+        elif topic_id in topics() and kind in views.TOPIC_SLIDES:
             slides.append(_topic(scope, indicators, sample, topic_id, kind))
     return slides
 
@@ -88,9 +81,10 @@ def _cover(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
 
 
 def _kpis(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
-    data = store.facts((scope.city,), KPI_IDS, scope.year - 1, scope.year)
+    kpi_ids = views.load_views().deck.kpi
+    data = store.facts((scope.city,), kpi_ids, scope.year - 1, scope.year)
     numbers = []
-    for ind in KPI_IDS:
+    for ind in kpi_ids:
         meta = indicators.loc[ind]
         values = data[data["indicator_id"] == ind].set_index("year")["value"]
         now, before = values.get(scope.year), values.get(scope.year - 1)
@@ -102,7 +96,7 @@ def _kpis(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
 
 
 def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, kind: str) -> Slide:
-    topic = TOPICS[topic_id]
+    topic = topics()[topic_id]
     ind = topic.indicators[0]
     meta = indicators.loc[ind]
     data = store.facts(scope.regions, (ind,), scope.year_from, scope.year)
@@ -119,8 +113,9 @@ def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, 
 
 def _map(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     from .geo import city_geojson
-    meta = indicators.loc[MAP_INDICATOR]
-    data = store.facts(scope.regions, (MAP_INDICATOR,), scope.year_from, scope.year)
+    ind = views.load_views().deck.map
+    meta = indicators.loc[ind]
+    data = store.facts(scope.regions, (ind,), scope.year_from, scope.year)
     rows = data[(data["year"] == scope.year) & (data["region_code"] != scope.city)]
     shapes = city_geojson(scope.city)
     figure = charts.county_map(rows, meta, shapes, scope.year) if shapes is not None and len(rows) else None
@@ -129,29 +124,35 @@ def _map(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
 
 
 def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
-    """Counties below a plan target, and falls of more than 10 % in higher-is-better indicators."""
-    ids = tuple(i for topic in TOPICS.values() for i in topic.indicators[:4])
-    data = store.facts(scope.counties, ids, scope.year - 1, scope.year)
-    bullets = []
-    for ind in dict.fromkeys(ids):
+    """Per indicator of `deck.attention` (views.yaml): the counties that miss its plan target
+    (below a floor, above a ceiling: `Target.meets`), and, where higher is better, the counties
+    whose value fell by more than `drop_percent` since the year before."""
+    rules = views.load_views().deck.attention
+    data = store.facts(scope.counties, rules.indicators, scope.year - 1, scope.year)
+    bullets, misses = [], set()
+    for ind in rules.indicators:
         meta = indicators.loc[ind]
         rows = data[data["indicator_id"] == ind]
         now = rows[rows["year"] == scope.year].set_index("region_name")["value"]
         before = rows[rows["year"] == scope.year - 1].set_index("region_name")["value"]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
-        target = store.target_of(ind)
+        target = store.target_of(ind) if rules.target_check else None
         if target is not None:
-            below = now[now < target]
-            if len(below):
-                bullets.append(f"{meta['name_zh']}低于目标（{fmt_value(target, unit, decimals)}）："
-                               + "、".join(f"{n} {fmt_value(v, unit, decimals)}" for n, v in below.items()))
-        if meta["higher_is_better"] is True:
+            misses.add(target.miss_words)
+            missed = now[[target.meets(v) is False for v in now]]
+            if len(missed):
+                goal = fmt_value(target.value, unit, decimals)
+                bullets.append(f"{meta['name_zh']}{target.miss_words}目标（{goal}）："
+                               + "、".join(f"{n} {fmt_value(v, unit, decimals)}" for n, v in missed.items()))
+        better = meta["higher_is_better"]   # numpy's bool or NA from the warehouse: never `is True`
+        if pd.notna(better) and bool(better):
             change = ((now - before) / before.where(before > 0) * 100).dropna()
-            drops = change[change < DROP_ALERT]
+            drops = change[change < -rules.drop_percent]
             if len(drops):
-                bullets.append(f"{meta['name_zh']}同比下降超过{-DROP_ALERT:.0f}%："
+                bullets.append(f"{meta['name_zh']}同比下降超过{rules.drop_percent:g}%："
                                + "、".join(f"{n} {fmt_change(c)}" for n, c in drops.items()))
     if not bullets:
-        bullets = ["所选区县没有低于目标或大幅下降的指标。"]
+        word = "低于" if misses <= {"低于"} else "未达"   # 未达: some target is a ceiling
+        bullets = [f"所选区县没有{word}目标或大幅下降的指标。"]
     return Slide("attention", "需要关注的事项", subtitle=f"{store.region_name(scope.city)} · {scope.year}年",
                  bullets=bullets, narrative="以上为示例数据，并非真实统计。" if sample else "")

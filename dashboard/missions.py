@@ -1,30 +1,19 @@
-"""The overview's mission cards: the four headline measures of 总览 (低保人数 as the sum of
-urban and rural, 每千名老年人养老床位数, 慈善募集资金, 每万人持证社工数), built per version and
-filter state and shared by every session (a page script's own functions are defined anew on
-every rerun, so a cache must live in a module)."""
+"""The overview's mission cards: the headline measures of 总览 (today 低保人数 as the sum of
+urban and rural, 每千名老年人养老床位数, 慈善募集资金, 每万人持证社工数 — `overview.cards` of
+data/catalog/views.yaml), built per version and filter state and shared by every session (a
+page script's own functions are defined anew on every rerun, so a cache must live in a module)."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pandas as pd
 
-from . import charts, filters, store
+from . import charts, filters, store, views
 from .format import fmt_change, fmt_value, pct_change
+from .views import Kpi
 
 
-@dataclass(frozen=True)
-class Kpi:
-    label: str
-    parts: tuple[str, ...]   # indicator ids; a card over several ids shows their sum
-
-
-KPIS = (
-    Kpi("低保人数（城乡合计）", ("dibao_urban_persons", "dibao_rural_persons")),
-    Kpi("每千名老年人养老床位数", ("beds_per_1000_elderly",)),
-    Kpi("慈善募集资金", ("charity_funds_raised",)),
-    Kpi("每万人持证社工数", ("social_workers_per_10k",)),
-)
-KPI_IDS = tuple(dict.fromkeys(p for k in KPIS for p in k.parts))
+def kpis() -> tuple[Kpi, ...]:
+    """The mission cards in order: label and parts (a card over several ids shows their sum)."""
+    return views.load_views().overview.cards
 
 
 def kpi_series(table: pd.DataFrame, kpi: Kpi) -> pd.Series:
@@ -43,15 +32,21 @@ def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
     return charts.card_unit(first), int(first["decimals"]), colour, text
 
 
-@store.per_version(maxsize=256)
 def mission_cards(f: filters.Filters) -> tuple[dict, ...]:
-    """The four mission cards for these filters, per version: computed once per process and
-    shared by every session that opens the same view (read-only)."""
+    """The mission cards for these filters (st.metric arguments, read-only)."""
+    return _mission_cards(f, kpis())
+
+
+@store.per_version(maxsize=256)
+def _mission_cards(f: filters.Filters, cards_of: tuple[Kpi, ...]) -> tuple[dict, ...]:
+    """The cards per version, filters and card definitions: computed once per process and
+    shared by every session that opens the same view."""
     meta = store.indicators()
-    table = store.series(f.city, KPI_IDS).pivot_table(index="year", columns="indicator_id", values="value",
-                                                  aggfunc="first")
+    ids = tuple(dict.fromkeys(p for kpi in cards_of for p in kpi.parts))
+    table = store.series(f.city, ids).pivot_table(index="year", columns="indicator_id", values="value",
+                                              aggfunc="first")
     cards = []
-    for kpi in KPIS:
+    for kpi in cards_of:
         unit, decimals, colour, help_text = describe(kpi, meta)
         values = kpi_series(table, kpi)
         current, previous = values.get(f.year_to), values.get(f.year_to - 1)

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .format import fmt_change, fmt_value, pct_change
+
+if TYPE_CHECKING:
+    from etl.catalog import Target
 
 MIN_RUN = 3  # "连续3年上升" is worth saying; two years is just 同比
 
@@ -27,8 +31,7 @@ class Story:
     series: dict[int, float]           # the place's value by year
     counties: list[tuple[str, float]] = field(default_factory=list)  # (name, value) in `year`
     missing: list[str] = field(default_factory=list)                 # counties without a value
-    target: float | None = None
-    target_op: str = ">="
+    target: Target | None = None       # the plan target (store.target_of): value, op, year
     sample: bool = False
     # published figures of the place: (year, value in the catalog unit, as written, document, tolerance)
     published: list[tuple[int, float, str, str, float]] = field(default_factory=list)
@@ -49,10 +52,6 @@ def _run(series: dict[int, float], year: int) -> tuple[int, int]:
             break
         direction, length, y = sign, length + 1, y - 1
     return length, direction
-
-
-def _meets(story: Story, v: float) -> bool:
-    return v >= story.target if story.target_op in (">=", ">") else v <= story.target
 
 
 def headline(story: Story) -> str:
@@ -86,8 +85,8 @@ def counties_sentence(story: Story) -> str:
         text = (f"{len(ranked)}个区县中，{ranked[0][0]}{first}（{_value(story, ranked[0][1])}），"
                 f"{ranked[-1][0]}{last}（{_value(story, ranked[-1][1])}）")
     if story.target is not None:
-        below = [name for name, v in ranked if not _meets(story, v)]
-        goal = f"目标{'不低于' if story.target_op in ('>=', '>') else '不高于'}{_value(story, story.target)}"
+        below = [name for name, v in ranked if story.target.meets(v) is False]
+        goal = f"目标{story.target.goal_words}{_value(story, story.target.value)}"
         text += f"；{goal}，" + (f"{len(below)}个区县未达标：{'、'.join(below)}" if below else "各区县均已达标")
     return text + "。"
 

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from etl import warehouse
+from etl.catalog import Target
 from etl.paths import data_dir
 from etl.regions import default_cities
 
@@ -327,14 +328,32 @@ def targets() -> pd.DataFrame:
 
 
 @per_version(maxsize=4)
-def _first_targets() -> dict[str, float]:
-    found = targets().drop_duplicates("indicator_id")
-    return dict(zip(found["indicator_id"], found["value"].astype(float)))
+def _targets_in_force() -> dict[str, Target]:
+    """Indicator id → the target `target_of` answers, from the version's `targets` table (the
+    catalog's targets, op and year included). Read-only."""
+    chosen: dict[str, Target] = {}
+    for row in targets().itertuples(index=False):
+        target = Target(value=float(row.value), op=row.op, year=None if pd.isna(row.year) else int(row.year),
+                        scope=row.scope or "", source=row.source, note=row.note or "")
+        held = chosen.get(row.indicator_id)
+        if held is None or _plan_year(target) > _plan_year(held):
+            chosen[row.indicator_id] = target
+    return chosen
 
 
-def target_of(indicator_id: str) -> float | None:
-    """The (first) plan target of an indicator from the catalog, if it has one."""
-    return _first_targets().get(indicator_id)
+def _plan_year(target: Target) -> float:
+    return float("-inf") if target.year is None else target.year
+
+
+def target_of(indicator_id: str) -> Target | None:
+    """The plan target an indicator is measured against (value, op, year, source), or None.
+
+    With several targets, the one of the latest plan year: a later plan supersedes an earlier
+    one (the 十四五 goal for 2025 replaces the 十三五 goal for 2020), and the pages show the
+    latest data, so the goal in force is the latest. A target without a year counts only when
+    no target has one; equal years keep the catalog's order (the first listed wins). Every
+    check of a value goes through `Target.meets`, so a ceiling ("<=") is judged as one."""
+    return _targets_in_force().get(indicator_id)
 
 
 def regions_with_data() -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The topic pages (社会救助, 养老服务, 慈善事业, 社会工作): one layout, configured by TOPICS.
+"""The topic pages (社会救助, 养老服务, 慈善事业, 社会工作): one layout, configured as data by the
+`topics` of data/catalog/views.yaml (dashboard/views.py: title, indicators in picker order, cards).
 
 Each page: KPI cards for its headline indicators, an indicator picker (in the URL as `ind`),
 then tabs 图表 (trend with county lines and the bold city line, ranking with target),
@@ -6,38 +7,30 @@ then tabs 图表 (trend with county lines and the bold city line, ranking with t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from etl.catalog import Target
 from etl.published import COMPARABLE_PERIODS
 
-from . import charts, export, filters, geo, narrative, store, theme
+from . import charts, export, filters, geo, narrative, store, theme, views
 from .format import fmt_change, fmt_value, pct_change
+from .views import Topic
 
 
-@dataclass(frozen=True)
-class Topic:
-    title: str
-    indicators: tuple[str, ...]   # in picker order; the first ones are the KPI cards
-    cards: int = 4
+def topics() -> Mapping[str, Topic]:
+    """Topic id → Topic, in page order, from data/catalog/views.yaml (loaded once, read-only)."""
+    return views.load_views().topics
 
 
-TOPICS = {
-    "social_relief": Topic("社会救助", (
-        "dibao_urban_persons", "dibao_rural_persons", "dibao_funds", "dibao_urban_standard",
-        "dibao_rural_standard", "dibao_urban_households", "dibao_rural_households", "tekun_persons", "tekun_funds",
-        "temp_relief_cases", "temp_relief_funds", "near_dibao_persons", "dibao_funds_per_recipient",
-        "dibao_coverage_rate")),
-    "elderly_care": Topic("养老服务", (
-        "beds_per_1000_elderly", "elderly_beds", "elderly_care_institutions", "nursing_bed_share", "nursing_beds",
-        "home_care_beds", "elderly_canteens", "community_care_facilities", "pop_60plus")),
-    "charity": Topic("慈善事业", ("charity_funds_raised", "charity_organizations", "charity_beneficiaries"), cards=3),
-    "social_work": Topic("社会工作", ("social_workers_per_10k", "certified_social_workers", "social_work_stations"),
-                         cards=3),
-}
+def attainment(target: Target, value: object) -> str:
+    """是否达标 of one value: 达标, 未达标, or — without a value (the tables of the topic pages
+    and 区县对比)."""
+    met = target.meets(value)
+    return "—" if met is None else ("达标" if met else "未达标")
 
 
 def sample_banner() -> bool:
@@ -95,7 +88,7 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[dict, s
 def ranks(values: pd.Series, meta: pd.Series) -> pd.Series:
     """Rank 1 for the best value (the lowest where lower is better); tied values share the best
     rank of their group ("并列第2"), the next rank skips. The one ranking rule of every page."""
-    return values.rank(ascending=meta["higher_is_better"] is False, method="min")
+    return values.rank(ascending=charts.lower_is_better(meta), method="min")
 
 
 def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
@@ -109,7 +102,7 @@ def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) 
         tied = (ranked["rank"] == position).sum() > 1
         return f"在{len(ranked)}个区县中{'并列' if tied else '排'}第{int(position)}"
     best = ranked.iloc[0]
-    word = "最低" if meta["higher_is_better"] is False else "最高"
+    word = "最低" if charts.lower_is_better(meta) else "最高"
     return f"区县{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
 
 
@@ -162,7 +155,7 @@ def pick_indicator(ids: tuple[str, ...], key: str = "ind", default: str | None =
 
 
 def render(topic_id: str) -> None:
-    topic = TOPICS[topic_id]
+    topic = topics()[topic_id]
     st.title(topic.title)
     f = filters.sidebar_filters()
     sample = sample_banner()
@@ -170,7 +163,7 @@ def render(topic_id: str) -> None:
                + (f" · 已选{len(f.counties)}/{len(f.all_counties)}个区县" if f.partial else "")
                + (" · 示例数据" if sample else ""))
     indicators = store.indicators()
-    kpi_cards(f, topic.indicators[: topic.cards])
+    kpi_cards(f, topic.card_ids)
 
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
@@ -277,7 +270,7 @@ def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
 
 
 def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, data: pd.DataFrame,
-              target: float | None, sample: bool) -> narrative.Story:
+              target: Target | None, sample: bool) -> narrative.Story:
     """The facts a narrative may use, from the rows on screen: the city (or the one selected
     county), the counties of the latest year, and which selected counties have no value."""
     subject = counties[0] if len(counties) == 1 else city
@@ -309,14 +302,14 @@ def download_files(regions: tuple[str, ...], indicators: tuple[str, ...], year_f
                         data_note(store.is_sample()))
 
 
-def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, target: float | None) -> None:
+def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, target: Target | None) -> None:
     """Regions × years, target attainment where the catalog has a target, and the downloads."""
     table = data.pivot_table(index=["region_code", "region_name"], columns="year", values="value",
                              aggfunc="first", sort=False)
     table.columns = [f"{y}年" for y in table.columns]
     latest = f"{f.year_to}年"
     if target is not None and latest in table.columns:
-        table["是否达标"] = table[latest].map(lambda v: "—" if pd.isna(v) else ("达标" if v >= target else "未达标"))
+        table["是否达标"] = table[latest].map(lambda v: attainment(target, v))
     shown = table.reset_index().rename(columns={"region_code": "区划代码", "region_name": "地区"})
     st.dataframe(shown, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns

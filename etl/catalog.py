@@ -8,6 +8,7 @@ ETL asks: which indicator does this header mean (`resolve`), and what are its ru
 from __future__ import annotations
 
 import difflib
+import operator
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +21,7 @@ from .paths import CATALOG_FILE
 from .text import normalize, split_unit
 
 AGGREGATIONS = {"sum", "ratio", "weighted_mean"}
-TARGET_OPS = {">=", "<=", ">", "<"}
+TARGET_OPS = {">=", "<=", ">", "<"}   # Target: _TARGET_WORDS and _TARGET_TESTS cover each
 PERIODS = {"year_end", "year_total"}
 # The pinned indicators (docs/ARCHITECTURE.md, "Pinned indicators"): ids and canonical units other
 # code and users rely on.
@@ -40,12 +41,46 @@ _NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十\d]+[)）]|[�
 
 @dataclass(frozen=True)
 class Target:
+    """A plan target: the indicator should be `op` `value` (">=" 35: at least 35 — a floor;
+    "<=": at most — a ceiling). The one place that decides whether a value meets it, and how
+    the goal is written, for every table, chart, slide and sentence."""
     value: float
     op: str
     year: int | None
     scope: str
     source: str
     note: str = ""
+
+    def meets(self, value: object) -> bool | None:
+        """Whether `value` meets the target; None when there is no value (None, NaN, NA)."""
+        if value is None or pd.isna(value):
+            return None
+        return bool(_TARGET_TESTS[self.op](float(value), float(self.value)))
+
+    @property
+    def symbol(self) -> str:
+        """The op as written on a chart: ≥, ≤, >, <."""
+        return _TARGET_WORDS[self.op][0]
+
+    @property
+    def goal_words(self) -> str:
+        """The goal in words, before the value: 不低于 (35张), 不高于, 高于, 低于."""
+        return _TARGET_WORDS[self.op][1]
+
+    @property
+    def miss_words(self) -> str:
+        """What a value that misses the target is, before 目标: 低于 (a floor), 高于 (a ceiling)."""
+        return _TARGET_WORDS[self.op][2]
+
+    def label(self, unit: str = "") -> str:
+        """The target line's label: "目标 ≥35张/千名老年人"."""
+        return f"目标 {self.symbol}{float(self.value):g}{unit}"
+
+
+# op → (symbol, the goal in words, a miss in words); TARGET_OPS are its keys
+_TARGET_WORDS = {">=": ("≥", "不低于", "低于"), "<=": ("≤", "不高于", "高于"),
+                 ">": (">", "高于", "不高于"), "<": ("<", "低于", "不低于")}
+_TARGET_TESTS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
 @dataclass(frozen=True)

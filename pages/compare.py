@@ -1,8 +1,9 @@
-"""区县对比: one indicator across the counties of a city — ranking, heatmap, scatter, map, table."""
+"""区县对比: one indicator across the counties of a city — ranking, heatmap, scatter, map, table
+(default indicators: `compare` in data/catalog/views.yaml)."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, export, filters, store, theme, topic
+from dashboard import charts, export, filters, store, theme, topic, views
 from dashboard.format import fmt_change, pct_change
 
 st.title("区县对比")
@@ -10,7 +11,8 @@ f = filters.sidebar_filters()
 sample = topic.sample_banner()
 indicators = store.indicators()
 ids = tuple(indicators.index)
-ind = topic.pick_indicator(ids, default="beds_per_1000_elderly")
+defaults = views.load_views().compare
+ind = topic.pick_indicator(ids, default=defaults.indicator)
 meta = indicators.loc[ind]
 target = store.target_of(ind)
 data = topic.view_facts(f, ind)
@@ -41,9 +43,9 @@ if scatter_tab.open:
     with scatter_tab:
         left, right = st.columns(2)
         with left:
-            x_id = topic.pick_indicator(ids, key="x", default="beds_per_1000_elderly", label="横轴指标")
+            x_id = topic.pick_indicator(ids, key="x", default=defaults.scatter_x, label="横轴指标")
         with right:
-            y_id = topic.pick_indicator(ids, key="y", default="social_workers_per_10k", label="纵轴指标")
+            y_id = topic.pick_indicator(ids, key="y", default=defaults.scatter_y, label="纵轴指标")
         both = store.facts(f.counties, tuple({x_id, y_id, "population"}), f.year_to, f.year_to)
         wide = both.pivot_table(index=["region_code", "region_name"], columns="indicator_id", values="value",
                                 aggfunc="first").reset_index()
@@ -74,6 +76,6 @@ if table_tab.open:
                         for r, p in zip(table["rank"], table["previous_rank"])],
         })
         if target is not None:
-            shown["是否达标"] = ["达标" if v >= target else "未达标" for v in table["value"]]
+            shown["是否达标"] = [topic.attainment(target, v) for v in table["value"]]
         st.dataframe(shown, hide_index=True)
         export.download_buttons(shown, f"区县对比_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-dl")

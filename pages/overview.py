@@ -1,17 +1,13 @@
-"""总览: the four mission measures and one card per topic for the chosen city and year (value,
-同比, sparkline, rank), and a county map of a chosen headline indicator."""
+"""总览: the mission measures and one card per topic for the chosen city and year (value,
+同比, sparkline, rank), and a county map of a chosen headline indicator — which ones is
+`overview` in data/catalog/views.yaml."""
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import export, filters, missions, store, topic
+from dashboard import export, filters, missions, store, topic, views
 
-
-# One more card per topic beside the four mission measures.
-TOPIC_CARDS = ("dibao_coverage_rate", "nursing_bed_share", "charity_organizations", "social_work_stations")
-HEADLINES = ("beds_per_1000_elderly", "social_workers_per_10k", "dibao_coverage_rate", "charity_funds_raised",
-             "nursing_bed_share", "dibao_funds_per_recipient")
-
+view = views.load_views().overview
 
 st.title("总览")
 f = filters.sidebar_filters()
@@ -21,21 +17,21 @@ city_name = store.region_name(city)
 st.caption(f"{city_name} · {year}年" + (" · 示例数据" if sample else ""))
 
 meta = store.indicators()
-for column, card in zip(st.columns(len(missions.KPIS)), missions.mission_cards(f)):
+for column, card in zip(st.columns(len(view.cards)), missions.mission_cards(f)):
     column.metric(**card)
 
 st.markdown("**各专题要点**")
-topic.kpi_cards(f, TOPIC_CARDS)
+topic.kpi_cards(f, view.topic_cards)
 
-counties = store.children_values(city, year, missions.KPI_IDS)
+counties = store.children_values(city, year, view.card_ids)
 st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
            "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。")
 
 st.subheader("区县分布")
-headline = topic.pick_indicator(HEADLINES, key="map", label="地图指标")
+headline = topic.pick_indicator(view.map_indicators, key="map", label="地图指标")
 topic.show_map(f, meta.loc[headline], key="overview-map")
 
 with st.expander("下载本页数据"):
-    export.buttons(topic.download_files((city,), missions.KPI_IDS, f.year_from, f.year_to),
+    export.buttons(topic.download_files((city,), view.card_ids, f.year_from, f.year_to),
                    f"总览_{city_name}_{f.year_from}-{f.year_to}", key="ov-dl")
 st.caption(f"数据版本：{store.version()}　数据来源：各区县报送" + ("（示例数据）" if sample else ""))

@@ -5,7 +5,7 @@ or by any alias the catalog knows (the alias text is part of each option's label
 """
 import streamlit as st
 
-from dashboard import export, filters, store, topic
+from dashboard import export, filters, store, topic, views
 
 st.title("数据查询")
 sample = topic.sample_banner()
@@ -28,8 +28,9 @@ def indicator_label(i: str) -> str:
 level_of = regions.set_index("code")["level"]
 wanted_ind = [i for i in st.query_params.get_all("q_ind") if i in indicators.index]
 wanted_reg = [c for c in st.query_params.get_all("q_reg") if c in names.index]
+default_ind = [i for i in views.load_views().query.indicators if i in indicators.index]   # views.yaml
 chosen_ind = st.multiselect("指标（可按名称或别名搜索）", list(indicators.index), default=wanted_ind or
-                            ["beds_per_1000_elderly"], format_func=indicator_label, key="q_ind")
+                            default_ind, format_func=indicator_label, key="q_ind")
 chosen_reg = st.multiselect("地区（省、市、区县均可）", list(regions["code"]), default=wanted_reg or
                             [c for c in store.cities_with_data()[:1]],
                             format_func=lambda c: f"{names[c]}（{levels.get(level_of[c], '')}，{c}）", key="q_reg")

@@ -1,12 +1,15 @@
 """Chart builders: frames in, figures out — trace names, units, target lines, map colouring."""
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard import charts
 from dashboard.geo import city_geojson
-from etl.catalog import load_catalog
+from etl.catalog import Target, load_catalog
+
+BEDS_TARGET = Target(value=35, op=">=", year=2020, scope="全国", source="规划")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ DATA = facts([
 
 
 def test_trend_city_line_bold_and_values_unchanged(meta):
-    fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", target=35)
+    fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", target=BEDS_TARGET)
     names = [t.name for t in fig.data]
     assert sorted(names) == ["宝鸡市（全市）", "渭滨区", "眉县"]
     city = next(t for t in fig.data if t.name == "宝鸡市（全市）")
@@ -36,7 +39,7 @@ def test_trend_city_line_bold_and_values_unchanged(meta):
     assert fig.data[-1].name == "宝鸡市（全市）"    # drawn on top
     assert "张/千名老年人" in fig.layout.yaxis.title.text
     assert [s.y0 for s in fig.layout.shapes] == [35]
-    assert "目标 35张/千名老年人" in fig.layout.annotations[0].text
+    assert "目标 ≥35张/千名老年人" in fig.layout.annotations[0].text
     assert "年：" in city.hovertemplate
 
 
@@ -63,7 +66,7 @@ def test_every_figure_carries_the_project_template(meta):
 
 
 def test_trend_relative_to_first_year(meta):
-    fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", relative=True, target=35)
+    fig = charts.trend(DATA, meta("beds_per_1000_elderly"), "610300", relative=True, target=BEDS_TARGET)
     mei = next(t for t in fig.data if t.name == "眉县")
     assert list(mei.y) == pytest.approx([0.0, -5.0])
     assert "相对2023年变化" in fig.layout.yaxis.title.text
@@ -72,7 +75,7 @@ def test_trend_relative_to_first_year(meta):
 
 def test_ranking_order_city_and_target_lines(meta):
     year = DATA[(DATA.year == 2024) & (DATA.region_code != "610300")]
-    fig = charts.ranking(year, meta("beds_per_1000_elderly"), 2024, city_value=36.5, target=35)
+    fig = charts.ranking(year, meta("beds_per_1000_elderly"), 2024, city_value=36.5, target=BEDS_TARGET)
     bar = fig.data[0]
     assert list(bar.y) == ["眉县", "渭滨区"] and list(bar.x) == [38.0, 33.0]   # best first
     assert sorted(s.x0 for s in fig.layout.shapes) == [35, 36.5]
@@ -80,7 +83,7 @@ def test_ranking_order_city_and_target_lines(meta):
 
 
 def test_county_ranking_takes_the_year_the_city_line_and_nothing_without_counties(meta):
-    fig = charts.county_ranking(DATA, meta("beds_per_1000_elderly"), 2024, "610300", target=35)
+    fig = charts.county_ranking(DATA, meta("beds_per_1000_elderly"), 2024, "610300", target=BEDS_TARGET)
     assert list(fig.data[0].y) == ["眉县", "渭滨区"] and list(fig.data[0].x) == [38.0, 33.0]
     assert sorted(s.x0 for s in fig.layout.shapes) == [35, 36.5]      # the target and 宝鸡市's 2024 value
     assert charts.county_ranking(DATA[DATA.region_code == "610300"], meta("beds_per_1000_elderly"), 2024,
@@ -111,3 +114,20 @@ def test_map_greys_counties_without_data(meta):
     assert sorted(f["id"] for f in grey.geojson["features"]) == sorted(grey.locations)
     assert len(shapes["features"]) == 12
     assert json.loads(fig.to_json())["layout"]["geo"]["visible"] is False
+
+
+@pytest.mark.parametrize("better, lowest_first", [(np.False_, True), (np.True_, False), (pd.NA, False)])
+def test_lower_is_better_ranks_the_lowest_first_with_the_warehouses_numpy_bools(meta, better, lowest_first):
+    """The warehouse gives numpy's bool (never `is False`): a lower-is-better indicator must still
+    put its lowest county on top of the chart, rank it 1 and call it 最低."""
+    from dashboard import topic
+
+    m = meta("beds_per_1000_elderly").copy()
+    m["higher_is_better"] = better
+    rows = DATA[(DATA["year"] == 2024) & (DATA["region_code"] != "610300")]
+    bars = charts.ranking(rows, m, 2024).data[0]
+    top = list(bars.y)[0]                       # best first, as test_ranking_order_city_and_target_lines
+    assert top == ("渭滨区" if lowest_first else "眉县")
+    ranks = topic.ranks(rows.set_index("region_name")["value"], m)
+    assert ranks["渭滨区"] == (1 if lowest_first else 2)
+    assert topic.rank_text(rows, "610300", m, "张").startswith("区县最低" if lowest_first else "区县最高")

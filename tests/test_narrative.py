@@ -1,12 +1,14 @@
 """文字解读: known data in, exact Chinese sentences out."""
 from dashboard.narrative import Story, sentences, text
+from etl.catalog import Target
 
 BEDS = dict(name="每千名老年人养老床位数", unit="张", decimals=1, higher_is_better=True, place="宝鸡市", year=2024)
+FLOOR = Target(value=35, op=">=", year=2020, scope="全国", source="规划")
 
 
 def test_increase_with_a_run_counties_and_target():
     story = Story(**BEDS, series={2020: 30.0, 2021: 31.5, 2022: 33.0, 2023: 34.0, 2024: 36.0},
-                  counties=[("渭滨区", 38.2), ("眉县", 33.1), ("凤县", 40.5)], target=35)
+                  counties=[("渭滨区", 38.2), ("眉县", 33.1), ("凤县", 40.5)], target=FLOOR)
     assert sentences(story) == [
         "2024年宝鸡市每千名老年人养老床位数为36.0张，比上年增加2.0张（+5.9%），已连续4年上升。",
         "3个区县中，凤县最高（40.5张），眉县最低（33.1张）；目标不低于35.0张，1个区县未达标：眉县。",
@@ -20,7 +22,8 @@ def test_decrease_counts_in_wan():
 
 
 def test_no_change_and_all_counties_meet_target():
-    story = Story(**BEDS, series={2023: 36.0, 2024: 36.01}, counties=[("渭滨区", 38.2), ("眉县", 35.0)], target=35)
+    story = Story(**BEDS, series={2023: 36.0, 2024: 36.01}, counties=[("渭滨区", 38.2), ("眉县", 35.0)],
+                  target=FLOOR)
     assert sentences(story) == [
         "2024年宝鸡市每千名老年人养老床位数为36.0张，与上年持平。",
         "2个区县中，渭滨区最高（38.2张），眉县最低（35.0张）；目标不低于35.0张，各区县均已达标。",
@@ -37,7 +40,7 @@ def test_missing_data_and_sample_caveat():
 
 
 def test_single_county_without_last_year():
-    story = Story(**{**BEDS, "place": "眉县"}, series={2024: 33.1}, counties=[("眉县", 33.1)], target=35)
+    story = Story(**{**BEDS, "place": "眉县"}, series={2024: 33.1}, counties=[("眉县", 33.1)], target=FLOOR)
     assert text(story) == ("2024年眉县每千名老年人养老床位数为33.1张，上年无可比数据。"
                            "仅有眉县的区县数据（33.1张）；目标不低于35.0张，1个区县未达标：眉县。")
 
