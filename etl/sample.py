@@ -5,15 +5,18 @@ end to end, so it goes through the real readers: long CSVs for 2016–2018 (宝�
 福州 UTF-8 with BOM, 兵团 UTF-8), statistical-yearbook workbooks for 2019–2020, 民政统计季报
 workbooks for 2021–2022 and the project's fill-in template for 2023–2025.
 
-Numbers are invented but anchored: 2020 census populations where public (see
-SAMPLE_POPULATION_2020), and city totals equal to figures the bureaus published (PUBLISHED,
-from data/published/seed_facts.csv and research_facts.csv) in the years those describe. Everything is
-labelled 示例数据 in file names and titles; the warehouse flags it as sample.
+Numbers are invented but anchored to what the bureaus published: 2020 census populations where
+public, and city (or county) totals equal to published figures in the years those describe. The
+anchor figures are read from data/published/ (seed_facts.csv, research_facts.csv, loaded by
+etl/published.py, converted to catalog units there); this module only names which figures anchor
+the sample, and keeps the assumptions no bureau published. Everything is labelled 示例数据 in file
+names and titles; the warehouse flags it as sample.
 """
 from __future__ import annotations
 
 import csv
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +24,10 @@ import openpyxl
 import pandas as pd
 
 from .catalog import Catalog, load_catalog
+from .published import COMPARABLE_PERIODS, load_published
 from .regions import Registry, load_registry
 from .template import reported_indicators, write_template
+from .units import conversion_factor
 
 SEED = 20240101
 CITIES = ("610300", "350100", "659000")
@@ -31,79 +36,157 @@ LONG_YEARS, YEARBOOK_YEARS, QUARTERLY_YEARS = range(2016, 2019), range(2019, 202
 CSV_ENCODING = {"610300": "gb18030", "350100": "utf-8-sig", "659000": "utf-8"}
 LABEL = "示例数据"
 COUNT_UNITS = {"人", "户", "张", "家", "个", "人次", "对"}
+CENSUS_YEAR = 2020
 
-# 2020 census (七普) resident population. Exact where a bulletin gives it, rounded figures
-# (万人) where only those were found; 扶风/眉县/凤县 share what the city total leaves.
-# Sources: data/published/research_facts.csv. 兵团 cities: invented sample values.
-SAMPLE_POPULATION_2020 = {
-    "610300": 3_321_853,
-    "610302": 535_800, "610303": 461_000, "610304": 479_179, "610305": 386_156, "610323": 365_209,
-    "610327": 208_482, "610328": 99_510, "610329": 73_000, "610331": 39_630,
-    "610324": None, "610326": None, "610330": None,
-    "350100": 8_291_268,
-    "350102": 669_090, "350103": 411_000, "350104": 1_142_000, "350105": 290_554, "350111": 789_775,
-    "350112": 790_000, "350121": 988_200, "350122": 639_000, "350123": 255_214, "350124": 256_181,
-    "350125": 281_216, "350128": 385_981, "350181": 1_390_487,
+# ------------------------------------------------ anchors: which published figures, read from data/published
+
+# Totals the sample must equal, (region, year, indicator): the value is the figure data/published
+# gives for that key (a year total or year-end stock; an exact figure wins over a rounded one).
+# 宝鸡 2019 from the 局长's 2020 speech and 福州 2023 from the bureau's report (seed_facts.csv);
+# census totals from research_facts.csv.
+ANCHORS = (
+    ("610300", 2019, "elderly_beds"),
+    ("610300", 2019, "temp_relief_cases"),
+    ("610300", 2019, "temp_relief_funds"),
+    ("610300", 2019, "vagrant_relief_cases"),
+    ("610300", 2019, "disability_subsidy_funds"),
+    ("610300", 2019, "marriage_registrations"),
+    ("610300", 2020, "pop_60plus"),
+    ("610300", 2020, "population"),
+    ("350100", 2020, "population"),
+    ("350100", 2023, "elderly_care_institutions"),
+    ("350100", 2023, "home_care_beds"),
+    ("350100", 2023, "elderly_canteens"),
+    ("350100", 2023, "certified_social_workers"),
+    ("350100", 2023, "near_dibao_persons"),
+    ("350100", 2023, "disability_living_subsidy_persons"),
+    ("350100", 2023, "disability_care_subsidy_persons"),
+    ("350100", 2023, "charity_organizations"),
+)
+# Every county of the city that has the figure that year (福建统计年鉴2020 表21-19 in
+# research_facts.csv). The city rows of that table are not anchors: they differ from the county
+# sums by the table's own rounding (0.71 vs 0.69 万人 urban), and the county figures are the finer ones.
+COUNTY_ANCHORS = (
+    ("350100", 2019, "dibao_urban_persons"),
+    ("350100", 2019, "dibao_rural_persons"),
+)
+# A published ratio whose numerator is published too fixes the denominator: numerator / ratio ×
+# scale, rounded to the given digits. Derived, not published: 36‰ beds per thousand elderly
+# makes 宝鸡's 2019 elderly base 23000 / 36 × 1000; 10.9 certified social workers per 10,000 makes
+# 福州's 2023 population 9151 / 10.9 × 10,000, to the thousand only (10.9 is 10.85–10.95, so
+# 8.36–8.43 million: more digits would be invented).
+DERIVED_DENOMINATORS = {
+    ("610300", 2019, "beds_per_1000_elderly"): 0,
+    ("350100", 2023, "social_workers_per_10k"): -3,
+}
+# Published city ratios met by scaling the numerator after rounding: 兵团 "十三五"末 beds per
+# thousand elderly (research_facts.csv); data/published has neither its bed nor its elderly count.
+RATIO_ANCHORS = (
+    ("659000", 2020, "beds_per_1000_elderly"),
+)
+# Published figures under a label the catalog does not map, named by the label as written; the
+# figure is the sum of those rows (research_facts.csv). 福州's census total carries a long note
+# about 平潭 that defeats the alias match; 陈仓区's census bulletin gives its population only by
+# area (川塬 + 山区), whose sum is the county's exact total (the rounded 47.9 万 is also published).
+LABELLED = {
+    ("350100", CENSUS_YEAR, "population"): ("常住人口（七普，含平潭；县级分列只列12个县(市)区）",),
+    ("610304", CENSUS_YEAR, "population"): ("川塬地区常住人口（七普）", "山区常住人口（七普）"),
+}
+
+# ------------------------------------------------ assumptions: not published anywhere in data/published
+
+# 兵团 cities' 2020 populations: invented sample values (data/published has none for 2020).
+ASSUMED_POPULATION_2020 = {
     "659001": 700_000, "659002": 330_000, "659003": 270_000, "659004": 150_000, "659005": 90_000,
     "659006": 250_000, "659007": 60_000, "659008": 80_000, "659009": 70_000, "659010": 70_000,
     "659011": 60_000, "659012": 50_000,
 }
-ROUNDED = {"610302", "610303", "610329", "350103", "350104", "350112", "350122"}  # 万人, one decimal
+# 扶风/眉县/凤县 have no published census figure: they share what 宝鸡's total leaves, in these
+# invented proportions.
 _REMAINDER_WEIGHTS = {"610324": 0.48, "610326": 0.40, "610330": 0.12}
 
-# City totals the sample must equal, in catalog units: (city, year, indicator) → value.
-# 宝鸡 2019 and 福州 2023 from the bureaus' own reports (data/published/seed_facts.csv);
-# 36‰ beds per thousand elderly fixes 宝鸡's 2019 elderly base at 23000/36×1000.
-PUBLISHED = {
-    ("610300", 2019, "elderly_beds"): 23_000,
-    ("610300", 2019, "pop_60plus"): 638_889,
-    ("610300", 2019, "temp_relief_cases"): 41_700,
-    ("610300", 2019, "temp_relief_funds"): 2_844,
-    ("610300", 2019, "vagrant_relief_cases"): 9_085,
-    ("610300", 2019, "disability_subsidy_funds"): 8_320,
-    ("610300", 2019, "marriage_registrations"): 23_000,
-    ("610300", 2020, "pop_60plus"): 752_731,
-    ("610300", 2020, "population"): 3_321_853,   # 七普
-    ("350100", 2020, "population"): 8_291_268,   # 七普 (incl. 平潭)
-    ("350100", 2023, "elderly_care_institutions"): 167,
-    ("350100", 2023, "home_care_beds"): 2_375,
-    ("350100", 2023, "elderly_canteens"): 528,
-    ("350100", 2023, "certified_social_workers"): 9_151,
-    ("350100", 2023, "population"): 8_395_000,   # 9151 / 10.9 per 10,000 (rounding range 8.36–8.43 M)
-    ("350100", 2023, "near_dibao_persons"): 12_400,
-    ("350100", 2023, "disability_living_subsidy_persons"): 42_000,
-    ("350100", 2023, "disability_care_subsidy_persons"): 49_000,
-    ("350100", 2023, "charity_organizations"): 90,
-}
-# 福建统计年鉴2020 表21-19: 2019 城镇/农村低保人数 by county (万人, two decimals) → persons.
-FUZHOU_DIBAO_2019 = {
-    "dibao_urban_persons": {"350102": 0.03, "350103": 0.12, "350104": 0.11, "350105": 0.05, "350111": 0.06,
-                            "350112": 0.03, "350121": 0.03, "350122": 0.03, "350123": 0.03, "350124": 0.03,
-                            "350125": 0.05, "350128": 0.04, "350181": 0.08},
-    "dibao_rural_persons": {"350104": 0.14, "350105": 0.11, "350111": 0.07, "350112": 0.56, "350121": 0.72,
-                            "350122": 0.70, "350123": 0.45, "350124": 0.37, "350125": 0.51, "350128": 0.56,
-                            "350181": 0.74},
-}
-# 兵团 "十三五"末 36.8 beds per thousand elderly (data/published/research_facts.csv).
-BINGTUAN_BEDS_PER_1000_2020 = 36.8
-
-_CITY_PROFILE = {  # elderly share 2020, urban share, urban/rural 低保 standard 2020 (元/人·月)
-    "610300": (0.2266, 0.55, 610, 440),
+_CITY_PROFILE = {  # invented: elderly share 2020, urban share, urban/rural 低保 standard 2020 (元/人·月)
+    "610300": (None, 0.55, 610, 440),   # None: the census share (_elderly_share)
     "350100": (0.1450, 0.72, 840, 840),
     "659000": (0.1300, 0.75, 620, 470),
 }
 
 
-def _populations(registry: Registry) -> dict[str, float]:
+class Published:
+    """The figures of data/published the sample anchors to, in catalog units (etl/published.py
+    maps and converts them), looked up by (region, year, indicator)."""
+
+    def __init__(self, catalog: Catalog, registry: Registry):
+        df = load_published(catalog, registry)
+        self.rows = df[df["year"].notna() & df["period"].isin(COMPARABLE_PERIODS)].astype({"year": "int64"})
+        self.catalog = catalog
+
+    def find(self, region: str, year: int, ind_id: str) -> tuple[float, bool] | None:
+        """(value, rounded) of the figure for the key, or None when data/published has none."""
+        if (region, year, ind_id) in LABELLED:
+            return self._labelled(region, year, ind_id), False
+        rows = self.rows[(self.rows["region_code"] == region) & (self.rows["year"] == year)
+                         & (self.rows["indicator_id"] == ind_id) & self.rows["value"].notna()]
+        exact = rows[~rows["approx"]]
+        rows = exact if len(exact) else rows
+        values = set(rows["value"])
+        if len(values) > 1:
+            raise ValueError(f"data/published: {region} {year} {ind_id} has differing figures "
+                             f"{sorted(values)}")
+        return (rows["value"].iloc[0], exact.empty) if values else None
+
+    def figure(self, region: str, year: int, ind_id: str) -> float:
+        found = self.find(region, year, ind_id)
+        if found is None:
+            raise ValueError(f"data/published has no figure for {region} {year} {ind_id}, "
+                             "which the sample is anchored to")
+        return found[0]
+
+    def _labelled(self, region: str, year: int, ind_id: str) -> float:
+        ind = self.catalog.get(ind_id)
+        total = Fraction(0)
+        for label in LABELLED[(region, year, ind_id)]:
+            rows = self.rows[(self.rows["region_code"] == region) & (self.rows["year"] == year)
+                             & (self.rows["indicator_zh"] == label)].drop_duplicates("value_written")
+            if len(rows) != 1:
+                raise ValueError(f"data/published: {len(rows)} figures for {region} {year} “{label}”")
+            written = rows.iloc[0]
+            factor = conversion_factor(written["unit_written"], ind.unit, ind.display_unit)
+            if factor is None:
+                raise ValueError(f"data/published: unit “{written['unit_written']}” of “{label}” "
+                                 f"does not convert to {ind.unit}")
+            total += Fraction(written["value_written"].replace(",", "")) * factor
+        return float(total)
+
+    def anchors(self, registry: Registry) -> dict[tuple[str, int, str], float]:
+        """Every total the sample must equal: (region, year, indicator) → value in catalog units."""
+        out = {key: self.figure(*key) for key in ANCHORS}
+        for key, digits in DERIVED_DENOMINATORS.items():
+            ratio = self.catalog.get(key[2])
+            (numerator,), (denominator,) = ratio.numerator, ratio.denominator
+            value = self.figure(key[0], key[1], numerator) / self.figure(*key) * ratio.scale
+            out[(key[0], key[1], denominator)] = round(value, digits) if digits else round(value)
+        for city, year, ind_id in COUNTY_ANCHORS:
+            for county in registry.counties_of_city(city):
+                found = self.find(county.code, year, ind_id)
+                if found is not None:
+                    out[(county.code, year, ind_id)] = found[0]
+        return out
+
+
+def _populations(registry: Registry, published: Published) -> dict[str, float]:
     """2020 county populations summing exactly to the city's census total: exact figures stay,
     rounded ones absorb the difference (or counties without a figure share what is left)."""
     pops = {}
     for city in CITIES:
         codes = [r.code for r in registry.counties_of_city(city)]
-        exact = {c: SAMPLE_POPULATION_2020[c] for c in codes if SAMPLE_POPULATION_2020.get(c) and c not in ROUNDED}
-        rounded = {c: SAMPLE_POPULATION_2020[c] for c in codes if c in ROUNDED}
-        unknown = [c for c in codes if not SAMPLE_POPULATION_2020.get(c)]
-        total = SAMPLE_POPULATION_2020.get(city) or sum(exact.values())
+        census = {c: published.find(c, CENSUS_YEAR, "population") for c in [city, *codes]}
+        census.update({c: (ASSUMED_POPULATION_2020[c], False) for c in codes
+                       if census[c] is None and c in ASSUMED_POPULATION_2020})
+        exact = {c: census[c][0] for c in codes if census[c] and not census[c][1]}
+        rounded = {c: census[c][0] for c in codes if census[c] and census[c][1]}
+        unknown = [c for c in codes if not census[c]]
+        total = census[city][0] if census[city] else sum(exact.values())
         left = total - sum(exact.values())
         if unknown:
             left -= sum(rounded.values())
@@ -119,16 +202,30 @@ def _populations(registry: Registry) -> dict[str, float]:
     return pops
 
 
+def _elderly_share(city: str, published: Published, assumed: float | None) -> float:
+    """The city's 2020 share of people 60+: the census share where both census figures are
+    published, to four digits as the bulletin writes it (宝鸡 22.66%); else the assumed one."""
+    p60 = published.find(city, CENSUS_YEAR, "pop_60plus")
+    pop = published.find(city, CENSUS_YEAR, "population")
+    if p60 is not None and pop is not None:
+        return round(p60[0] / pop[0], 4)
+    if assumed is None:
+        raise ValueError(f"no elderly share for {city}: data/published lacks its 2020 census figures")
+    return assumed
+
+
 def sample_truth(catalog: Catalog | None = None, registry: Registry | None = None) -> pd.DataFrame:
     """County values in catalog units for every reported (non-ratio) indicator: what the sample
     files say, and what the warehouse must hold after loading them."""
     catalog = catalog or load_catalog()
     registry = registry or load_registry()
+    published = Published(catalog, registry)
     rng = np.random.default_rng(SEED)
-    pops = _populations(registry)
+    pops = _populations(registry, published)
     rows = []
     for city in CITIES:
-        elderly_share, urban_share, urban_std, rural_std = _CITY_PROFILE[city]
+        assumed_share, urban_share, urban_std, rural_std = _CITY_PROFILE[city]
+        elderly_share = _elderly_share(city, published, assumed_share)
         for county in registry.counties_of_city(city):
             c = county.code
             k = rng.uniform(0.75, 1.3, size=16)          # county character
@@ -188,20 +285,18 @@ def sample_truth(catalog: Catalog | None = None, registry: Registry | None = Non
     if missing:
         raise ValueError(f"sample generator lacks indicators: {sorted(missing)}")
     frame = frame[frame["indicator_id"].isin([i.id for i in catalog.indicators.values()])]
-    frame = _anchor(frame, catalog)
+    frame = _anchor(frame, catalog, published, registry)
     return frame.drop(columns="city").sort_values(["region_code", "year", "indicator_id"], ignore_index=True)
 
 
-def _anchor(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+def _anchor(frame: pd.DataFrame, catalog: Catalog, published: Published, registry: Registry) -> pd.DataFrame:
     """Scale series so totals equal the published figures, then round to whole units (counts)
     or cents of 万元, putting the rounding residue where it keeps each total exact.
 
     An anchor scales the whole series of its city (or county), not only its year, so the
     published year sits on a smooth trend instead of sticking out of it."""
     frame = frame.copy()
-    anchors = dict(PUBLISHED)
-    anchors.update({(code, 2019, ind_id): round(wan * 10_000)
-                    for ind_id, by_county in FUZHOU_DIBAO_2019.items() for code, wan in by_county.items()})
+    anchors = published.anchors(registry)
     for (region, ind_id), years in _group_targets(anchors).items():
         sel = ((frame["city"] == region) | (frame["region_code"] == region)) & (frame["indicator_id"] == ind_id)
         factors = {y: anchors[(region, y, ind_id)] / frame.loc[sel & (frame["year"] == y), "value"].sum()
@@ -209,7 +304,7 @@ def _anchor(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         nearest = frame.loc[sel, "year"].map(lambda y: factors[min(years, key=lambda t: (abs(t - y), t))])
         frame.loc[sel, "value"] = frame.loc[sel, "value"] * nearest
     frame = _round(frame, catalog, anchors)
-    return _bingtuan_beds(frame)
+    return _ratio_anchors(frame, catalog, published)
 
 
 def _group_targets(targets: dict) -> dict[tuple[str, str], list[int]]:
@@ -231,13 +326,17 @@ def _round(frame: pd.DataFrame, catalog: Catalog, targets: dict) -> pd.DataFrame
     return frame
 
 
-def _bingtuan_beds(frame: pd.DataFrame) -> pd.DataFrame:
-    """Make the 兵团 cities' 2020 beds per thousand elderly equal the published 36.8 (to 0.05)."""
-    sel = (frame["city"] == "659000") & (frame["year"] == 2020)
-    p60 = frame.loc[sel & (frame["indicator_id"] == "pop_60plus"), "value"].sum()
-    beds = frame.loc[sel & (frame["indicator_id"] == "elderly_beds"), "value"]
-    factor = BINGTUAN_BEDS_PER_1000_2020 * p60 / 1000 / beds.sum()
-    frame.loc[beds.index, "value"] = (beds * factor).round()
+def _ratio_anchors(frame: pd.DataFrame, catalog: Catalog, published: Published) -> pd.DataFrame:
+    """Make each city ratio of RATIO_ANCHORS equal its published figure (兵团 2020: 36.8 beds per
+    thousand elderly, to 0.05) by scaling the numerator's county values."""
+    for city, year, ind_id in RATIO_ANCHORS:
+        ratio = catalog.get(ind_id)
+        (numerator,), (denominator,) = ratio.numerator, ratio.denominator
+        sel = (frame["city"] == city) & (frame["year"] == year)
+        base = frame.loc[sel & (frame["indicator_id"] == denominator), "value"].sum()
+        values = frame.loc[sel & (frame["indicator_id"] == numerator), "value"]
+        factor = published.figure(city, year, ind_id) * base / ratio.scale / values.sum()
+        frame.loc[values.index, "value"] = (values * factor).round()
     return frame
 
 

@@ -1,12 +1,14 @@
 """示例数据: the generated files go through all four readers into the warehouse unchanged,
-and the city totals equal the figures the bureaus published."""
+and the city totals equal the figures the bureaus published, read from data/published/."""
 import duckdb
 import pandas as pd
 import pytest
 
-from etl import pipeline, warehouse
+from etl import pipeline, published, warehouse
+from etl.catalog import load_catalog
 from etl.paths import sample_dir
-from etl.sample import CITIES, generate, sample_truth
+from etl.regions import load_registry
+from etl.sample import CITIES, RATIO_ANCHORS, Published, generate, sample_truth
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +99,82 @@ def test_generator_is_deterministic(tmp_path):
         if a.suffix == ".csv":
             assert a.read_bytes() == b.read_bytes()
     pd.testing.assert_frame_equal(sample_truth(), sample_truth())
+
+
+def totals(truth, registry):
+    """Sample values summed by city as well as by county: (region, year, indicator) → value."""
+    by_county = truth.set_index(["region_code", "year", "indicator_id"])["value"]
+    by_city = truth.assign(region_code=truth["region_code"].map(registry.city_of)).groupby(
+        ["region_code", "year", "indicator_id"])["value"].sum()
+    return pd.concat([by_county, by_city])
+
+
+def test_totals_equal_every_published_anchor():
+    catalog, registry = load_catalog(), load_registry()
+    got = totals(sample_truth(catalog, registry), registry)
+    anchors = Published(catalog, registry).anchors(registry)
+    assert len(anchors) > 40
+    assert {key: got[key] for key in anchors} == anchors
+    for city, year, ind_id in RATIO_ANCHORS:
+        ratio = catalog.get(ind_id)
+        value = got[(city, year, ratio.numerator[0])] / got[(city, year, ratio.denominator[0])] * ratio.scale
+        assert round(value, 1) == Published(catalog, registry).figure(city, year, ind_id)
+
+
+def published_copy(tmp_path, monkeypatch, edits):
+    """data/published copied to tmp_path with `edits` ({(file, region name, year, label as written):
+    value or None to drop the row}) applied, and read instead of the real one."""
+    folder = tmp_path / "published"
+    folder.mkdir()
+    for name in ("seed_facts.csv", "research_facts.csv"):
+        df = pd.read_csv(published.PUBLISHED_DIR / name, dtype=str, keep_default_na=False)
+        for (file, region, year, label), value in edits.items():
+            if file != name:
+                continue
+            hit = (df["region_name"] == region) & (df["year"] == str(year)) & (df["indicator_zh"] == label)
+            assert hit.sum() == 1, (region, year, label)
+            df = df[~hit] if value is None else df.assign(value=df["value"].mask(hit, value))
+        df.to_csv(folder / name, index=False)
+    monkeypatch.setattr(published, "PUBLISHED_DIR", folder)
+
+
+def test_anchors_are_read_from_data_published(tmp_path, monkeypatch):
+    """Every kind of anchor follows a changed figure in the files: nothing is typed into the code."""
+    seed, research = "seed_facts.csv", "research_facts.csv"
+    published_copy(tmp_path, monkeypatch, {
+        (seed, "宝鸡市", 2019, "临时救助人次"): "4.5",                                   # 万人次
+        (seed, "宝鸡市", 2019, "每千名老年人养老床位"): "40",                              # → 60+ base
+        (seed, "福州市", 2023, "慈善组织数"): "95",
+        (seed, "福州市", 2023, "每万人持证社工数"): "10",                                 # → population
+        (research, "宝鸡市", 2020, "常住人口（七普）"): "3400000",
+        (research, "福州市", 2020, "常住人口（七普，含平潭；县级分列只列12个县(市)区）"): "8300000",
+        (research, "鼓楼区", 2020, "常住人口（七普）"): "670000",
+        (research, "陈仓区", 2020, "山区常住人口（七普）"): "90000",
+        (research, "马尾区", 2019, "农村居民最低生活保障人数"): "0.2",                    # 万人
+        (research, "新疆生产建设兵团", 2020, "每千名老年人拥有养老床位（“十三五”末）"): "30.5",
+    })
+    registry = load_registry()
+    got = totals(sample_truth(load_catalog(), registry), registry)
+    assert got[("610300", 2019, "temp_relief_cases")] == 45_000
+    assert got[("610300", 2019, "pop_60plus")] == 575_000                               # 23000 / 40 × 1000
+    assert got[("350100", 2023, "charity_organizations")] == 95
+    assert got[("350100", 2023, "population")] == 9_151_000                             # 9151 / 10 × 10,000
+    assert got[("610300", 2020, "population")] == 3_400_000
+    assert got[("350100", 2020, "population")] == 8_300_000
+    assert got[("350102", 2020, "population")] == 670_000
+    assert got[("610304", 2020, "population")] == 389_990 + 90_000                      # 川塬 + 山区
+    assert got[("350105", 2019, "dibao_rural_persons")] == 2_000
+    beds = got[("659000", 2020, "elderly_beds")] / got[("659000", 2020, "pop_60plus")] * 1000
+    assert round(beds, 1) == 30.5
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("seed_facts.csv", "福州市", 2023, "持证社会工作者人数"), "350100 2023 certified_social_workers"),
+    (("seed_facts.csv", "宝鸡市", 2019, "养老床位数"), "610300 2019 elderly_beds"),
+    (("research_facts.csv", "新疆生产建设兵团", 2020, "每千名老年人拥有养老床位（“十三五”末）"),
+     "659000 2020 beds_per_1000_elderly"),
+])
+def test_a_missing_anchor_figure_stops_the_generator(tmp_path, monkeypatch, edit, message):
+    published_copy(tmp_path, monkeypatch, {edit: None})
+    with pytest.raises(ValueError, match=message):
+        sample_truth(load_catalog(), load_registry())
