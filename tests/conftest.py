@@ -10,6 +10,14 @@ from tests.util import baoji_rows, write_long_csv
 from tests.browser import ARGS, CHROMIUM
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that opens a Playwright page is a `browser` test (`make test-fast` leaves them
+    out); files that start chromium themselves (meeting pack, bench) mark themselves."""
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}

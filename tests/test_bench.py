@@ -12,7 +12,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="make test installs Debian chromium")
+@pytest.mark.browser
+@pytest.mark.slow
 def test_quick_benchmark_writes_a_complete_report(tmp_path):
     out = tmp_path / "PERFORMANCE.md"
     done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=REPO,

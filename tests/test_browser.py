@@ -17,7 +17,6 @@ PAGES = {"": "总览", "social_relief": "社会救助", "elderly_care": "养老�
          "reconcile": "公开数据核对"}
 CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs Debian chromium")
 
 
 @pytest.fixture(scope="session")

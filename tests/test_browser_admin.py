@@ -11,7 +11,6 @@ from etl import pipeline, warehouse
 from tests.browser import CHROMIUM, serve_app, wait_ready
 from tests.util import HEADER, baoji_rows, write_long_csv
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs Debian chromium")
 PASSWORD = "browser test password"
 
 

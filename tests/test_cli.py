@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.util import query, write_long_csv as write
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,6 +17,7 @@ def etl(*args, data_dir: Path, check: bool = False) -> subprocess.CompletedProce
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
+@pytest.mark.slow
 def test_load_validate_versions_rollback(tmp_path):
     data = tmp_path / "data"
     first = write(tmp_path / "眉县2023.csv", "眉县,610326,2023,城市低保人数,0.03,万人\n眉 县,,2023,养老床位数,2.3,万张\n")

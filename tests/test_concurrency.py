@@ -18,10 +18,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from etl import warehouse
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # real processes publishing, reading and being killed
 
 
 def generation_tables(generation: int, n: int, years: int = 20) -> dict[str, pd.DataFrame]:
@@ -57,7 +59,7 @@ def check_version(base: Path, version: str) -> int:
 
 
 # A reader process: resolves CURRENT, opens the version read-only, checks it, over and over,
-# until the stop file appears. "fresh" opens a new connection per read; "cached" keeps the
+# until the stop file appears and it has read the final generation. "fresh" opens a new connection per read; "cached" keeps the
 # last two connections per database path like dashboard/store.py's `_connection` cache, so a
 # connection may outlive the pruning of its version; "admin" lists the versions on offer for
 # rollback, as the admin page does. Prints one JSON summary line at the end.
@@ -112,8 +114,17 @@ READER = textwrap.dedent("""
             problems.append(f"manifest of {manifest['version']} in folder {version}")
         return generation, problems
 
-    first = True
-    while not stop.exists():
+    def finished():
+        # The stop file holds the final generation: stop once it has been read (or 10 s after
+        # the stop, so a loaded machine cannot turn "read the last version" into a race).
+        if not stop.exists():
+            return False
+        global stopped_at
+        stopped_at = stopped_at or time.monotonic()
+        return mode == "admin" or last >= int(stop.read_text()) or time.monotonic() - stopped_at > 10
+
+    first, stopped_at = True, None
+    while not finished():
         reads += 1
         try:
             generation, problems = read_once()
@@ -151,8 +162,8 @@ def test_readers_never_see_a_mixed_or_missing_version_during_50_publishes(tmp_pa
         for generation in range(1, publishes + 1):
             warehouse.publish(base, generation_tables(generation, rows), {})
         publishing = time.monotonic() - started
-        time.sleep(0.2)  # a few reads of the final version
-        stop.touch()
+        (tmp_path / "stop.tmp").write_text(str(publishes))
+        (tmp_path / "stop.tmp").rename(stop)  # whole, never half-written
         results = {mode: json.loads(proc.communicate(timeout=30)[0].strip().splitlines()[-1])
                    for mode, proc in readers.items()}
     finally:

@@ -14,7 +14,9 @@ from pptx import Presentation
 from etl import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="make test installs Debian chromium")
+# Chart pictures and the PDF come from Debian's chromium (make test installs it); one worker
+# builds the module's data dir once.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("meeting_pack")]
 
 
 @pytest.fixture(scope="module")
