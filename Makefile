@@ -8,7 +8,7 @@ PORT   ?= 8501
 REPLICAS ?= 2
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve test bench deps dev-deps system-deps nginx warehouse clean
+.PHONY: run serve test test-fast lint format bench deps dev-deps system-deps nginx warehouse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +54,22 @@ run: warehouse
 serve: warehouse nginx
 	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT)
 
-test: dev-deps system-deps
+# The whole suite in parallel (pytest.ini: one worker per core), after the lint and format check.
+test: dev-deps system-deps lint
 	$(BIN)/python -m pytest -q
+
+# While editing: no browser, nginx or multi-process tests (about a minute).
+test-fast: dev-deps
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
+
+lint: dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Apply the formatter and the safe lint fixes.
+format: dev-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 bench: dev-deps
 	$(BIN)/python -m bench

@@ -3,6 +3,7 @@
 Run with `make run` (or `streamlit run app.py`). Pages live in pages/ and share dashboard/;
 the sidebar filters (dashboard/filters.py) are drawn by each page and kept in the URL.
 """
+
 import streamlit as st
 
 from dashboard import navigation, store

@@ -3,6 +3,7 @@
 `python -m bench --quick --out FILE` runs the same harness at a tiny scale (one province, a few
 iterations) so `make test` keeps it working; its numbers are not measurements.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,15 +22,25 @@ import numpy as np
 from . import etl_bench, export_bench, query_bench, server_bench
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md"
-NOTES = Path(__file__).with_name("NOTES.md")   # profile evidence, kept by hand, appended to the report
-PACKAGES = ("pandas", "duckdb", "pyarrow", "python-calamine", "openpyxl", "streamlit", "plotly", "kaleido",
-            "python-pptx")
+NOTES = Path(__file__).with_name("NOTES.md")  # profile evidence, kept by hand, appended to the report
+PACKAGES = (
+    "pandas",
+    "duckdb",
+    "pyarrow",
+    "python-calamine",
+    "openpyxl",
+    "streamlit",
+    "plotly",
+    "kaleido",
+    "python-pptx",
+)
 
 
 @dataclass(frozen=True)
 class Scale:
     """How much of each benchmark to run."""
-    province: str | None = None      # None: every county in the registry
+
+    province: str | None = None  # None: every county in the registry
     builds: int = 3
     query_runs: int = 30
     yearbook_runs: int = 7
@@ -45,13 +56,28 @@ class Scale:
 
 
 FULL = Scale()
-QUICK = Scale(province="610000", builds=1, query_runs=3, yearbook_runs=2, reruns=2, browser_changes=2,
-              cold_loads=1, sessions=3, soak_views=6, concurrency_s=3, replica_sessions=(3,), replica_s=3, pack_runs=1)
+QUICK = Scale(
+    province="610000",
+    builds=1,
+    query_runs=3,
+    yearbook_runs=2,
+    reruns=2,
+    browser_changes=2,
+    cold_loads=1,
+    sessions=3,
+    soak_views=6,
+    concurrency_s=3,
+    replica_sessions=(3,),
+    replica_s=3,
+    pack_runs=1,
+)
 
 
 def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
-    return (f"{statistics.median(values):.{digits}f} {unit} "
-            f"(min {min(values):.{digits}f} – max {max(values):.{digits}f}, n={len(values)})")
+    return (
+        f"{statistics.median(values):.{digits}f} {unit} "
+        f"(min {min(values):.{digits}f} – max {max(values):.{digits}f}, n={len(values)})"
+    )
 
 
 def met(ok: bool) -> str:
@@ -59,14 +85,28 @@ def met(ok: bool) -> str:
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = next((int(ln.split()[1]) // 1024 // 1024 for ln in Path("/proc/meminfo").read_text().splitlines()
-                if ln.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (
+            int(ln.split()[1]) // 1024 // 1024
+            for ln in Path("/proc/meminfo").read_text().splitlines()
+            if ln.startswith("MemTotal")
+        ),
+        0,
+    )
     versions = ", ".join(f"{p} {version(p)}" for p in PACKAGES)
-    return (f"- Date: {dt.date.today().isoformat()}\n- Machine: {cpu}, {os.cpu_count()} cores, {mem} GiB RAM, "
-            f"{platform.system()} {platform.release()}\n- Python {platform.python_version()}; {versions}; "
-            f"Debian chromium {chromium_version()}")
+    return (
+        f"- Date: {dt.date.today().isoformat()}\n- Machine: {cpu}, {os.cpu_count()} cores, {mem} GiB RAM, "
+        f"{platform.system()} {platform.release()}\n- Python {platform.python_version()}; {versions}; "
+        f"Debian chromium {chromium_version()}"
+    )
 
 
 def chromium_version() -> str:
@@ -80,18 +120,50 @@ def query_rows(queries: list[dict]) -> str:
         pandas_ms = q.get("pandas_p50")
         speedup = pandas_ms / q["p50"] if pandas_ms else None
         ok = q["p95"] <= 20 and (speedup is None or speedup >= 10)
-        rows.append(f"| `{q['caller']}` | {', '.join(sorted(q['pages']))} | {q['rows']:,} | {q['p50']:.1f} ms | "
-                    f"{q['p95']:.1f} ms | {f'{pandas_ms:.1f} ms' if pandas_ms else '—'} | "
-                    f"{f'{speedup:.0f} ×' if speedup else '—'} | {met(ok)} |")
+        rows.append(
+            f"| `{q['caller']}` | {', '.join(sorted(q['pages']))} | {q['rows']:,} | {q['p50']:.1f} ms | "
+            f"{q['p95']:.1f} ms | {f'{pandas_ms:.1f} ms' if pandas_ms else '—'} | "
+            f"{f'{speedup:.0f} ×' if speedup else '—'} | {met(ok)} |"
+        )
     return "\n".join(rows)
 
 
 def national_rows(national: dict, scope: str) -> str:
     """The national build, its floor (run right after each build, same CSV) and their ratio."""
-    return f"""\
-| National build: {national['rows']:,} input rows ({scope} × every reported indicator × 10 years) → read, resolve, validate, derive city/province/ratios ({national['facts']:,} facts), publish DuckDB + Parquet; fresh process each run | {spread(national['seconds'])} · {national['rows_per_s']:,.0f} rows/s · peak RSS {national['peak_rss_mib']:,.0f} MiB | ≤ 10 s | {met(statistics.median(national['seconds']) <= 10)} |
-| Floor: DuckDB alone on the same CSV (`bench/etl_bench.py` `FLOOR_SQL`): read it, indicator names → ids, counties summed to cities and provinces (parents from data/regions/regions.csv), facts ({national['floor_facts']:,}: no ratios) written sorted to a DuckDB file + Parquet partitioned by year, checkpoint, fsync; fresh process, run right after each build | {spread(national['floor_seconds'])} · peak RSS {national['floor_peak_rss_mib']:,.0f} MiB | | |
-| National build / floor | {national['ratio']:.1f} × | ≤ 4 × | {met(national['ratio'] <= 4)} |"""
+    build = (
+        f"| National build: {national['rows']:,} input rows ({scope} × every reported indicator × 10 years) "
+        f"→ read, resolve, validate, derive city/province/ratios ({national['facts']:,} facts), "
+        "publish DuckDB + Parquet; fresh process each run "
+        f"| {spread(national['seconds'])} · {national['rows_per_s']:,.0f} rows/s "
+        f"· peak RSS {national['peak_rss_mib']:,.0f} MiB "
+        f"| ≤ 10 s | {met(statistics.median(national['seconds']) <= 10)} |"
+    )
+    floor = (
+        "| Floor: DuckDB alone on the same CSV (`bench/etl_bench.py` `FLOOR_SQL`): read it, "
+        "indicator names → ids, counties summed to cities and provinces "
+        "(parents from data/regions/regions.csv), "
+        f"facts ({national['floor_facts']:,}: no ratios) written sorted to a DuckDB file + Parquet "
+        "partitioned by year, checkpoint, fsync; fresh process, run right after each build "
+        f"| {spread(national['floor_seconds'])} · peak RSS {national['floor_peak_rss_mib']:,.0f} MiB | | |"
+    )
+    ratio = f"| National build / floor | {national['ratio']:.1f} × | ≤ 4 × | {met(national['ratio'] <= 4)} |"
+    return "\n".join([build, floor, ratio])
+
+
+def yearbook_rows(yb: dict) -> str:
+    """The yearbook-shaped xlsx read through load_source + read_source, and its raw sheet reads."""
+    return "\n".join(
+        [
+            "| Yearbook-shaped xlsx, 200 rows × 20 columns: load_source + read_source (python-calamine) "
+            f"| {spread([s * 1000 for s in yb['read_source_s']], 'ms', 1)} "
+            f"| ≤ 0.5 s | {met(statistics.median(yb['read_source_s']) <= 0.5)} |",
+            "| Same file, raw sheet read: python-calamine "
+            f"| {spread([s * 1000 for s in yb['calamine_s']], 'ms', 1)} | | |",
+            "| Same file, raw sheet read: openpyxl (read_only, values_only) "
+            f"| {spread([s * 1000 for s in yb['openpyxl_s']], 'ms', 1)} | | |",
+            f"| openpyxl / calamine | {yb['ratio']:.1f} × | | |",
+        ]
+    )
 
 
 def ms(seconds: list[float]) -> str:
@@ -102,12 +174,16 @@ def page_rows(pages: dict) -> str:
     rows = []
     for page, m in pages.items():
         wall = statistics.median(m["wall"])
-        ratios = {floor: wall / statistics.median(m[floor]["wall"]) for floor in ("floor", "same", "defaults")}
-        rows.append(f"| {page or 'overview'} | {m['charts']} | {ms(m['wall'])} | "
-                    f"{sum(m['cpu']) / len(m['cpu']) * 1000:.1f} ms | "
-                    f"{ms(m['floor']['wall'])} | {ratios['floor']:.2f} | {met(ratios['floor'] <= 1.3)} | "
-                    f"{ms(m['same']['wall'])} | {ratios['same']:.2f} | {met(ratios['same'] <= 1.3)} | "
-                    f"{ms(m['defaults']['wall'])} | {ratios['defaults']:.2f} | {ms(m['first_view']['wall'])} |")
+        ratios = {
+            floor: wall / statistics.median(m[floor]["wall"]) for floor in ("floor", "same", "defaults")
+        }
+        rows.append(
+            f"| {page or 'overview'} | {m['charts']} | {ms(m['wall'])} | "
+            f"{sum(m['cpu']) / len(m['cpu']) * 1000:.1f} ms | "
+            f"{ms(m['floor']['wall'])} | {ratios['floor']:.2f} | {met(ratios['floor'] <= 1.3)} | "
+            f"{ms(m['same']['wall'])} | {ratios['same']:.2f} | {met(ratios['same'] <= 1.3)} | "
+            f"{ms(m['defaults']['wall'])} | {ratios['defaults']:.2f} | {ms(m['first_view']['wall'])} |"
+        )
     return "\n".join(rows)
 
 
@@ -115,14 +191,18 @@ def browser_rows(browser: dict) -> str:
     floor = statistics.median(browser["floor"]["change"])
     return "\n".join(
         f"| {name} | {spread(m['cold'])} | {spread(m['change'])} | "
-        f"{statistics.median(m['change']) / floor:.2f} | {met(name == 'floor' or statistics.median(m['change']) <= 0.6)} |"
-        for name, m in browser.items())
+        f"{statistics.median(m['change']) / floor:.2f} | "
+        f"{met(name == 'floor' or statistics.median(m['change']) <= 0.6)} |"
+        for name, m in browser.items()
+    )
 
 
 def replica_rows(rows: list[dict]) -> str:
     return "\n".join(
         f"| {r['replicas']} | {r['sessions']} | {r['per_s']:.1f} | {np.percentile(r['latency'], 95):.2f} s | "
-        f"{r['errors']} | {met(np.percentile(r['latency'], 95) <= 1.5 and r['errors'] == 0)} |" for r in rows)
+        f"{r['errors']} | {met(np.percentile(r['latency'], 95) <= 1.5 and r['errors'] == 0)} |"
+        for r in rows
+    )
 
 
 def measure(base: Path, scale: Scale) -> dict:
@@ -135,11 +215,13 @@ def measure(base: Path, scale: Scale) -> dict:
         "memory": lambda: server_bench.session_memory(base, scale.sessions),
         "soak": lambda: server_bench.view_cache_soak(base, scale.soak_views),
         "concurrency": lambda: server_bench.concurrent_reruns(base, scale.sessions, scale.concurrency_s),
-        "replicas": lambda: server_bench.replica_scaling(base, (1, 2), scale.replica_sessions, scale.replica_s),
+        "replicas": lambda: server_bench.replica_scaling(
+            base, (1, 2), scale.replica_sessions, scale.replica_s
+        ),
         "pack": lambda: export_bench.deck_exports(base, scale.pack_runs),
     }
     results = {}
-    for name, step in steps.items():   # in this order: every later step reads the national warehouse
+    for name, step in steps.items():  # in this order: every later step reads the national warehouse
         print(f"{name} …", flush=True)
         results[name] = step()
     return results
@@ -148,14 +230,35 @@ def measure(base: Path, scale: Scale) -> dict:
 def render(r: dict, scale: Scale) -> str:
     national, yb, conc, mem, pack = r["national"], r["yearbook"], r["concurrency"], r["memory"], r["pack"]
     soak = r["soak"]
-    scope = "every county in the registry" if scale.province is None else f"quick mode: province {scale.province}"
+    scope = (
+        "every county in the registry" if scale.province is None else f"quick mode: province {scale.province}"
+    )
     p95 = float(np.percentile(conc["latency"], 95)) if conc["latency"] else float("nan")
-    deployed = next((row for row in r["replicas"] if row["replicas"] == 2 and row["sessions"] == conc["sessions"]), None)
-    deployed_text = "not measured" if deployed is None else (
-        f"p95 {np.percentile(deployed['latency'], 95):.2f} s (goal ≤ 1.5 s: "
-        f"{met(np.percentile(deployed['latency'], 95) <= 1.5)}), errors {deployed['errors']} "
-        f"(goal 0: {met(deployed['errors'] == 0)}) with {deployed['sessions']} sessions")
-    quick = "" if scale == FULL else "\n> **Quick mode** (`python -m bench --quick`): tiny scale, a few iterations — a check that the harness runs, not a measurement.\n"
+    deployed = next(
+        (row for row in r["replicas"] if row["replicas"] == 2 and row["sessions"] == conc["sessions"]), None
+    )
+    deployed_text = (
+        "not measured"
+        if deployed is None
+        else (
+            f"p95 {np.percentile(deployed['latency'], 95):.2f} s (goal ≤ 1.5 s: "
+            f"{met(np.percentile(deployed['latency'], 95) <= 1.5)}), errors {deployed['errors']} "
+            f"(goal 0: {met(deployed['errors'] == 0)}) with {deployed['sessions']} sessions"
+        )
+    )
+    quick = (
+        ""
+        if scale == FULL
+        else (
+            "\n> **Quick mode** (`python -m bench --quick`): tiny scale, a few iterations "
+            "— a check that the harness runs, not a measurement.\n"
+        )
+    )
+    page_header = (
+        "| page | charts | rerun wall time | server CPU per rerun | bare floor | ratio | met "
+        "| same elements | ratio | met | bare floor, Streamlit defaults | ratio | first view of a selection |"
+    )
+    kib_per_view = (soak["rss_after_mib"] - soak["rss_before_mib"]) / soak["views"] * 1024
     return f"""# Performance
 
 Written by `make bench` (`python -m bench`); every figure is the median with min–max of
@@ -168,10 +271,7 @@ repeated runs on this machine. Goals from the issues are checked in the same run
 | measure | result | goal | met |
 | --- | --- | --- | --- |
 {national_rows(national, scope)}
-| Yearbook-shaped xlsx, 200 rows × 20 columns: load_source + read_source (python-calamine) | {spread([s * 1000 for s in yb['read_source_s']], 'ms', 1)} | ≤ 0.5 s | {met(statistics.median(yb['read_source_s']) <= 0.5)} |
-| Same file, raw sheet read: python-calamine | {spread([s * 1000 for s in yb['calamine_s']], 'ms', 1)} | | |
-| Same file, raw sheet read: openpyxl (read_only, values_only) | {spread([s * 1000 for s in yb['openpyxl_s']], 'ms', 1)} | | |
-| openpyxl / calamine | {yb['ratio']:.1f} × | | |
+{yearbook_rows(yb)}
 
 ## Queries (national warehouse)
 
@@ -184,7 +284,7 @@ Goals: p95 ≤ 20 ms and ≥ 10 × faster than pandas. `<module>` = a query writ
 
 | store function | pages | rows | p50 | p95 | pandas p50 | speed-up | met |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-{query_rows(r['queries'])}
+{query_rows(r["queries"])}
 
 ## Pages (national warehouse)
 
@@ -206,9 +306,9 @@ Goal: page ≤ 1.3 × floor. Last column: the page's rerun for {scale.reruns} co
 server had not drawn before (what a view costs the first time; after that it is cached for every
 session until the next publish).
 
-| page | charts | rerun wall time | server CPU per rerun | bare floor | ratio | met | same elements | ratio | met | bare floor, Streamlit defaults | ratio | first view of a selection |
+{page_header}
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-{page_rows(r['pages'])}
+{page_rows(r["pages"])}
 
 Browser (Debian chromium, Playwright, 宝鸡市): cold load = new context → first chart drawn;
 filter change = county added/removed in the sidebar → every chart redrawn. Floor: the bare page
@@ -216,22 +316,23 @@ with two charts. Goal: filter change ≤ 0.6 s.
 
 | page | cold load | filter change | change / floor | met |
 | --- | --- | --- | --- | --- |
-{browser_rows(r['browser'])}
+{browser_rows(r["browser"])}
 
-Memory (server RSS): idle {mem['idle_mib']:.0f} MiB; after the first session (总览 + one filter change)
-{mem['first_mib']:.0f} MiB; after {mem['sessions']} sessions {mem['last_mib']:.0f} MiB →
-**{mem['per_session_mib']:.2f} MiB per additional session** (goal ≤ 2 MB: {met(mem['per_session_mib'] <= 2)}).
-Shared view caches: one session drew {soak['views']} county selections the server had not seen on 养老服务;
-RSS {soak['rss_before_mib']:.0f} → {soak['rss_after_mib']:.0f} MiB
-({(soak['rss_after_mib'] - soak['rss_before_mib']) / soak['views'] * 1024:.0f} KiB per cached view, bounded by each cache's
-`max_entries`); rerun {spread([w * 1000 for w in soak['first_third']], 'ms', 0)} in the first third,
-{spread([w * 1000 for w in soak['last_third']], 'ms', 0)} in the last (a filling cache must not slow reruns:
-{met(statistics.median(soak['last_third']) <= 1.2 * statistics.median(soak['first_third']))}).
+Memory (server RSS): idle {mem["idle_mib"]:.0f} MiB; after the first session (总览 + one filter change)
+{mem["first_mib"]:.0f} MiB; after {mem["sessions"]} sessions {mem["last_mib"]:.0f} MiB →
+**{mem["per_session_mib"]:.2f} MiB per additional session** (goal ≤ 2 MB: {met(mem["per_session_mib"] <= 2)}).
+Shared view caches: one session drew {soak["views"]} county selections the server had not seen on 养老服务;
+RSS {soak["rss_before_mib"]:.0f} → {soak["rss_after_mib"]:.0f} MiB
+({kib_per_view:.0f} KiB per cached view, bounded by each cache's
+`max_entries`); rerun {spread([w * 1000 for w in soak["first_third"]], "ms", 0)} in the first third,
+{spread([w * 1000 for w in soak["last_third"]], "ms", 0)} in the last (a filling cache must not slow reruns:
+{met(statistics.median(soak["last_third"]) <= 1.2 * statistics.median(soak["first_third"]))}).
 
-Concurrency: {conc['sessions']} websocket sessions (总览 and the five analysis pages in turn), each changing
-its county filter as fast as answered, for {conc['seconds']:.0f} s on loopback.
-One Streamlit process (one replica): {conc['reruns']:,} reruns, {conc['per_s']:.1f} reruns/s, p95 rerun latency
-{p95:.2f} s (goal ≤ 1.5 s: {met(p95 <= 1.5)}), errors {conc['errors']} (goal 0: {met(conc['errors'] == 0)}).
+Concurrency: {conc["sessions"]} websocket sessions (总览 and the five analysis pages in turn), each changing
+its county filter as fast as answered, for {conc["seconds"]:.0f} s on loopback.
+One Streamlit process (one replica): {conc["reruns"]:,} reruns, {conc["per_s"]:.1f} reruns/s, \
+p95 rerun latency
+{p95:.2f} s (goal ≤ 1.5 s: {met(p95 <= 1.5)}), errors {conc["errors"]} (goal 0: {met(conc["errors"] == 0)}).
 The deployment `make serve` runs on this 2-core machine, two replicas behind nginx (next
 section): {deployed_text}.
 
@@ -242,17 +343,18 @@ back-to-back load as above ({scale.replica_s:.0f} s each) through nginx. Goal pe
 
 | replicas | sessions | reruns/s | p95 rerun | errors | met |
 | --- | --- | --- | --- | --- | --- |
-{replica_rows(r['replicas'])}
+{replica_rows(r["replicas"])}
 
 ## Meeting pack
 
-12-slide deck for 宝鸡市 2024 (`python -m dashboard deck`, fresh process each run, {pack['images']} chart images
+12-slide deck for 宝鸡市 2024 (`python -m dashboard deck`, fresh process each run, \
+{pack["images"]} chart images
 rendered by kaleido through Debian chromium in one session):
 | measure | result | goal | met |
 | --- | --- | --- | --- |
-| PPTX | {spread(pack['pptx'])} | ≤ 20 s | {met(statistics.median(pack['pptx']) <= 20)} |
-| PDF | {spread(pack['pdf'])} | ≤ 20 s | {met(statistics.median(pack['pdf']) <= 20)} |
-| time per chart image (1920 × 1080 px, browser start included) | {spread(pack['per_image'])} | | |
+| PPTX | {spread(pack["pptx"])} | ≤ 20 s | {met(statistics.median(pack["pptx"]) <= 20)} |
+| PDF | {spread(pack["pdf"])} | ≤ 20 s | {met(statistics.median(pack["pdf"]) <= 20)} |
+| time per chart image (1920 × 1080 px, browser start included) | {spread(pack["per_image"])} | | |
 
 {NOTES.read_text(encoding="utf-8")}"""
 

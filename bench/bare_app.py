@@ -3,6 +3,7 @@ plotly charts drawn from constant data — what any page with N charts costs at 
 with app.py's process settings (.streamlit/config.toml, the startup heap frozen), unless
 MZ_BARE_DEFAULTS=1 asks for Streamlit's defaults (the benchmark also turns `runner.postScriptGC`
 back on), under which every rerun ends with a full scan of the import heap."""
+
 import os
 
 import plotly.graph_objects as go
@@ -13,8 +14,12 @@ from dashboard.process import freeze_startup_heap
 n = int(st.query_params.get("charts", "1"))
 chosen = st.sidebar.multiselect("区县", ["A", "B", "C", "D"], default=["A", "B"])
 for i in range(n):
-    fig = go.Figure([go.Scatter(x=list(range(2016, 2026)), y=[j * (k + 1) for j in range(10)], name=f"{c}")
-                     for k, c in enumerate(chosen)])
+    fig = go.Figure(
+        [
+            go.Scatter(x=list(range(2016, 2026)), y=[j * (k + 1) for j in range(10)], name=f"{c}")
+            for k, c in enumerate(chosen)
+        ]
+    )
     st.plotly_chart(fig, key=f"chart-{i}")
 if os.environ.get("MZ_BARE_DEFAULTS") != "1":
     freeze_startup_heap()

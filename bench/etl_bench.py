@@ -4,6 +4,7 @@ work on the same CSV), and reading a yearbook-shaped workbook.
 Each build and floor run is a fresh Python process (so import costs and peak memory are those
 of a real `python -m etl build`), repeated; reports give the median with min–max.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,13 @@ YEARS = range(2016, 2026)
 # (e.g. 低保覆盖率 over 100 %), which the build refuses as out_of_range: the population above the
 # low-income and 60+ counts, 60+ above the beds, beds above the nursing beds, recipients large
 # enough for the funds per recipient.
-VALUE_RANGES = {"population": (100_000, 1_000_000), "pop_60plus": (20_000, 200_000),
-                "dibao_urban_persons": (1_000, 5_000), "dibao_rural_persons": (1_000, 5_000),
-                "elderly_beds": (5_000, 10_000)}
+VALUE_RANGES = {
+    "population": (100_000, 1_000_000),
+    "pop_60plus": (20_000, 200_000),
+    "dibao_urban_persons": (1_000, 5_000),
+    "dibao_rural_persons": (1_000, 5_000),
+    "elderly_beds": (5_000, 10_000),
+}
 DEFAULT_RANGE = (10, 5_000)
 
 
@@ -50,12 +55,18 @@ def national_csv(path: Path, province: str | None = None) -> int:
     ids = np.tile(np.repeat([i.name_zh for i in indicators], len(YEARS)), len(counties))
     units = np.tile(np.repeat([i.unit for i in indicators], len(YEARS)), len(counties))
     years = np.tile(np.array(YEARS), len(counties) * len(indicators))
-    low, high = (np.tile(np.repeat([VALUE_RANGES.get(i.id, DEFAULT_RANGE)[k] for i in indicators], len(YEARS)),
-                         len(counties)) for k in (0, 1))
+    low, high = (
+        np.tile(
+            np.repeat([VALUE_RANGES.get(i.id, DEFAULT_RANGE)[k] for i in indicators], len(YEARS)),
+            len(counties),
+        )
+        for k in (0, 1)
+    )
     values = rng.integers(low, high, size=len(codes))
     names = np.repeat(counties["name"].to_numpy(), len(indicators) * len(YEARS))
-    pd.DataFrame({"地区": names, "区划代码": codes, "年份": years, "指标": ids, "数值": values, "单位": units}
-                 ).to_csv(path, index=False)
+    pd.DataFrame(
+        {"地区": names, "区划代码": codes, "年份": years, "指标": ids, "数值": values, "单位": units}
+    ).to_csv(path, index=False)
     return len(codes)
 
 
@@ -96,7 +107,9 @@ CHECKPOINT;
 
 def floor_sql(csv: Path, out: Path) -> str:
     names = ", ".join(f"('{i.name_zh}', '{i.id}')" for i in reported_indicators(load_catalog()))
-    return FLOOR_SQL.format(csv=csv, out=out, indicators=names, regions=REPO / "data" / "regions" / "regions.csv")
+    return FLOOR_SQL.format(
+        csv=csv, out=out, indicators=names, regions=REPO / "data" / "regions" / "regions.csv"
+    )
 
 
 def _floor_code(csv: Path, out: Path) -> str:
@@ -114,15 +127,18 @@ def _floor_code(csv: Path, out: Path) -> str:
         "for d,_,fs in os.walk(out):\n"
         "    for p in [os.path.join(d,f) for f in fs]+[d]:\n"
         "        fd=os.open(p,os.O_RDONLY); os.fsync(fd); os.close(fd)\n"
-        "print(json.dumps({'s': time.perf_counter()-t, 'facts': n}))")
+        "print(json.dumps({'s': time.perf_counter()-t, 'facts': n}))"
+    )
 
 
 def _child(code: str) -> dict:
     """Run `code` in a fresh interpreter; it prints JSON as its last line. Adds the child's own
     peak RSS (MiB): VmHWM of its address space (getrusage's maxrss would start from the
     parent's, which Linux carries over fork and exec)."""
-    code += ("\nprint(json.dumps({'peak_rss_mib': int(next(l.split()[1] for l in open('/proc/self/status')\n"
-             "                                            if l.startswith('VmHWM'))) / 1024}))")
+    code += (
+        "\nprint(json.dumps({'peak_rss_mib': int(next(l.split()[1] for l in open('/proc/self/status')\n"
+        "                                            if l.startswith('VmHWM'))) / 1024}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     last, peak = out.stdout.strip().splitlines()[-2:]
     return {**json.loads(last), **json.loads(peak)}
@@ -145,7 +161,8 @@ def national_build(base: Path, runs: int = 3, province: str | None = None) -> di
             "from etl import pipeline\n"
             f"o=pipeline.build(__import__('pathlib').Path({str(base)!r}))\n"
             "print(json.dumps({'s': time.perf_counter()-t, 'ok': o.ok, 'facts': o.fact_count,\n"
-            "                  'errors': [i.message for i in o.issues.errors][:3]}))")
+            "                  'errors': [i.message for i in o.issues.errors][:3]}))"
+        )
         assert r["ok"], f"national build failed: {r['errors']}"
         times.append(r["s"])
         rss.append(r["peak_rss_mib"])
@@ -156,10 +173,17 @@ def national_build(base: Path, runs: int = 3, province: str | None = None) -> di
         floor_rss.append(f["peak_rss_mib"])
         floor_facts = f["facts"]
     subprocess.run(["rm", "-rf", str(floor_out)], check=True)
-    return {"rows": rows, "facts": facts, "seconds": times, "peak_rss_mib": max(rss),
-            "rows_per_s": rows / statistics.median(times),
-            "floor_seconds": floor_times, "floor_facts": floor_facts, "floor_peak_rss_mib": max(floor_rss),
-            "ratio": statistics.median(times) / statistics.median(floor_times)}
+    return {
+        "rows": rows,
+        "facts": facts,
+        "seconds": times,
+        "peak_rss_mib": max(rss),
+        "rows_per_s": rows / statistics.median(times),
+        "floor_seconds": floor_times,
+        "floor_facts": floor_facts,
+        "floor_peak_rss_mib": max(floor_rss),
+        "ratio": statistics.median(times) / statistics.median(floor_times),
+    }
 
 
 def yearbook_xlsx(path: Path, n_rows: int = 200, n_cols: int = 20) -> None:
@@ -180,6 +204,7 @@ def yearbook_xlsx(path: Path, n_rows: int = 200, n_cols: int = 20) -> None:
 def yearbook_read(runs: int = 7) -> dict:
     from etl.readers import read_source
     from etl.sources import load_source
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "yearbook.xlsx"
         yearbook_xlsx(path)
@@ -198,5 +223,9 @@ def yearbook_read(runs: int = 7) -> dict:
             [[c for c in row] for row in book.active.iter_rows(values_only=True)]
             book.close()
             opx.append(time.perf_counter() - t)
-    return {"read_source_s": full, "calamine_s": cal, "openpyxl_s": opx,
-            "ratio": statistics.median(opx) / statistics.median(cal)}
+    return {
+        "read_source_s": full,
+        "calamine_s": cal,
+        "openpyxl_s": opx,
+        "ratio": statistics.median(opx) / statistics.median(cal),
+    }

@@ -8,6 +8,7 @@ executions. The
 baseline answers the same question with pandas from the whole facts and regions tables held
 in memory — what the dashboard would do without a database; answers are checked equal.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -23,40 +24,64 @@ from etl import warehouse
 
 from .sessions import BAOJI, open_page
 
-PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
-         "present"]
+PAGES = [
+    "overview",
+    "social_relief",
+    "elderly_care",
+    "charity",
+    "social_work",
+    "compare",
+    "query",
+    "catalog",
+    "present",
+]
 
 
 def record_queries(data_dir: Path, pages: list[str] = PAGES) -> list[dict]:
     """Run every page once (宝鸡市, default filters) and collect its distinct queries."""
     from dashboard import store
+
     seen: dict[tuple, dict] = {}
     page_now = {"name": ""}
 
     def recorded(run, fetch: str):
         """`run` (store.query or store.column), noting each question and who asked it."""
+
         def call(sql: str, params: tuple = ()):
             frame = sys._getframe(1)
             function = getattr(store, frame.f_code.co_name, None)
             # the store function's own arguments (`_facts` for `facts`): what the baseline answers
-            args = ({name: frame.f_locals[name] for name in inspect.signature(function).parameters}
-                    if callable(function) else {})
-            entry = seen.setdefault((sql, tuple(params)), {
-                "sql": sql, "params": tuple(params), "fetch": fetch, "caller": frame.f_code.co_name.lstrip("_"),
-                "args": args, "pages": set()})
+            args = (
+                {name: frame.f_locals[name] for name in inspect.signature(function).parameters}
+                if callable(function)
+                else {}
+            )
+            entry = seen.setdefault(
+                (sql, tuple(params)),
+                {
+                    "sql": sql,
+                    "params": tuple(params),
+                    "fetch": fetch,
+                    "caller": frame.f_code.co_name.lstrip("_"),
+                    "args": args,
+                    "pages": set(),
+                },
+            )
             entry["pages"].add(page_now["name"])
             return run(sql, params)
+
         return call
 
     originals = store.query, store.column
     store.query, store.column = recorded(store.query, "frame"), recorded(store.column, "column")
+
     def switch_to(page: str) -> None:
-        store.clear_caches()                # answers are cached: so each page asks its own questions
+        store.clear_caches()  # answers are cached: so each page asks its own questions
         page_now["name"] = page
 
     try:
         for page in pages:
-            switch_to("overview")           # every session opens on 总览
+            switch_to("overview")  # every session opens on 总览
             open_page(data_dir, page, {"city": BAOJI}, on_overview=lambda page=page: switch_to(page))
     finally:
         store.query, store.column = originals
@@ -70,9 +95,12 @@ def _percentile(values: list[float], q: float) -> float:
 def time_queries(data_dir: Path, queries: list[dict], runs: int = 30) -> list[dict]:
     """p50/p95 in ms of each query on an uncached read-only cursor; and the pandas baseline."""
     from dashboard import store
-    con = store.connect(str(warehouse.current_db(data_dir)))     # as the pages query
-    tables = {name: con.execute(f"SELECT * FROM {name}").df() for name in ("facts", "regions", "meta", "targets",
-                                                                         "categories")}
+
+    con = store.connect(str(warehouse.current_db(data_dir)))  # as the pages query
+    tables = {
+        name: con.execute(f"SELECT * FROM {name}").df()
+        for name in ("facts", "regions", "meta", "targets", "categories")
+    }
     baseline = Baseline(tables)
     out = []
     for q in queries:
@@ -83,7 +111,7 @@ def time_queries(data_dir: Path, queries: list[dict], runs: int = 30) -> list[di
             result = cursor.execute(q["sql"], list(q["params"]))
             answer = result.df() if q["fetch"] == "frame" else [row[0] for row in result.fetchall()]
             times.append((time.perf_counter() - start) * 1000)
-            if q["fetch"] == "column":    # as a frame, to check it against the baseline
+            if q["fetch"] == "column":  # as a frame, to check it against the baseline
                 answer = pd.DataFrame({cursor.description[0][0]: answer})
             cursor.close()
         row = {**q, "rows": len(answer), "p50": statistics.median(times), "p95": _percentile(times, 95)}
@@ -122,10 +150,14 @@ class Baseline:
 
     def facts(self, region_codes, indicator_ids, year_from=None, year_to=None) -> pd.DataFrame:
         f = self.all_facts
-        rows = f[f["region_code"].isin(region_codes) & f["indicator_id"].isin(indicator_ids)
-                 & f["year"].between(year_from or 0, year_to or 9999)]
-        return (rows[["region_code", "year", "indicator_id", "value", "origin"]]
-                .sort_values(["region_code", "indicator_id", "year"], ignore_index=True))
+        rows = f[
+            f["region_code"].isin(region_codes)
+            & f["indicator_id"].isin(indicator_ids)
+            & f["year"].between(year_from or 0, year_to or 9999)
+        ]
+        return rows[["region_code", "year", "indicator_id", "value", "origin"]].sort_values(
+            ["region_code", "indicator_id", "year"], ignore_index=True
+        )
 
     def children_values(self, parent_code, year, indicator_ids):
         codes = self._with_children(parent_code)[1:]
@@ -141,8 +173,11 @@ class Baseline:
     def counties_of(self, city):
         r = self.regions
         with_data = set(self.all_facts["region_code"].unique())
-        rows = r[(r["parent_code"] == city) & (r["level"] == "county")
-                 & ((r["kind"] != "zone") | r["code"].isin(with_data))]
+        rows = r[
+            (r["parent_code"] == city)
+            & (r["level"] == "county")
+            & ((r["kind"] != "zone") | r["code"].isin(with_data))
+        ]
         return rows[["code"]].sort_values("code", ignore_index=True)
 
     def cities_with_data(self):
@@ -152,8 +187,13 @@ class Baseline:
 
     def coverage(self):
         g = self.all_facts.groupby("indicator_id")
-        return pd.DataFrame({"regions": g["region_code"].nunique(), "first_year": g["year"].min(),
-                             "last_year": g["year"].max()}).reset_index()
+        return pd.DataFrame(
+            {
+                "regions": g["region_code"].nunique(),
+                "first_year": g["year"].min(),
+                "last_year": g["year"].max(),
+            }
+        ).reset_index()
 
     def regions_with_data(self):
         r = self.regions[self.regions["code"].isin(self.all_facts["region_code"].unique())]

@@ -5,6 +5,7 @@ queries, no pandas, no figure building. What Streamlit itself costs to draw exac
 so the page's own work is the difference. `?page=<name>` picks the tree from the JSON file
 named by `MZ_REPLAY_TREES`; it draws the app's page config and navigation around it and runs
 with app.py's process settings, like the bare floor."""
+
 import json
 import os
 from pathlib import Path
@@ -15,7 +16,7 @@ import streamlit as st
 from dashboard.navigation import PAGE_CONFIG, navigation
 from dashboard.process import freeze_startup_heap
 
-DOWNLOAD = bytes(8192)   # constant bytes for every download button
+DOWNLOAD = bytes(8192)  # constant bytes for every download button
 TEXTS = ("title", "header", "subheader", "markdown", "caption", "warning", "info", "error", "success")
 
 
@@ -50,9 +51,16 @@ class Replay:
         if kind in TEXTS:
             getattr(st, kind)(p["body"])
         elif kind == "metric":
-            st.metric(p["label"], p["body"], delta=p.get("delta") or None, help=p.get("help") or None,
-                      border=p.get("show_border", False), chart_data=p.get("chart_data") or None,
-                      chart_type="line", delta_description=p.get("delta_description") or None)
+            st.metric(
+                p["label"],
+                p["body"],
+                delta=p.get("delta") or None,
+                help=p.get("help") or None,
+                border=p.get("show_border", False),
+                chart_data=p.get("chart_data") or None,
+                chart_type="line",
+                delta_description=p.get("delta_description") or None,
+            )
         elif kind == "selectbox":
             st.selectbox(p["label"], p.get("options", []), index=p.get("default", 0), key=self.key())
         elif kind == "multiselect":
@@ -61,8 +69,9 @@ class Replay:
         elif kind == "select_slider":
             options = p.get("options", [])
             picked = [options[int(i)] for i in p.get("default", [])] or options[:1]
-            st.select_slider(p["label"], options, value=tuple(picked) if len(picked) == 2 else picked[0],
-                             key=self.key())
+            st.select_slider(
+                p["label"], options, value=tuple(picked) if len(picked) == 2 else picked[0], key=self.key()
+            )
         elif kind == "toggle":
             st.toggle(p["label"], key=self.key())
         elif kind == "plotly_chart":

@@ -10,6 +10,7 @@ change → charts redrawn, per page and for the bare floor page.
 
 Memory per session and 20 concurrent sessions use the same websocket client.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,18 +46,21 @@ class Session:
 
     def __init__(self, ws):
         self.ws = ws
-        self.widgets: dict[str, str] = {}   # label → widget id
+        self.widgets: dict[str, str] = {}  # label → widget id
         self.charts = 0
-        self.errors = 0                      # exceptions the app showed
-        self.texts: list[str] = []           # markdown and captions of the last run
+        self.errors = 0  # exceptions the app showed
+        self.texts: list[str] = []  # markdown and captions of the last run
 
     @classmethod
-    async def open(cls, port: int) -> "Session":
-        ws = await websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                      max_size=None)
+    async def open(cls, port: int) -> Session:
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None
+        )
         return cls(ws)
 
-    async def rerun(self, page: str = "", query: str = "", widget: tuple[str, list[str]] | None = None) -> float:
+    async def rerun(
+        self, page: str = "", query: str = "", widget: tuple[str, list[str]] | None = None
+    ) -> float:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_name = page
@@ -100,8 +104,16 @@ class Probe:
     `warm`: show every value once before measuring (caches warm), else each rerun is a value
     the server has not seen."""
 
-    def __init__(self, port: int, process: psutil.Process, page: str, query: str, label: str,
-                 values: tuple[list[str], ...], warm: bool = True):
+    def __init__(
+        self,
+        port: int,
+        process: psutil.Process,
+        page: str,
+        query: str,
+        label: str,
+        values: tuple[list[str], ...],
+        warm: bool = True,
+    ):
         self.port, self.process, self.page, self.query = port, process, page, query
         self.label, self.values, self.warm = label, values, warm
         self.walls: list[float] = []
@@ -126,13 +138,23 @@ class Probe:
         return {"wall": self.walls, "cpu": self.cpus, "charts": self.charts}
 
 
-async def _compare(app: Server, floors: dict[str, Server], same: Server, page: str, label: str, values,
-                   runs: int) -> dict:
+async def _compare(
+    app: Server, floors: dict[str, Server], same: Server, page: str, label: str, values, runs: int
+) -> dict:
     """Page and floor reruns interleaved, so all see the same machine conditions."""
     probe = Probe(app.port, psutil.Process(app.pid), page, "city=610300", label, values)
     await probe.start()
-    bare = {name: Probe(floor.port, psutil.Process(floor.pid), "", f"charts={probe.charts}", "区县",
-                        (["A", "B"], ["A", "B", "C"])) for name, floor in floors.items()}
+    bare = {
+        name: Probe(
+            floor.port,
+            psutil.Process(floor.pid),
+            "",
+            f"charts={probe.charts}",
+            "区县",
+            (["A", "B"], ["A", "B", "C"]),
+        )
+        for name, floor in floors.items()
+    }
     bare["same"] = Probe(same.port, psutil.Process(same.pid), "", f"page={page or 'overview'}", label, values)
     for b in bare.values():
         await b.start()
@@ -141,8 +163,15 @@ async def _compare(app: Server, floors: dict[str, Server], same: Server, page: s
         for b in bare.values():
             await b.step(n)
     # then selections this server has never drawn: the first view of a state builds everything
-    first = Probe(app.port, psutil.Process(app.pid), page, "city=610300", label, _fresh_selections(page, runs),
-                  warm=False)
+    first = Probe(
+        app.port,
+        psutil.Process(app.pid),
+        page,
+        "city=610300",
+        label,
+        _fresh_selections(page, runs),
+        warm=False,
+    )
     await first.start()
     for n in range(runs):
         await first.step(n)
@@ -180,9 +209,15 @@ def tree_of(at) -> dict:
     from google.protobuf.json_format import MessageToDict
 
     def nodes(block) -> list[dict]:
-        return [{"type": child.type,
-                 "proto": MessageToDict(child.proto, preserving_proto_field_name=True) if child.proto else {},
-                 "children": nodes(child)} for child in getattr(block, "children", {}).values()]
+        return [
+            {
+                "type": child.type,
+                "proto": MessageToDict(child.proto, preserving_proto_field_name=True) if child.proto else {},
+                "children": nodes(child),
+            }
+            for child in getattr(block, "children", {}).values()
+        ]
+
     return {"sidebar": nodes(at.sidebar), "main": nodes(at.main)}
 
 
@@ -192,14 +227,30 @@ def server_reruns(data_dir: Path, runs: int = 30) -> dict:
     Streamlit's defaults ("defaults"), and the page's own elements replayed from constant data
     ("same")."""
     trees = data_dir / "replay-trees.json"
-    trees.write_text(json.dumps({page or "overview": record_page(data_dir, page, values[0])
-                                 for page, (_, values) in PAGES.items()}, ensure_ascii=False), encoding="utf-8")
-    with (serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor,
-          serve_app(data_dir, script=BARE_APP, MZ_BARE_DEFAULTS="1", STREAMLIT_RUNNER_POST_SCRIPT_GC="true")
-          as defaults, serve_app(data_dir, script=REPLAY_APP, MZ_REPLAY_TREES=str(trees)) as same):
-        return {page: asyncio.run(_compare(app, {"floor": floor, "defaults": defaults}, same, page, label, values,
-                                           runs))
-                for page, (label, values) in PAGES.items()}
+    trees.write_text(
+        json.dumps(
+            {
+                page or "overview": record_page(data_dir, page, values[0])
+                for page, (_, values) in PAGES.items()
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    with (
+        serve_app(data_dir) as app,
+        serve_app(data_dir, script=BARE_APP) as floor,
+        serve_app(
+            data_dir, script=BARE_APP, MZ_BARE_DEFAULTS="1", STREAMLIT_RUNNER_POST_SCRIPT_GC="true"
+        ) as defaults,
+        serve_app(data_dir, script=REPLAY_APP, MZ_REPLAY_TREES=str(trees)) as same,
+    ):
+        return {
+            page: asyncio.run(
+                _compare(app, {"floor": floor, "defaults": defaults}, same, page, label, values, runs)
+            )
+            for page, (label, values) in PAGES.items()
+        }
 
 
 # Browser targets: url path and query, the county to add, on the app; the floor page adds "C".
@@ -209,8 +260,10 @@ BROWSER_PAGES = {
     "compare": ("/compare?city=610300&county=610302&county=610303", "眉县"),
 }
 # What every chart of the page draws (lines, bars, map areas and colours): changes with the counties.
-_DRAWN = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => JSON.stringify("
-          "(p.data || []).map(t => [t.x, t.y, t.z, t.locations]))).join('|')")
+_DRAWN = (
+    "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => JSON.stringify("
+    "(p.data || []).map(t => [t.x, t.y, t.z, t.locations]))).join('|')"
+)
 _READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 
 
@@ -240,7 +293,9 @@ def _browser_page(browser, url: str, option: str, changes: int, cold_loads: int)
             page.keyboard.press("Enter")
         else:
             page.keyboard.press("Backspace")
-        page.wait_for_function(f"before => ({_DRAWN})() !== before", arg=before, polling="raf", timeout=30_000)
+        page.wait_for_function(
+            f"before => ({_DRAWN})() !== before", arg=before, polling="raf", timeout=30_000
+        )
         out["change"].append(time.perf_counter() - start)
         page.keyboard.press("Escape")
         page.wait_for_selector(_READY, state="attached")
@@ -248,11 +303,14 @@ def _browser_page(browser, url: str, option: str, changes: int, cold_loads: int)
     return out
 
 
-def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3, pages: dict = BROWSER_PAGES) -> dict:
+def browser_timings(
+    data_dir: Path, changes: int = 10, cold_loads: int = 3, pages: dict = BROWSER_PAGES
+) -> dict:
     """Per page, and for the bare floor page with as many charts: cold load and filter change."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser import ARGS, CHROMIUM
+
     out = {}
     with serve_app(data_dir) as app, serve_app(data_dir, script=BARE_APP) as floor, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -264,7 +322,7 @@ def browser_timings(data_dir: Path, changes: int = 10, cold_loads: int = 3, page
 
 
 def _rss_mib(pid: int) -> float:
-    return psutil.Process(pid).memory_info().rss / 2 ** 20
+    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def session_memory(data_dir: Path, sessions: int = 20) -> dict:
@@ -285,8 +343,13 @@ def session_memory(data_dir: Path, sessions: int = 20) -> dict:
         last = _rss_mib(server.pid)
         for session in opened:
             await session.close()
-        return {"idle_mib": idle, "first_mib": first, "last_mib": last, "sessions": sessions,
-                "per_session_mib": (last - first) / max(sessions - 1, 1)}
+        return {
+            "idle_mib": idle,
+            "first_mib": first,
+            "last_mib": last,
+            "sessions": sessions,
+            "per_session_mib": (last - first) / max(sessions - 1, 1),
+        }
 
     with serve_app(data_dir) as server:
         return asyncio.run(run(server))
@@ -299,16 +362,28 @@ def view_cache_soak(data_dir: Path, views: int = 300, page: str = "elderly_care"
     label, _ = PAGES[page]
 
     async def run(server: Server) -> dict:
-        probe = Probe(server.port, psutil.Process(server.pid), page, "city=610300", label,
-                      _fresh_selections(page, views), warm=False)
+        probe = Probe(
+            server.port,
+            psutil.Process(server.pid),
+            page,
+            "city=610300",
+            label,
+            _fresh_selections(page, views),
+            warm=False,
+        )
         await probe.start()
         before = _rss_mib(server.pid)
         for n in range(views):
             await probe.step(n)
         await probe.session.close()
         third = max(views // 3, 1)
-        return {"views": views, "rss_before_mib": before, "rss_after_mib": _rss_mib(server.pid),
-                "first_third": probe.walls[:third], "last_third": probe.walls[-third:]}
+        return {
+            "views": views,
+            "rss_before_mib": before,
+            "rss_after_mib": _rss_mib(server.pid),
+            "first_third": probe.walls[:third],
+            "last_third": probe.walls[-third:],
+        }
 
     with serve_app(data_dir) as server:
         return asyncio.run(run(server))
@@ -318,6 +393,7 @@ def replica_scaling(data_dir: Path, replicas=(1, 2), counts=(10, 20, 30), second
     """Back-to-back sessions through nginx (`deploy/serve.py`) in front of 1 and 2 replicas:
     reruns/s and p95 latency per session count — how many sessions a replica carries."""
     from tests.browser import serve_cluster
+
     out = []
     for n in replicas:
         with serve_cluster(data_dir, n) as cluster:
@@ -346,12 +422,19 @@ def load(port: int, sessions: int, seconds: float) -> dict:
     async def run() -> dict:
         latencies: list[float] = []
         start = time.perf_counter()
-        errors = await asyncio.gather(*(worker(n, start + seconds, latencies) for n in range(sessions)),
-                                      return_exceptions=True)
+        errors = await asyncio.gather(
+            *(worker(n, start + seconds, latencies) for n in range(sessions)), return_exceptions=True
+        )
         elapsed = time.perf_counter() - start
         failed = sum(e if isinstance(e, int) else 1 for e in errors)
-        return {"sessions": sessions, "seconds": elapsed, "reruns": len(latencies),
-                "per_s": len(latencies) / elapsed, "latency": latencies, "errors": failed}
+        return {
+            "sessions": sessions,
+            "seconds": elapsed,
+            "reruns": len(latencies),
+            "per_s": len(latencies) / elapsed,
+            "latency": latencies,
+            "errors": failed,
+        }
 
     return asyncio.run(run())
 

@@ -18,7 +18,8 @@ def _use_app_navigation() -> None:
 
     if PagesManager.uses_pages_directory and get_script_run_ctx(suppress_warning=True) is not None:
         import streamlit as st
-        PagesManager.uses_pages_directory = False   # what st.navigation itself sets on its first call
+
+        PagesManager.uses_pages_directory = False  # what st.navigation itself sets on its first call
         st.rerun()
 
 

@@ -6,6 +6,7 @@
 
 `deck` reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     deck.add_argument("--city", required=True, help="地级区划代码，例如 610300")
     deck.add_argument("--year", required=True, type=int)
     deck.add_argument("--counties", default="", help="逗号分隔的区县代码；默认全部区县")
-    deck.add_argument("--slides", default="", help="逗号分隔的页面代码；默认全部，例如 cover,kpi,elderly_care-trend")
+    deck.add_argument(
+        "--slides", default="", help="逗号分隔的页面代码；默认全部，例如 cover,kpi,elderly_care-trend"
+    )
     deck.add_argument("--from-year", type=int, default=None, help="走势起始年份；默认最早有数据的年份")
     deck.add_argument("--out", required=True, help="输出文件 .pptx 或 .pdf")
     deck.add_argument("--data-dir", default=None)
@@ -36,12 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         return _hash_password()
     if args.data_dir:
         os.environ[ENV_DATA_DIR] = str(Path(args.data_dir).resolve())
-    logging.getLogger("streamlit").setLevel(logging.ERROR)   # cached queries run here without a server
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # cached queries run here without a server
+
+    from etl import warehouse
+    from etl.paths import data_dir
 
     from . import deck as deck_model
     from . import meeting_pack, store
-    from etl import warehouse
-    from etl.paths import data_dir
+
     if warehouse.current_db(data_dir()) is None:
         print("数据仓库为空：请先运行 python -m etl build。", file=sys.stderr)
         return 1
@@ -60,11 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"未知的页面代码：{','.join(bad)}。可用：{','.join(deck_model.slide_ids())}", file=sys.stderr)
         return 1
     years = store.years(args.city)
-    scope = deck_model.Scope(args.city, args.year, chosen, args.from_year or (years[0] if years else args.year))
+    scope = deck_model.Scope(
+        args.city, args.year, chosen, args.from_year or (years[0] if years else args.year)
+    )
     start = time.perf_counter()
     slides = deck_model.build(scope, ids)
-    out = meeting_pack.write(slides, Path(args.out), store.is_sample(),
-                             progress=lambda done, text: print(f"[{done:4.0%}] {text}", flush=True))
+    out = meeting_pack.write(
+        slides,
+        Path(args.out),
+        store.is_sample(),
+        progress=lambda done, text: print(f"[{done:4.0%}] {text}", flush=True),
+    )
     print(f"已导出 {len(slides)} 页：{out}（{time.perf_counter() - start:.1f} 秒）")
     return 0
 
@@ -72,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 def _hash_password() -> int:
     """Ask for the password twice (or read one line from a pipe) and print the hash to paste."""
     from .auth import hash_password
+
     if sys.stdin.isatty():
         password = getpass.getpass("管理员密码：")
         if getpass.getpass("再次输入：") != password:

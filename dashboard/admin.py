@@ -8,6 +8,7 @@ rolling back hold the warehouse's publish lock (`etl.pipeline.load` / `etl.pipel
 they wait for a publish in progress elsewhere (the page says so) and never undo it; a publish
 refuses when the served version is no longer the one the preview was computed against.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,12 +31,27 @@ from etl.template import write_template
 from . import audit, changes, charts, export, store
 from .format import fmt_change, fmt_number
 
-ISSUE_COLUMNS = {"severity": "级别", "file": "文件", "sheet": "工作表", "row": "行", "column": "列",
-                 "value": "数值", "message": "问题", "suggestion": "建议"}
-EVENT_LABELS = {"login": "登录", "login_failed": "登录失败", "logout": "退出", "expired": "超时退出",
-                "upload": "上传校验", "publish": "发布", "rollback": "回滚"}
+ISSUE_COLUMNS = {
+    "severity": "级别",
+    "file": "文件",
+    "sheet": "工作表",
+    "row": "行",
+    "column": "列",
+    "value": "数值",
+    "message": "问题",
+    "suggestion": "建议",
+}
+EVENT_LABELS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "expired": "超时退出",
+    "upload": "上传校验",
+    "publish": "发布",
+    "rollback": "回滚",
+}
 COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
-UPLOAD_TYPES = sorted(s.lstrip(".") for s in INPUT_SUFFIXES)   # what the ETL reads and keeps in raw/
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in INPUT_SUFFIXES)  # what the ETL reads and keeps in raw/
 # Errors of the publish itself (not of the files): said as they are, not as a failed check.
 PUBLISH_ERRORS = {"busy", "write_failed", "file_unreadable"}
 
@@ -43,6 +59,7 @@ PUBLISH_ERRORS = {"busy", "write_failed", "file_unreadable"}
 @dataclass
 class Check:
     """The result of checking one set of uploaded files, kept in the session until published."""
+
     key: tuple
     paths: list[Path]
     outcome: pipeline.Outcome
@@ -66,12 +83,22 @@ def template_section() -> None:
     cities = store.cities_with_data()
     left, middle, right = st.columns([2, 1, 2], vertical_alignment="bottom")
     city = left.selectbox("城市", cities, format_func=store.region_name, key="tpl_city")
-    year = middle.number_input("年份", min_value=2000, max_value=dt.date.today().year, key="tpl_year",
-                               value=dt.date.today().year - 1, step=1)
-    right.download_button("下载模板 (xlsx)", _template_bytes(city, int(year)),
-                          f"{store.region_name(city)}_{int(year)}年_民政统计填报表.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          icon=":material/download:", on_click="ignore")
+    year = middle.number_input(
+        "年份",
+        min_value=2000,
+        max_value=dt.date.today().year,
+        key="tpl_year",
+        value=dt.date.today().year - 1,
+        step=1,
+    )
+    right.download_button(
+        "下载模板 (xlsx)",
+        _template_bytes(city, int(year)),
+        f"{store.region_name(city)}_{int(year)}年_民政统计填报表.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -95,7 +122,7 @@ def _save(uploads) -> list[Path]:
     folder = _upload_dir()
     shutil.rmtree(folder)
     paths = []
-    for n, upload in enumerate(uploads):   # a folder each: two files may share a name
+    for n, upload in enumerate(uploads):  # a folder each: two files may share a name
         path = folder / f"{n:02d}" / safe_upload_name(upload.name)
         path.parent.mkdir(parents=True)
         path.write_bytes(upload.getvalue())
@@ -109,8 +136,10 @@ def upload_section(user: str) -> Check | None:
     limit = UPLOAD_LIMIT_MB
     uploads = st.file_uploader(
         f"上传各区县报回的填报表或统计表（xlsx / csv，可多选，单个文件不超过 {limit} MB）",
-        type=UPLOAD_TYPES, accept_multiple_files=True,
-        key=f"uploads-{st.session_state.get('upload_round', 0)}")
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key=f"uploads-{st.session_state.get('upload_round', 0)}",
+    )
     if not uploads:
         st.session_state.pop("check", None)
         return None
@@ -120,16 +149,24 @@ def upload_section(user: str) -> Check | None:
         return None
     codes = _places()
     region = st.selectbox(
-        "表格所属地区（可选）", [None, *codes], format_func=lambda c: "不指定（按表格中写明的地区）" if c is None else codes[c],
-        key="upload_region", help="标题没有写明地区的单一地区统计表，以及表中无法确定的重名区县（如“鼓楼区”），按这里选择的地区导入。")
+        "表格所属地区（可选）",
+        [None, *codes],
+        format_func=lambda c: "不指定（按表格中写明的地区）" if c is None else codes[c],
+        key="upload_region",
+        help="标题没有写明地区的单一地区统计表，以及表中无法确定的重名区县（如“鼓楼区”），按这里选择的地区导入。",
+    )
     key = (tuple((u.file_id, u.name, u.size) for u in uploads), region)
     check = st.session_state.get("check")
     if check is None or check.key != key:
         check = _run_check(key, uploads, region)
         st.session_state.check = check
-        audit.record("upload", user, files=[{"name": u.name, "sha256": sha256_file(p)}
-                                            for u, p in zip(uploads, check.paths)],
-                     errors=len(check.outcome.issues.errors), warnings=len(check.outcome.issues.warnings))
+        audit.record(
+            "upload",
+            user,
+            files=[{"name": u.name, "sha256": sha256_file(p)} for u, p in zip(uploads, check.paths)],
+            errors=len(check.outcome.issues.errors),
+            warnings=len(check.outcome.issues.warnings),
+        )
     _issues_table(check.outcome)
     return check
 
@@ -154,8 +191,11 @@ def _run_check(key: tuple, uploads, region: str | None) -> Check:
     bar.empty()
     diff = None
     if tables is not None:
-        old = (store.query("SELECT region_code, year, indicator_id, value FROM facts") if version
-               else pd.DataFrame(columns=changes.KEY + ["value"]))
+        old = (
+            store.query("SELECT region_code, year, indicator_id, value FROM facts")
+            if version
+            else pd.DataFrame(columns=changes.KEY + ["value"])
+        )
         diff = changes.compare(old, tables["facts"])
     return Check(key, paths, outcome, fresh, tables, version, diff, region)
 
@@ -164,7 +204,7 @@ def issue_frame(items) -> pd.DataFrame:
     """Issues as the clerk reads them: Chinese headers, Excel coordinates, severity in words."""
     rows = pd.DataFrame([vars(i) for i in items], columns=list(ISSUE_COLUMNS))
     rows["severity"] = rows["severity"].map({"error": "错误", "warning": "警告"})
-    rows["row"] = rows["row"].astype("Int64").astype("string")   # Excel row numbers, blank when none
+    rows["row"] = rows["row"].astype("Int64").astype("string")  # Excel row numbers, blank when none
     return rows.fillna("").rename(columns=ISSUE_COLUMNS)
 
 
@@ -179,15 +219,25 @@ def _issues_table(outcome: pipeline.Outcome) -> None:
         st.warning(f"{len(warnings)} 条警告：请核对；确认无误后可以发布。")
     table = issue_frame(errors + warnings)
     groups = [(label, items) for label, items in (("错误", errors), ("警告", warnings)) if items]
-    for tab, (label, items) in zip(st.tabs([f"{label}（{len(items)}）" for label, items in groups]), groups):
-        tab.dataframe(table[table["级别"] == label].drop(columns="级别"), hide_index=True, width="stretch",
-                      column_config={"问题": st.column_config.TextColumn(width="large"),
-                                     "建议": st.column_config.TextColumn(width="medium")})
+    for tab, (label, _) in zip(st.tabs([f"{label}（{len(items)}）" for label, items in groups]), groups):
+        tab.dataframe(
+            table[table["级别"] == label].drop(columns="级别"),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "问题": st.column_config.TextColumn(width="large"),
+                "建议": st.column_config.TextColumn(width="medium"),
+            },
+        )
     stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
-    st.download_button("下载问题清单 (xlsx)，发回区县修改",
-                       export.xlsx_bytes(table, f"数据校验问题清单，生成于 {stamp}。"), f"校验问题清单_{stamp}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon=":material/download:", on_click="ignore")
+    st.download_button(
+        "下载问题清单 (xlsx)，发回区县修改",
+        export.xlsx_bytes(table, f"数据校验问题清单，生成于 {stamp}。"),
+        f"校验问题清单_{stamp}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 # ---------------------------------------------------------------- preview
@@ -206,12 +256,27 @@ def preview_section(check: Check) -> None:
         st.info("与当前版本相比没有任何变化。")
         return
     left, middle, right = st.columns(3)
-    statuses = left.multiselect("变化类型", ["changed", "new", "removed"], default=["changed", "new", "removed"],
-                                format_func=changes.STATUS_LABELS.get, key="pv_status")
-    regions = middle.multiselect("区县", sorted(moved["region_code"].unique()), format_func=lambda c: names.get(c, c),
-                                 placeholder="全部", key="pv_region")
-    wanted = right.multiselect("指标", sorted(moved["indicator_id"].unique(), key=lambda i: indicators.loc[i, "position"]),
-                               format_func=lambda i: indicators.loc[i, "name_zh"], placeholder="全部", key="pv_ind")
+    statuses = left.multiselect(
+        "变化类型",
+        ["changed", "new", "removed"],
+        default=["changed", "new", "removed"],
+        format_func=changes.STATUS_LABELS.get,
+        key="pv_status",
+    )
+    regions = middle.multiselect(
+        "区县",
+        sorted(moved["region_code"].unique()),
+        format_func=lambda c: names.get(c, c),
+        placeholder="全部",
+        key="pv_region",
+    )
+    wanted = right.multiselect(
+        "指标",
+        sorted(moved["indicator_id"].unique(), key=lambda i: indicators.loc[i, "position"]),
+        format_func=lambda i: indicators.loc[i, "name_zh"],
+        placeholder="全部",
+        key="pv_ind",
+    )
     shown = moved[moved["status"].isin(statuses)]
     if regions:
         shown = shown[shown["region_code"].isin(regions)]
@@ -220,29 +285,42 @@ def preview_section(check: Check) -> None:
     st.dataframe(change_table(shown, names, indicators), hide_index=True, width="stretch")
     st.caption("变化最大的几组数据：")
     for column, (_, move) in zip(st.columns(3), changes.biggest_moves(diff).iterrows()):
-        rows = diff[(diff["region_code"] == move["region_code"]) & (diff["indicator_id"] == move["indicator_id"])]
-        column.plotly_chart(charts.before_after(
-            rows[["year", "old"]].rename(columns={"old": "value"}).dropna(),
-            rows[["year", "new"]].rename(columns={"new": "value"}).dropna(),
-            indicators.loc[move["indicator_id"]], names.get(move["region_code"], move["region_code"])),
-            key=f"move-{move['region_code']}-{move['indicator_id']}", config={"displaylogo": False})
+        rows = diff[
+            (diff["region_code"] == move["region_code"]) & (diff["indicator_id"] == move["indicator_id"])
+        ]
+        column.plotly_chart(
+            charts.before_after(
+                rows[["year", "old"]].rename(columns={"old": "value"}).dropna(),
+                rows[["year", "new"]].rename(columns={"new": "value"}).dropna(),
+                indicators.loc[move["indicator_id"]],
+                names.get(move["region_code"], move["region_code"]),
+            ),
+            key=f"move-{move['region_code']}-{move['indicator_id']}",
+            config={"displaylogo": False},
+        )
 
 
 def change_table(shown: pd.DataFrame, names: pd.Series, indicators: pd.DataFrame) -> pd.DataFrame:
     """The preview table: changed values first, biggest |%| on top; numbers as the catalog
     writes them (decimals, thousands separators), "—" where a side has no value."""
-    order = shown.assign(rank=shown["status"].map({"changed": 0, "new": 1, "removed": 2}),
-                         size=-shown["pct"].abs().fillna(0)).sort_values(["rank", "size", "region_code", "year"])
+    order = shown.assign(
+        rank=shown["status"].map({"changed": 0, "new": 1, "removed": 2}), size=-shown["pct"].abs().fillna(0)
+    ).sort_values(["rank", "size", "region_code", "year"])
     decimals = order["indicator_id"].map(indicators["decimals"]).astype(int)
-    return pd.DataFrame({
-        "地区": order["region_code"].map(names), "年份": order["year"],
-        "指标": order["indicator_id"].map(indicators["name_zh"]),
-        "单位": order["indicator_id"].map(indicators["display_unit"].where(indicators["display_unit"] != "",
-                                                                         indicators["unit"])),
-        "当前值": [fmt_number(v, d) for v, d in zip(order["old"], decimals)],
-        "发布后": [fmt_number(v, d) for v, d in zip(order["new"], decimals)],
-        "变化": [fmt_change(p) for p in order["pct"]],
-        "类型": order["status"].map(changes.STATUS_LABELS)})
+    return pd.DataFrame(
+        {
+            "地区": order["region_code"].map(names),
+            "年份": order["year"],
+            "指标": order["indicator_id"].map(indicators["name_zh"]),
+            "单位": order["indicator_id"].map(
+                indicators["display_unit"].where(indicators["display_unit"] != "", indicators["unit"])
+            ),
+            "当前值": [fmt_number(v, d) for v, d in zip(order["old"], decimals)],
+            "发布后": [fmt_number(v, d) for v, d in zip(order["new"], decimals)],
+            "变化": [fmt_change(p) for p in order["pct"]],
+            "类型": order["status"].map(changes.STATUS_LABELS),
+        }
+    )
 
 
 # ---------------------------------------------------------------- publish
@@ -258,43 +336,61 @@ def publish_section(check: Check, user: str) -> None:
         return
     confirmed = True
     if issues.warnings:
-        confirmed = st.checkbox(f"我已核对以上 {len(issues.warnings)} 条警告，确认发布", key="confirm_warnings")
+        confirmed = st.checkbox(
+            f"我已核对以上 {len(issues.warnings)} 条警告，确认发布", key="confirm_warnings"
+        )
     if not st.button("发布新版本", type="primary", disabled=not confirmed, key="publish"):
         return
     bar = st.progress(0.0, text="正在发布……")
     summary = changes.summary(check.diff)
-    outcome = pipeline.load(base, check.paths, _progress(bar), user=user, changes=summary,
-                            base_version=check.base_version, region=check.region)
+    outcome = pipeline.load(
+        base,
+        check.paths,
+        _progress(bar),
+        user=user,
+        changes=summary,
+        base_version=check.base_version,
+        region=check.region,
+    )
     bar.empty()
     if not outcome.ok:
         failed = [i for i in outcome.issues.errors if i.code in PUBLISH_ERRORS]
         if failed:
             for issue in failed:
                 where = issue.location()
-                st.error(f"发布失败：{where + '：' if where else ''}{issue.message}"
-                         + (f"（建议：{issue.suggestion}）" if issue.suggestion else ""))
+                st.error(
+                    f"发布失败：{where + '：' if where else ''}{issue.message}"
+                    + (f"（建议：{issue.suggestion}）" if issue.suggestion else "")
+                )
             return
         st.error("发布失败：重新校验时发现错误，数据未做任何改动。")
         _issues_table(outcome)
         return
     files = [{"name": i["name"], "sha256": i["sha256"]} for i in check.fresh]
-    audit.record("publish", user, version=outcome.version, files=files, changes=summary, changed=outcome.changed)
+    audit.record(
+        "publish", user, version=outcome.version, files=files, changes=summary, changed=outcome.changed
+    )
     shutil.rmtree(st.session_state.pop("upload_dir"), ignore_errors=True)
     st.session_state.pop("check", None)
     st.session_state.upload_round = st.session_state.get("upload_round", 0) + 1
-    st.session_state.flash = (f"已发布新版本 {outcome.version}：新增 {summary['new']}、变化 {summary['changed']}、"
-                              f"删除 {summary['removed']} 条数据。所有用户下一次操作时即看到新数据。"
-                              if outcome.changed else "内容与当前版本完全相同，未产生新版本。")
+    st.session_state.flash = (
+        f"已发布新版本 {outcome.version}：新增 {summary['new']}、变化 {summary['changed']}、"
+        f"删除 {summary['removed']} 条数据。所有用户下一次操作时即看到新数据。"
+        if outcome.changed
+        else "内容与当前版本完全相同，未产生新版本。"
+    )
     st.rerun()
 
 
 def _progress(bar):
     """The pipeline's progress callback on a Streamlit progress bar (waiting for the lock included)."""
+
     def update(step: str, done: int, total: int) -> None:
         if step == pipeline.WAITING:
             bar.progress(0.0, text=f"{step}（另一位管理员或命令行正在发布，请稍候）")
         else:
             bar.progress(done / total if total else 1.0, text=f"{step}：{done}/{total}")
+
     return update
 
 
@@ -304,15 +400,24 @@ def history_frame(base: Path) -> pd.DataFrame:
     rows = []
     for m in reversed(warehouse.list_versions(base)):
         change = m.get("changes") or {}
-        rows.append({
-            "当前": "✔" if m["version"] == current else "",
-            "版本": m["version"], "发布时间": _local_time(m.get("created", "")), "发布人": m.get("user", ""),
-            "方式": COMMAND_LABELS.get(m.get("command"), m.get("command", "")) + ("（示例数据）" if m.get("is_sample") else ""),
-            "文件": "；".join(f"{i['name']}（{i['sha256'][:12]}…）" for i in m.get("inputs", [])),
-            "数据条数": m.get("row_counts", {}).get("facts"),
-            "变化": (f"新增 {change.get('new', 0)}，变化 {change.get('changed', 0)}，删除 {change.get('removed', 0)}"
-                     if change else ""),
-        })
+        rows.append(
+            {
+                "当前": "✔" if m["version"] == current else "",
+                "版本": m["version"],
+                "发布时间": _local_time(m.get("created", "")),
+                "发布人": m.get("user", ""),
+                "方式": COMMAND_LABELS.get(m.get("command"), m.get("command", ""))
+                + ("（示例数据）" if m.get("is_sample") else ""),
+                "文件": "；".join(f"{i['name']}（{i['sha256'][:12]}…）" for i in m.get("inputs", [])),
+                "数据条数": m.get("row_counts", {}).get("facts"),
+                "变化": (
+                    f"新增 {change.get('new', 0)}，变化 {change.get('changed', 0)}，"
+                    f"删除 {change.get('removed', 0)}"
+                    if change
+                    else ""
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -325,17 +430,33 @@ def history_section(user: str) -> None:
         return
     st.dataframe(table, hide_index=True, width="stretch")
     with st.expander("各版本文件明细（SHA-256）"):
-        st.dataframe(pd.DataFrame([{"版本": m["version"], "文件": i["name"], "SHA-256": i["sha256"],
-                                    "数据条数": i.get("facts")}
-                                   for m in reversed(warehouse.list_versions(base)) for i in m.get("inputs", [])]),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "版本": m["version"],
+                        "文件": i["name"],
+                        "SHA-256": i["sha256"],
+                        "数据条数": i.get("facts"),
+                    }
+                    for m in reversed(warehouse.list_versions(base))
+                    for i in m.get("inputs", [])
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     current = warehouse.current_version(base)
     others = [v for v in table["版本"] if v != current and warehouse.is_current_schema(base, v)]
     if not others:
         return
     left, right = st.columns([3, 2], vertical_alignment="bottom")
-    target = left.selectbox("回滚到版本", others, key="rollback_to",
-                            format_func=lambda v: f"{v}（{table.set_index('版本').loc[v, '发布时间']}）")
+    target = left.selectbox(
+        "回滚到版本",
+        others,
+        key="rollback_to",
+        format_func=lambda v: f"{v}（{table.set_index('版本').loc[v, '发布时间']}）",
+    )
     sure = right.checkbox("确认回滚：所有用户将看到该版本的数据", key="confirm_rollback")
     if st.button("回滚", disabled=not sure, key="rollback"):
         bar = st.progress(0.0, text="正在回滚……")
@@ -362,7 +483,20 @@ def audit_section() -> None:
         if not rows:
             st.caption("暂无记录。")
             return
-        st.dataframe(pd.DataFrame([{
-            "时间": _local_time(e["time"]), "操作": EVENT_LABELS.get(e["event"], e["event"]), "用户": e["user"],
-            "详情": "；".join(f"{k}={v}" for k, v in e.items() if k not in ("time", "event", "user"))}
-            for e in rows]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "时间": _local_time(e["time"]),
+                        "操作": EVENT_LABELS.get(e["event"], e["event"]),
+                        "用户": e["user"],
+                        "详情": "；".join(
+                            f"{k}={v}" for k, v in e.items() if k not in ("time", "event", "user")
+                        ),
+                    }
+                    for e in rows
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )

@@ -3,6 +3,7 @@
 One JSON line per event in `<data-dir>/audit/audit.jsonl`, beside the data it is about, so it
 survives app restarts and travels with a deployment's data dir.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,12 @@ def _path():
 
 
 def record(event: str, user: str, **details) -> None:
-    entry = {"time": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "event": event, "user": user,
-             **details}
+    entry = {
+        "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "event": event,
+        "user": user,
+        **details,
+    }
     path = _path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK, open(path, "a", encoding="utf-8") as f:

@@ -8,6 +8,7 @@ address, and an admin session ends after 30 minutes without interaction.
 Where the intranet has an OIDC provider, an `[auth]` section in secrets (Streamlit's own
 `st.login` settings) plus `[admin] oidc_emails = ["…"]` lets those accounts in as well.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,16 +28,24 @@ from . import audit
 
 log = logging.getLogger(__name__)
 
-_N, _R, _P = 2 ** 14, 8, 1
-_failures: dict[str, list[float]] = {}       # client address → times of recent failures
+_N, _R, _P = 2**14, 8, 1
+_failures: dict[str, list[float]] = {}  # client address → times of recent failures
 _failures_lock = threading.Lock()
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "$".join(["scrypt", str(_N), str(_R), str(_P), base64.b64encode(salt).decode(),
-                     base64.b64encode(digest).decode()])
+    return "$".join(
+        [
+            "scrypt",
+            str(_N),
+            str(_R),
+            str(_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        ]
+    )
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -45,8 +54,9 @@ def verify_password(password: str, stored: str) -> bool:
         if kind != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)

@@ -7,6 +7,7 @@ is a title, an optional figure, key numbers, and its 文字解读. Slide ids are
 Which slides exist, their order and picker titles, the KPI slide's indicators, the map's
 indicator and the rules of 需要关注的事项 are data: `deck` in data/catalog/views.yaml.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ class Slide:
     title: str
     subtitle: str = ""
     figure: go.Figure | None = None
-    numbers: list[tuple[str, str, str]] = field(default_factory=list)   # (label, value, 同比)
+    numbers: list[tuple[str, str, str]] = field(default_factory=list)  # (label, value, 同比)
     bullets: list[str] = field(default_factory=list)
     narrative: str = ""
 
@@ -74,10 +75,15 @@ def _story(scope: Scope, meta: pd.Series, data: pd.DataFrame, sample: bool) -> n
 
 def _cover(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     name = store.region_name(scope.city)
-    return Slide("cover", f"{name}民政事业发展情况", subtitle=f"{scope.year}年 · 数据看板汇报" +
-                 ("（示例数据）" if sample else ""),
-                 bullets=[f"范围：{len(scope.counties)}个区县，{scope.year_from}—{scope.year}年",
-                          f"数据版本：{store.version()}"])
+    return Slide(
+        "cover",
+        f"{name}民政事业发展情况",
+        subtitle=f"{scope.year}年 · 数据看板汇报" + ("（示例数据）" if sample else ""),
+        bullets=[
+            f"范围：{len(scope.counties)}个区县，{scope.year_from}—{scope.year}年",
+            f"数据版本：{store.version()}",
+        ],
+    )
 
 
 def _kpis(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
@@ -89,10 +95,20 @@ def _kpis(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
         values = data[data["indicator_id"] == ind].set_index("year")["value"]
         now, before = values.get(scope.year), values.get(scope.year - 1)
         change = pct_change(now, before)
-        numbers.append((meta["name_zh"], fmt_value(now, charts.card_unit(meta), int(meta["decimals"])),
-                        fmt_change(change) if change is not None else "—"))
-    return Slide("kpi", f"{scope.year}年核心指标", subtitle=store.region_name(scope.city), numbers=numbers,
-                 narrative="同比为与上年相比的变化。" + ("以上为示例数据，并非真实统计。" if sample else ""))
+        numbers.append(
+            (
+                meta["name_zh"],
+                fmt_value(now, charts.card_unit(meta), int(meta["decimals"])),
+                fmt_change(change) if change is not None else "—",
+            )
+        )
+    return Slide(
+        "kpi",
+        f"{scope.year}年核心指标",
+        subtitle=store.region_name(scope.city),
+        numbers=numbers,
+        narrative="同比为与上年相比的变化。" + ("以上为示例数据，并非真实统计。" if sample else ""),
+    )
 
 
 def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, kind: str) -> Slide:
@@ -113,14 +129,19 @@ def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, 
 
 def _map(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     from .geo import city_geojson
+
     ind = views.load_views().deck.map
     meta = indicators.loc[ind]
     data = store.facts(scope.regions, (ind,), scope.year_from, scope.year)
     rows = data[(data["year"] == scope.year) & (data["region_code"] != scope.city)]
     shapes = city_geojson(scope.city)
     figure = charts.county_map(rows, meta, shapes, scope.year) if shapes is not None and len(rows) else None
-    return Slide("map", f"{scope.year}年各区县{meta['name_zh']}分布", figure=figure,
-                 narrative=narrative.text(_story(scope, meta, data, sample)))
+    return Slide(
+        "map",
+        f"{scope.year}年各区县{meta['name_zh']}分布",
+        figure=figure,
+        narrative=narrative.text(_story(scope, meta, data, sample)),
+    )
 
 
 def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
@@ -142,17 +163,26 @@ def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
             missed = now[[target.meets(v) is False for v in now]]
             if len(missed):
                 goal = fmt_value(target.value, unit, decimals)
-                bullets.append(f"{meta['name_zh']}{target.miss_words}目标（{goal}）："
-                               + "、".join(f"{n} {fmt_value(v, unit, decimals)}" for n, v in missed.items()))
-        better = meta["higher_is_better"]   # numpy's bool or NA from the warehouse: never `is True`
+                bullets.append(
+                    f"{meta['name_zh']}{target.miss_words}目标（{goal}）："
+                    + "、".join(f"{n} {fmt_value(v, unit, decimals)}" for n, v in missed.items())
+                )
+        better = meta["higher_is_better"]  # numpy's bool or NA from the warehouse: never `is True`
         if pd.notna(better) and bool(better):
             change = ((now - before) / before.where(before > 0) * 100).dropna()
             drops = change[change < -rules.drop_percent]
             if len(drops):
-                bullets.append(f"{meta['name_zh']}同比下降超过{rules.drop_percent:g}%："
-                               + "、".join(f"{n} {fmt_change(c)}" for n, c in drops.items()))
+                bullets.append(
+                    f"{meta['name_zh']}同比下降超过{rules.drop_percent:g}%："
+                    + "、".join(f"{n} {fmt_change(c)}" for n, c in drops.items())
+                )
     if not bullets:
-        word = "低于" if misses <= {"低于"} else "未达"   # 未达: some target is a ceiling
+        word = "低于" if misses <= {"低于"} else "未达"  # 未达: some target is a ceiling
         bullets = [f"所选区县没有{word}目标或大幅下降的指标。"]
-    return Slide("attention", "需要关注的事项", subtitle=f"{store.region_name(scope.city)} · {scope.year}年",
-                 bullets=bullets, narrative="以上为示例数据，并非真实统计。" if sample else "")
+    return Slide(
+        "attention",
+        "需要关注的事项",
+        subtitle=f"{store.region_name(scope.city)} · {scope.year}年",
+        bullets=bullets,
+        narrative="以上为示例数据，并非真实统计。" if sample else "",
+    )

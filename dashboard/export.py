@@ -8,6 +8,7 @@ file's issues table echoes the clerk's cells, and region names come from outside
 A download button needs its bytes on every rerun, so the files are made once: a page's view
 caches them with the view (`files`, `buttons`); any other table is cached by a digest of its
 content (`download_buttons`), so an unchanged table does not write its workbook again."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,17 +18,28 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-COLUMNS = {"region_code": "区划代码", "region_name": "地区", "year": "年份", "indicator_id": "指标代码",
-           "indicator": "指标", "value": "数值", "unit": "单位", "origin": "来源方式"}
+COLUMNS = {
+    "region_code": "区划代码",
+    "region_name": "地区",
+    "year": "年份",
+    "indicator_id": "指标代码",
+    "indicator": "指标",
+    "value": "数值",
+    "unit": "单位",
+    "origin": "来源方式",
+}
 ORIGINS = {"reported": "上报", "aggregated": "汇总", "derived": "计算"}
 
 
 def tidy(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     """Facts → the download table: names and units from the catalog, Chinese headers."""
-    out = data.assign(indicator=data["indicator_id"].map(indicators["name_zh"]),
-                      unit=data["indicator_id"].map(indicators["display_unit"].where(
-                          indicators["display_unit"] != "", indicators["unit"])),
-                      origin=data["origin"].map(ORIGINS).fillna(data["origin"]) if "origin" in data else "")
+    out = data.assign(
+        indicator=data["indicator_id"].map(indicators["name_zh"]),
+        unit=data["indicator_id"].map(
+            indicators["display_unit"].where(indicators["display_unit"] != "", indicators["unit"])
+        ),
+        origin=data["origin"].map(ORIGINS).fillna(data["origin"]) if "origin" in data else "",
+    )
     keep = [c for c in COLUMNS if c in out.columns]
     return out[keep].rename(columns=COLUMNS)
 
@@ -37,8 +49,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(table: pd.DataFrame) -> pd.DataFrame:
     """Text cells (and headers) that a spreadsheet would evaluate, made inert with a leading '."""
+
     def inert(value):
         return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     out = table.copy()
     for column in text:
@@ -63,6 +77,7 @@ def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
 
 class Files(NamedTuple):
     """A table's download files."""
+
     xlsx: bytes
     csv: bytes
 
@@ -93,8 +108,21 @@ def download_buttons(table: pd.DataFrame, name: str, note: str, key: str) -> Non
 def buttons(made: Files, name: str, key: str) -> None:
     """The xlsx and CSV buttons of files already made (`files`)."""
     left, right = st.columns(2)
-    left.download_button("下载 Excel", made.xlsx, f"{name}.xlsx", key=f"{key}-xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         icon=":material/download:", on_click="ignore")
-    right.download_button("下载 CSV", made.csv, f"{name}.csv", key=f"{key}-csv", mime="text/csv",
-                          icon=":material/download:", on_click="ignore")
+    left.download_button(
+        "下载 Excel",
+        made.xlsx,
+        f"{name}.xlsx",
+        key=f"{key}-xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    right.download_button(
+        "下载 CSV",
+        made.csv,
+        f"{name}.csv",
+        key=f"{key}-csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )

@@ -6,6 +6,7 @@ key is rendered on another page, unless it is re-assigned as plain session state
 (Streamlit forgets the state of widgets a rerun does not draw). Unknown codes in a URL are
 ignored with a notice, never a crash.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,9 +63,10 @@ def sidebar_filters() -> Filters:
         if wanted and wanted not in cities:
             notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{store.region_name(cities[0])}。")
         st.session_state[CITY] = wanted if wanted in cities else cities[0]
-    names = store.region_names()   # one look-up for every option (hundreds of cities nationally)
-    city = st.sidebar.selectbox("城市", cities, key=CITY, format_func=lambda c: names.get(c, c),
-                                on_change=_on_city_change)
+    names = store.region_names()  # one look-up for every option (hundreds of cities nationally)
+    city = st.sidebar.selectbox(
+        "城市", cities, key=CITY, format_func=lambda c: names.get(c, c), on_change=_on_city_change
+    )
 
     counties = store.counties_of(city)
     if not _keep(COUNTIES):
@@ -73,8 +75,13 @@ def sidebar_filters() -> Filters:
         if unknown:
             notices.append(f"链接中的区县代码 {'、'.join(unknown)} 不属于所选城市，已忽略。")
         st.session_state[COUNTIES] = [c for c in from_url if c in counties] or list(counties)
-    chosen = st.sidebar.multiselect("区县", list(counties), key=COUNTIES, format_func=lambda c: names.get(c, c),
-                                    placeholder="选择区县（默认全部）")
+    chosen = st.sidebar.multiselect(
+        "区县",
+        list(counties),
+        key=COUNTIES,
+        format_func=lambda c: names.get(c, c),
+        placeholder="选择区县（默认全部）",
+    )
 
     years = store.years(city) or [0]
     # The range lives in plain session state (a keyed range slider does not survive a page
@@ -90,8 +97,14 @@ def sidebar_filters() -> Filters:
 
     for notice in notices:
         st.sidebar.info(notice, icon="ℹ️")
-    keep_in_url({"city": city, "county": chosen if set(chosen) != set(counties) else [],
-                 "from": str(year_from), "to": str(year_to)})
+    keep_in_url(
+        {
+            "city": city,
+            "county": chosen if set(chosen) != set(counties) else [],
+            "from": str(year_from),
+            "to": str(year_to),
+        }
+    )
     return Filters(city, tuple(chosen or counties), int(year_from), int(year_to), tuple(counties))
 
 

@@ -3,6 +3,7 @@
 Large counts switch to 万/亿 so a KPI card stays readable on the meeting-room screen; money
 stored in 万元 becomes 亿元 from 1 亿 up. Missing values are "—", never 0 or "nan".
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """County boundaries per city (data/geo/<city>.geojson), read once per process."""
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ in one kaleido session, because starting the browser costs seconds — with the 
 stub. The PDF is the same slides laid out in HTML and printed by the same chromium, so both
 files have the same pages. Sample data carries a red 示例数据 mark on every slide.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,8 @@ import html
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -30,7 +31,7 @@ STUB = Path(__file__).resolve().parents[1] / "static" / "topojson"
 # The app's own subset font: its glyphs map to one character each, so text copied from the PDF
 # is right (with the full Noto CJK, 民 and 示 come out as the radicals ⺠ and ⽰).
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
-IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_SCALE = 1600, 900, 1.2     # → 1920 × 1080 px pictures
+IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_SCALE = 1600, 900, 1.2  # → 1920 × 1080 px pictures
 SOURCE_LINE = "数据来源：各区县报送，民政数据看板汇总"
 Progress = Callable[[float, str], None]
 
@@ -41,14 +42,20 @@ def _quiet(done: float, text: str) -> None:
 
 def render_images(slides: list[Slide], folder: Path, progress: Progress = _quiet) -> dict[str, Path]:
     """PNG per slide figure, all in one kaleido session. Returns slide id → image path."""
-    os.environ[ENV_BROWSER_PATH] = browser_path()   # what kaleido starts
+    os.environ[ENV_BROWSER_PATH] = browser_path()  # what kaleido starts
     pio.defaults.topojson = STUB.as_uri() + "/"
     with_figures = [s for s in slides if s.figure is not None]
     paths = {s.id: folder / f"{s.id}.png" for s in with_figures}
     if with_figures:
         progress(0.1, f"正在生成 {len(with_figures)} 张图表图片……")
-        pio.write_images([_for_slide(s.figure) for s in with_figures], [paths[s.id] for s in with_figures],
-                         format="png", width=IMAGE_WIDTH, height=IMAGE_HEIGHT, scale=IMAGE_SCALE)
+        pio.write_images(
+            [_for_slide(s.figure) for s in with_figures],
+            [paths[s.id] for s in with_figures],
+            format="png",
+            width=IMAGE_WIDTH,
+            height=IMAGE_HEIGHT,
+            scale=IMAGE_SCALE,
+        )
     progress(0.8, "图表图片已生成")
     return paths
 
@@ -82,7 +89,9 @@ def write_pptx(slides: list[Slide], images: dict[str, Path], out: Path, sample: 
             if slide.narrative:
                 _text(page, slide.narrative, 9.4, top, 3.5, 4.9, 16)
         else:
-            lines = [f"{label}：{value}（同比 {change}）" for label, value, change in slide.numbers] + slide.bullets
+            lines = [
+                f"{label}：{value}（同比 {change}）" for label, value, change in slide.numbers
+            ] + slide.bullets
             if slide.figure is None and not lines and not slide.narrative:
                 lines = ["暂无数据"]
             _text(page, "\n".join(lines), 0.8, top, 11.8, 4.6, 24 if slide.numbers else 20)
@@ -97,8 +106,17 @@ def write_pptx(slides: list[Slide], images: dict[str, Path], out: Path, sample: 
     return out
 
 
-def _text(page, text: str, left: float, top: float, width: float, height: float, size: int,
-          bold: bool = False, color: tuple[int, int, int] = (31, 41, 51)) -> None:
+def _text(
+    page,
+    text: str,
+    left: float,
+    top: float,
+    width: float,
+    height: float,
+    size: int,
+    bold: bool = False,
+    color: tuple[int, int, int] = (31, 41, 51),
+) -> None:
     box = page.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
     frame = box.text_frame
     frame.word_wrap = True
@@ -117,33 +135,42 @@ def slides_html(slides: list[Slide], images: dict[str, Path], sample: bool) -> s
         body = ""
         if slide.id in images:
             data = base64.b64encode(images[slide.id].read_bytes()).decode()
-            body = (f'<div class="row"><img src="data:image/png;base64,{data}">'
-                    f'<p class="story">{html.escape(slide.narrative)}</p></div>')
+            body = (
+                f'<div class="row"><img src="data:image/png;base64,{data}">'
+                f'<p class="story">{html.escape(slide.narrative)}</p></div>'
+            )
         else:
-            items = [f"{label}：<b>{html.escape(value)}</b>（同比 {html.escape(change)}）"
-                     for label, value, change in slide.numbers] + [html.escape(b) for b in slide.bullets]
+            items = [
+                f"{label}：<b>{html.escape(value)}</b>（同比 {html.escape(change)}）"
+                for label, value, change in slide.numbers
+            ] + [html.escape(b) for b in slide.bullets]
             body = "<ul>" + "".join(f"<li>{i}</li>" for i in items or ["暂无数据"]) + "</ul>"
             if slide.narrative:
                 body += f'<p class="note">{html.escape(slide.narrative)}</p>'
         mark = '<div class="mark">示例数据</div>' if sample else ""
-        pages.append(f'<section><h1>{html.escape(slide.title)}</h1><h2>{html.escape(slide.subtitle)}</h2>{mark}'
-                     f'{body}<footer><span>{html.escape(_footer(slide))}</span><span>{number} / {len(slides)}</span>'
-                     f'</footer></section>')
+        pages.append(
+            f"<section><h1>{html.escape(slide.title)}</h1><h2>{html.escape(slide.subtitle)}</h2>{mark}"
+            f"{body}<footer><span>{html.escape(_footer(slide))}</span><span>{number} / {len(slides)}</span>"
+            f"</footer></section>"
+        )
+    fonts = FONTS.as_uri()
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
 @page {{ size: 1600px 900px; margin: 0; }}
-@font-face {{ font-family: "NotoSansSC"; src: url("{FONTS.as_uri()}/NotoSansSC-Regular.woff2"); font-weight: 400; }}
-@font-face {{ font-family: "NotoSansSC"; src: url("{FONTS.as_uri()}/NotoSansSC-Bold.woff2"); font-weight: 700; }}
+@font-face {{ font-family: "NotoSansSC"; src: url("{fonts}/NotoSansSC-Regular.woff2"); font-weight: 400; }}
+@font-face {{ font-family: "NotoSansSC"; src: url("{fonts}/NotoSansSC-Bold.woff2"); font-weight: 700; }}
 body {{ margin: 0; font-family: "NotoSansSC", "Noto Sans CJK SC", sans-serif; color: #1F2933; }}
 section {{ width: 1600px; height: 900px; box-sizing: border-box; padding: 40px 60px; position: relative;
            page-break-after: always; overflow: hidden; }}
-h1 {{ font-size: 44px; margin: 0 0 8px; }} h2 {{ font-size: 24px; color: #5A636E; font-weight: normal; margin: 0 0 20px; }}
+h1 {{ font-size: 44px; margin: 0 0 8px; }} \
+h2 {{ font-size: 24px; color: #5A636E; font-weight: normal; margin: 0 0 20px; }}
 .row {{ display: flex; gap: 30px; }} .row img {{ width: 1060px; height: auto; }}
 .story {{ font-size: 22px; line-height: 1.6; }} ul {{ font-size: 30px; line-height: 1.7; }}
 .note {{ font-size: 20px; color: #5A636E; }}
 .mark {{ position: absolute; top: 40px; right: 60px; color: #C23B3B; font-size: 24px; font-weight: bold; }}
-footer {{ position: absolute; bottom: 24px; left: 60px; right: 60px; display: flex; justify-content: space-between;
+footer {{ position: absolute; bottom: 24px; left: 60px; right: 60px; \
+display: flex; justify-content: space-between;
           font-size: 16px; color: #78808A; }}
-</style></head><body>{''.join(pages)}</body></html>"""
+</style></head><body>{"".join(pages)}</body></html>"""
 
 
 def write_pdf(slides: list[Slide], images: dict[str, Path], out: Path, sample: bool) -> Path:
@@ -151,11 +178,25 @@ def write_pdf(slides: list[Slide], images: dict[str, Path], out: Path, sample: b
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "deck.html"
         page.write_text(slides_html(slides, images, sample), encoding="utf-8")
-        subprocess.run([browser_path(), "--headless", "--no-sandbox", "--disable-gpu",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--no-first-run", "--no-pdf-header-footer",
-                        f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out.resolve()}", page.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser_path(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-pdf-header-footer",
+                f"--user-data-dir={tmp}/profile",
+                f"--print-to-pdf={out.resolve()}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return out
 
 

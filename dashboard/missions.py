@@ -2,6 +2,7 @@
 urban and rural, 每千名老年人养老床位数, 慈善募集资金, 每万人持证社工数 — `overview.cards` of
 data/catalog/views.yaml), built per version and filter state and shared by every session (a
 page script's own functions are defined anew on every rerun, so a cache must live in a module)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -43,18 +44,26 @@ def _mission_cards(f: filters.Filters, cards_of: tuple[Kpi, ...]) -> tuple[dict,
     shared by every session that opens the same view."""
     meta = store.indicators()
     ids = tuple(dict.fromkeys(p for kpi in cards_of for p in kpi.parts))
-    table = store.series(f.city, ids).pivot_table(index="year", columns="indicator_id", values="value",
-                                              aggfunc="first")
+    table = store.series(f.city, ids).pivot_table(
+        index="year", columns="indicator_id", values="value", aggfunc="first"
+    )
     cards = []
     for kpi in cards_of:
         unit, decimals, colour, help_text = describe(kpi, meta)
         values = kpi_series(table, kpi)
         current, previous = values.get(f.year_to), values.get(f.year_to - 1)
         change = pct_change(current, previous)
-        cards.append(dict(
-            label=kpi.label, value=fmt_value(current, unit, decimals),
-            delta=fmt_change(change) if change is not None else None, delta_color=colour,
-            delta_description="同比", border=True,
-            help=help_text if current is not None else f"{f.year_to}年无数据。{help_text}",
-            chart_data=values.loc[f.year_from:f.year_to].tolist() or None, chart_type="line"))
+        cards.append(
+            dict(
+                label=kpi.label,
+                value=fmt_value(current, unit, decimals),
+                delta=fmt_change(change) if change is not None else None,
+                delta_color=colour,
+                delta_description="同比",
+                border=True,
+                help=help_text if current is not None else f"{f.year_to}年无数据。{help_text}",
+                chart_data=values.loc[f.year_from : f.year_to].tolist() or None,
+                chart_type="line",
+            )
+        )
     return tuple(cards)

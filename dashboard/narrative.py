@@ -2,9 +2,10 @@
 
 Deterministic templates over numbers that all come from the warehouse: the latest value with
 its unit, 同比, the longest run of rises or falls, the best and worst county, target
-attainment, agreement with a published figure, and caveats (missing counties, sample data). Numbers are written the Chinese way
-(1.2万人, 5.73亿元, 36.0张) by dashboard.format.
+attainment, agreement with a published figure, and caveats (missing counties, sample data).
+Numbers are written the Chinese way (1.2万人, 5.73亿元, 36.0张) by dashboard.format.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,16 +23,17 @@ MIN_RUN = 3  # "连续3年上升" is worth saying; two years is just 同比
 @dataclass(frozen=True)
 class Story:
     """Everything a narrative may say, already taken from the warehouse."""
-    name: str                          # 每千名老年人养老床位数
-    unit: str                          # unit for values in a sentence (card unit: 张, 人, 万元 …)
+
+    name: str  # 每千名老年人养老床位数
+    unit: str  # unit for values in a sentence (card unit: 张, 人, 万元 …)
     decimals: int
     higher_is_better: bool | None
-    place: str                         # 宝鸡市 (or a county when one is selected)
+    place: str  # 宝鸡市 (or a county when one is selected)
     year: int
-    series: dict[int, float]           # the place's value by year
+    series: dict[int, float]  # the place's value by year
     counties: list[tuple[str, float]] = field(default_factory=list)  # (name, value) in `year`
-    missing: list[str] = field(default_factory=list)                 # counties without a value
-    target: Target | None = None       # the plan target (store.target_of): value, op, year
+    missing: list[str] = field(default_factory=list)  # counties without a value
+    target: Target | None = None  # the plan target (store.target_of): value, op, year
     sample: bool = False
     # published figures of the place: (year, value in the catalog unit, as written, document, tolerance)
     published: list[tuple[int, float, str, str, float]] = field(default_factory=list)
@@ -82,12 +84,16 @@ def counties_sentence(story: Story) -> str:
         text = f"仅有{ranked[0][0]}的区县数据（{_value(story, ranked[0][1])}）"
     else:
         first, last = ("最高", "最低") if story.higher_is_better is not False else ("最低", "最高")
-        text = (f"{len(ranked)}个区县中，{ranked[0][0]}{first}（{_value(story, ranked[0][1])}），"
-                f"{ranked[-1][0]}{last}（{_value(story, ranked[-1][1])}）")
+        text = (
+            f"{len(ranked)}个区县中，{ranked[0][0]}{first}（{_value(story, ranked[0][1])}），"
+            f"{ranked[-1][0]}{last}（{_value(story, ranked[-1][1])}）"
+        )
     if story.target is not None:
         below = [name for name, v in ranked if story.target.meets(v) is False]
         goal = f"目标{story.target.goal_words}{_value(story, story.target.value)}"
-        text += f"；{goal}，" + (f"{len(below)}个区县未达标：{'、'.join(below)}" if below else "各区县均已达标")
+        text += f"；{goal}，" + (
+            f"{len(below)}个区县未达标：{'、'.join(below)}" if below else "各区县均已达标"
+        )
     return text + "。"
 
 
@@ -102,8 +108,10 @@ def published_sentence(story: Story) -> str:
         return f"{document}公布{story.place}{year}年{story.name}为{written}，本库暂无该年数据。"
     if abs(ours - value) <= tolerance + 1e-9 * abs(value):
         return f"{year}年数值与{document}公布的{written}一致。"
-    return (f"{year}年数值{_value(story, ours)}，与{document}公布的{written}相差"
-            f"{fmt_change(pct_change(ours, value))}。")
+    return (
+        f"{year}年数值{_value(story, ours)}，与{document}公布的{written}相差"
+        f"{fmt_change(pct_change(ours, value))}。"
+    )
 
 
 def caveat(story: Story) -> str:
@@ -117,7 +125,9 @@ def caveat(story: Story) -> str:
 
 def sentences(story: Story) -> list[str]:
     """Headline, counties (and target), the published figure, caveats — empty ones dropped."""
-    return [s for s in (headline(story), counties_sentence(story), published_sentence(story), caveat(story)) if s]
+    return [
+        s for s in (headline(story), counties_sentence(story), published_sentence(story), caveat(story)) if s
+    ]
 
 
 def text(story: Story) -> str:

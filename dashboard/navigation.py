@@ -1,14 +1,15 @@
 """The dashboard's pages by section, in one table: app.py navigates with it, and the benchmark's
 same-elements floor (bench/replay_app.py) draws the same navigation around its replay."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import streamlit as st
 
 PAGE_CONFIG = dict(page_title="民政数据看板", page_icon="📊", layout="wide")
-SECTIONS = {   # section → (page script, title, icon); the first page is the default
+SECTIONS = {  # section → (page script, title, icon); the first page is the default
     "总览": [("pages/overview.py", "总览", ":material/dashboard:")],
     "专题": [
         ("pages/social_relief.py", "社会救助", ":material/volunteer_activism:"),
@@ -31,6 +32,18 @@ def navigation(draw: Callable[[], None] | None = None):
     """The app's navigation; with `draw`, every page is that function instead of its script
     (same titles, icons and URLs)."""
     first = next(iter(SECTIONS.values()))[0][0]
-    return st.navigation({section: [
-        st.Page(draw or script, title=title, icon=icon, default=script == first, url_path=Path(script).stem)
-        for script, title, icon in pages] for section, pages in SECTIONS.items()})
+    return st.navigation(
+        {
+            section: [
+                st.Page(
+                    draw or script,
+                    title=title,
+                    icon=icon,
+                    default=script == first,
+                    url_path=Path(script).stem,
+                )
+                for script, title, icon in pages
+            ]
+            for section, pages in SECTIONS.items()
+        }
+    )

@@ -1,5 +1,6 @@
 """Process-level tuning of a Streamlit server, shared by app.py and the benchmark's floor page
 (so the floor a page is measured against runs with the same settings as the page)."""
+
 import atexit
 import gc
 

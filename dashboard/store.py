@@ -5,6 +5,7 @@ never share an entry): a publish (a new `CURRENT`) is picked up on the next reru
 restart, and an old version's answers are never served for the new one (`per_version`). All
 SQL is ours, with `?` parameters; no user text ever becomes SQL.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -63,10 +64,15 @@ def ensure_warehouse() -> None:
     current = version()
     if current is not None and _usable(str(data_dir()), current):
         return
-    text = ("首次启动：正在生成示例数据并建立数据仓库……" if current is None
-            else "程序已更新，正在按已导入的原始数据重建数据仓库……")
+    text = (
+        "首次启动：正在生成示例数据并建立数据仓库……"
+        if current is None
+        else "程序已更新，正在按已导入的原始数据重建数据仓库……"
+    )
     with st.spinner(text):
-        proc = subprocess.run([sys.executable, "-m", "etl", "build"], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "etl", "build"], capture_output=True, text=True, check=False
+        )
     if proc.returncode != 0 or not _usable(str(data_dir()), version() or ""):
         st.error("数据仓库建立失败：\n\n```\n" + (proc.stderr or proc.stdout)[-2000:] + "\n```")
         st.stop()
@@ -136,6 +142,7 @@ def per_version(maxsize: int):
     published, so there is nothing to expire, and a hit costs about a microsecond where
     Streamlit hashes every argument (30–100 µs) — a page makes dozens of hits a rerun. Results
     are shared: return immutable values, or frames (handed out as shallow copies)."""
+
     def decorate(function):
         if function.__module__ == "__main__":
             # a page script runs anew each rerun: its cache would be new (and kept) every time
@@ -150,8 +157,10 @@ def per_version(maxsize: int):
             answer = cached(current_db(), *args, **kwargs)
             # copy-on-write (pandas 3): a caller that changes its frame changes its own copy only
             return answer.copy(deep=False) if isinstance(answer, pd.DataFrame) else answer
+
         _CACHES.append(cached)
         return call
+
     return decorate
 
 
@@ -192,13 +201,15 @@ def is_sample() -> bool:
     return column("SELECT value FROM meta WHERE key = 'is_sample'") == ("true",)
 
 
-@functools.lru_cache(maxsize=8)   # three tables, for the old and new version
+@functools.lru_cache(maxsize=8)  # three tables, for the old and new version
 def _reference(db: str, table: str) -> pd.DataFrame:
     """Small reference tables (regions, indicators, the sorted codes of regions with data),
     not copied per call: pages look names up dozens of times a run. Read-only."""
-    sql = {"regions": "SELECT code, name, level, parent_code, kind, note FROM regions",
-           "indicators": "SELECT * FROM indicators ORDER BY position",
-           "with_data": "SELECT region_code AS code FROM region_coverage"}[table]   # in code order
+    sql = {
+        "regions": "SELECT code, name, level, parent_code, kind, note FROM regions",
+        "indicators": "SELECT * FROM indicators ORDER BY position",
+        "with_data": "SELECT region_code AS code FROM region_coverage",
+    }[table]  # in code order
     with _cursor(db) as cursor:
         return cursor.execute(sql).df().set_index("id" if table == "indicators" else "code")
 
@@ -238,8 +249,11 @@ def cities_with_data() -> tuple[str, ...]:
 @per_version(maxsize=256)
 def counties_of(city: str) -> tuple[str, ...]:
     """County codes of a city in code order (development zones only where they have data)."""
-    return column("SELECT code FROM regions WHERE parent_code = ? AND level = 'county' AND "
-                  "(kind <> 'zone' OR code IN (SELECT region_code FROM region_coverage)) ORDER BY code", (city,))
+    return column(
+        "SELECT code FROM regions WHERE parent_code = ? AND level = 'county' AND "
+        "(kind <> 'zone' OR code IN (SELECT region_code FROM region_coverage)) ORDER BY code",
+        (city,),
+    )
 
 
 @per_version(maxsize=256)
@@ -262,7 +276,7 @@ def _in_codes(codes: tuple[str, ...]) -> tuple[str, tuple]:
     query's 1.1 ms) is left out."""
     low, high = min(codes), max(codes)
     with_data = _reference(current_db(), "with_data").index
-    inside = with_data[with_data.searchsorted(low):with_data.searchsorted(high, side="right")]
+    inside = with_data[with_data.searchsorted(low) : with_data.searchsorted(high, side="right")]
     if set(inside) <= set(codes):
         return "f.region_code BETWEEN ? AND ?", (low, high)
     return f"f.region_code IN ({_marks(codes)}) AND f.region_code BETWEEN ? AND ?", (*codes, low, high)
@@ -285,8 +299,12 @@ def _named(data: pd.DataFrame, name_column: str = "region_name") -> pd.DataFrame
     return out.assign(level=data["region_code"].map(table["level"])) if name_column == "region_name" else out
 
 
-def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
-          year_from: int | None = None, year_to: int | None = None) -> pd.DataFrame:
+def facts(
+    region_codes: tuple[str, ...],
+    indicator_ids: tuple[str, ...],
+    year_from: int | None = None,
+    year_to: int | None = None,
+) -> pd.DataFrame:
     """Tidy facts with region names: region_code, region_name, level, year, indicator_id, value, origin."""
     if not region_codes or not indicator_ids:
         return pd.DataFrame(columns=FACT_COLUMNS)
@@ -294,14 +312,17 @@ def facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
 
 
 @per_version(maxsize=512)
-def _facts(region_codes: tuple[str, ...], indicator_ids: tuple[str, ...],
-           year_from: int | None, year_to: int | None) -> pd.DataFrame:
+def _facts(
+    region_codes: tuple[str, ...], indicator_ids: tuple[str, ...], year_from: int | None, year_to: int | None
+) -> pd.DataFrame:
     """`facts` with the names added, cached per version: pages ask the same few questions every
     rerun."""
     where, params = _in_codes(region_codes)
-    sql = (f"SELECT f.region_code, f.year, f.indicator_id, f.value, f.origin FROM facts f "
-           f"WHERE {where} AND f.indicator_id IN ({_marks(indicator_ids)}) "
-           f"AND f.year BETWEEN ? AND ?")   # in table order: region, indicator, year
+    sql = (
+        f"SELECT f.region_code, f.year, f.indicator_id, f.value, f.origin FROM facts f "
+        f"WHERE {where} AND f.indicator_id IN ({_marks(indicator_ids)}) "
+        f"AND f.year BETWEEN ? AND ?"
+    )  # in table order: region, indicator, year
     return _named(query(sql, (*params, *indicator_ids, year_from or 0, year_to or 9999)))[FACT_COLUMNS]
 
 
@@ -317,9 +338,11 @@ def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...])
     if not children:
         return pd.DataFrame(columns=["region_code", "name", "indicator_id", "value"])
     where, params = _in_codes(children)
-    data = query(f"SELECT f.region_code, f.indicator_id, f.value FROM facts f WHERE {where} AND f.year = ? "
-                 f"AND f.indicator_id IN ({_marks(indicator_ids)})",   # in table order: by region
-                 (*params, year, *indicator_ids))
+    data = query(
+        f"SELECT f.region_code, f.indicator_id, f.value FROM facts f WHERE {where} AND f.year = ? "
+        f"AND f.indicator_id IN ({_marks(indicator_ids)})",  # in table order: by region
+        (*params, year, *indicator_ids),
+    )
     return _named(data, "name")[["region_code", "name", "indicator_id", "value"]]
 
 
@@ -333,8 +356,14 @@ def _targets_in_force() -> dict[str, Target]:
     catalog's targets, op and year included). Read-only."""
     chosen: dict[str, Target] = {}
     for row in targets().itertuples(index=False):
-        target = Target(value=float(row.value), op=row.op, year=None if pd.isna(row.year) else int(row.year),
-                        scope=row.scope or "", source=row.source, note=row.note or "")
+        target = Target(
+            value=float(row.value),
+            op=row.op,
+            year=None if pd.isna(row.year) else int(row.year),
+            scope=row.scope or "",
+            source=row.source,
+            note=row.note or "",
+        )
         held = chosen.get(row.indicator_id)
         if held is None or _plan_year(target) > _plan_year(held):
             chosen[row.indicator_id] = target
@@ -374,12 +403,16 @@ def category_names() -> pd.Series:
 
 def coverage() -> pd.DataFrame:
     """Per indicator: how many regions and which years have data (for 指标说明)."""
-    return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index("indicator_id")
+    return query("SELECT indicator_id, regions, first_year, last_year FROM indicator_coverage").set_index(
+        "indicator_id"
+    )
 
 
 def published(indicator_id: str | None = None) -> pd.DataFrame:
     """Published figures (公开发布数字): all, or those of one indicator (what a chart needs)."""
     if indicator_id is None:
         return query("SELECT * FROM published ORDER BY source_file, region_code, year")
-    return query("SELECT * FROM published WHERE indicator_id = ? ORDER BY source_file, region_code, year",
-                 (indicator_id,))
+    return query(
+        "SELECT * FROM published WHERE indicator_id = ? ORDER BY source_file, region_code, year",
+        (indicator_id,),
+    )

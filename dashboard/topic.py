@@ -5,6 +5,7 @@ Each page: KPI cards for its headline indicators, an indicator picker (in the UR
 then tabs 图表 (trend with county lines and the bold city line, ranking with target),
 地图 and 表格, a 相对起始年 toggle, the 指标说明 panel and downloads of exactly what is shown.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -36,13 +37,16 @@ def attainment(target: Target, value: object) -> str:
 def sample_banner() -> bool:
     sample = store.is_sample()
     if sample:
-        st.warning("示例数据：当前展示的是系统生成的示例数据，不是真实统计数据。导入真实报表后自动替换。", icon="⚠️")
+        st.warning(
+            "示例数据：当前展示的是系统生成的示例数据，不是真实统计数据。导入真实报表后自动替换。", icon="⚠️"
+        )
     return sample
 
 
 def data_note(sample: bool) -> str:
-    return (("示例数据：系统生成，非真实统计数据。" if sample else "") +
-            f"数据版本 {store.version()}；城市及以上数值只在所有区县都有数据时汇总，比率由分子分母汇总后计算。")
+    return (
+        "示例数据：系统生成，非真实统计数据。" if sample else ""
+    ) + f"数据版本 {store.version()}；城市及以上数值只在所有区县都有数据时汇总，比率由分子分母汇总后计算。"
 
 
 def delta_colour(meta: pd.Series) -> str:
@@ -76,12 +80,23 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[dict, s
         now, before = series.get(f.year_to), series.get(f.year_to - 1)
         change = pct_change(now, before)
         counties = rows[(rows["region_code"] != f.city) & (rows["year"] == f.year_to)]
-        cards.append((dict(
-            label=meta["name_zh"] + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
-            value=fmt_value(now, unit, decimals),
-            delta=fmt_change(change) if change is not None else None, delta_color=delta_colour(meta),
-            delta_description="同比", border=True, help=meta["definition"],
-            chart_data=series.tolist() or None, chart_type="line"), rank_text(counties, subject, meta, unit)))
+        cards.append(
+            (
+                dict(
+                    label=meta["name_zh"]
+                    + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
+                    value=fmt_value(now, unit, decimals),
+                    delta=fmt_change(change) if change is not None else None,
+                    delta_color=delta_colour(meta),
+                    delta_description="同比",
+                    border=True,
+                    help=meta["definition"],
+                    chart_data=series.tolist() or None,
+                    chart_type="line",
+                ),
+                rank_text(counties, subject, meta, unit),
+            )
+        )
     return tuple(cards)
 
 
@@ -92,11 +107,13 @@ def ranks(values: pd.Series, meta: pd.Series) -> pd.Series:
 
 
 def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
-    """"在12个区县中排第3" (or "并列第3") for a county; the best county for a city (best = by
+    """ "在12个区县中排第3" (or "并列第3") for a county; the best county for a city (best = by
     higher_is_better)."""
     if counties.empty:
         return "暂无区县数据"
-    ranked = counties.assign(rank=ranks(counties["value"], meta)).sort_values("rank", kind="stable", ignore_index=True)
+    ranked = counties.assign(rank=ranks(counties["value"], meta)).sort_values(
+        "rank", kind="stable", ignore_index=True
+    )
     if subject in set(ranked["region_code"]):
         position = ranked.loc[ranked["region_code"] == subject, "rank"].iloc[0]
         tied = (ranked["rank"] == position).sum() > 1
@@ -127,22 +144,31 @@ def map_figure(city: str, counties: tuple[str, ...], indicator: str, year: int) 
     values = store.facts(counties, (indicator,), year, year)
     if values.empty:
         return None
-    return charts.county_map(values[["region_code", "region_name", "value"]], store.indicators().loc[indicator],
-                             geo.city_geojson(city), year)
+    return charts.county_map(
+        values[["region_code", "region_name", "value"]],
+        store.indicators().loc[indicator],
+        geo.city_geojson(city),
+        year,
+    )
 
 
 def indicator_panel(meta: pd.Series, sample: bool) -> None:
     """指标说明 next to a chart: 口径, unit, formula, source, and the sample-data note."""
-    lines = [f"**{meta['name_zh']}**（{charts.unit_of(meta)}）", f"口径：{meta['definition']}",
-             f"计算：{meta['formula']}", f"来源：{meta['source']}"]
+    lines = [
+        f"**{meta['name_zh']}**（{charts.unit_of(meta)}）",
+        f"口径：{meta['definition']}",
+        f"计算：{meta['formula']}",
+        f"来源：{meta['source']}",
+    ]
     if sample:
         lines.append("注意：当前为**示例数据**，数值为系统生成。")
     with st.popover("指标说明", icon=":material/info:"):
-        st.markdown("\n\n".join(lines))   # one element, a paragraph per line
+        st.markdown("\n\n".join(lines))  # one element, a paragraph per line
 
 
-def pick_indicator(ids: tuple[str, ...], key: str = "ind", default: str | None = None,
-                   label: str = "指标") -> str:
+def pick_indicator(
+    ids: tuple[str, ...], key: str = "ind", default: str | None = None, label: str = "指标"
+) -> str:
     """Indicator choice in the URL (`?ind=elderly_beds`); unknown ids fall back to the default."""
     wanted = st.query_params.get(key)
     default = wanted if wanted in ids else (default if default in ids else ids[0])
@@ -159,9 +185,11 @@ def render(topic_id: str) -> None:
     st.title(topic.title)
     f = filters.sidebar_filters()
     sample = sample_banner()
-    st.caption(f"{store.region_name(f.city)} · {f.year_from}—{f.year_to}年"
-               + (f" · 已选{len(f.counties)}/{len(f.all_counties)}个区县" if f.partial else "")
-               + (" · 示例数据" if sample else ""))
+    st.caption(
+        f"{store.region_name(f.city)} · {f.year_from}—{f.year_to}年"
+        + (f" · 已选{len(f.counties)}/{len(f.all_counties)}个区县" if f.partial else "")
+        + (" · 示例数据" if sample else "")
+    )
     indicators = store.indicators()
     kpi_cards(f, topic.card_ids)
 
@@ -184,14 +212,19 @@ def view_facts(f: filters.Filters, indicator: str) -> pd.DataFrame:
     return store.facts((f.city, *f.counties), (indicator,), f.year_from, f.year_to)
 
 
-def render_indicator(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool) -> None:
+def render_indicator(
+    f: filters.Filters, meta: pd.Series, data: pd.DataFrame, sample: bool, relative: bool
+) -> None:
     missing = missing_counties(f, meta.name)
     if missing:
-        st.caption(f"{f.year_to}年缺少数据的区县：{'、'.join(missing)}（全市合计仅在所有区县都有数据时计算）。")
+        st.caption(
+            f"{f.year_to}年缺少数据的区县：{'、'.join(missing)}（全市合计仅在所有区县都有数据时计算）。"
+        )
     # Only the open tab runs (its name is in the URL as `view`): a map or a workbook nobody
     # looks at costs nothing.
-    chart_tab, map_tab, table_tab = st.tabs(["图表", "地图", "表格"], key="view", bind="query-params",
-                                            on_change="rerun")
+    chart_tab, map_tab, table_tab = st.tabs(
+        ["图表", "地图", "表格"], key="view", bind="query-params", on_change="rerun"
+    )
     if chart_tab.open:
         with chart_tab:
             chart_view(f, meta, sample, relative)
@@ -211,12 +244,18 @@ def missing_counties(f: filters.Filters, indicator: str) -> tuple[str, ...]:
     return tuple(store.region_name(c) for c in sorted(set(f.counties) - have))
 
 
-def comparable_published(regions: tuple[str, ...], indicator: str, year_from: int, year_to: int) -> pd.DataFrame:
+def comparable_published(
+    regions: tuple[str, ...], indicator: str, year_from: int, year_to: int
+) -> pd.DataFrame:
     """Published year totals and year-end stocks of these regions, indicator and years (a
     year-to-date or one-off figure would be a false point on a yearly line)."""
     rows = store.published(indicator)
-    return rows[rows["region_code"].isin(regions) & rows["period"].isin(COMPARABLE_PERIODS)
-                & rows["value"].notna() & rows["year"].between(year_from, year_to)]
+    return rows[
+        rows["region_code"].isin(regions)
+        & rows["period"].isin(COMPARABLE_PERIODS)
+        & rows["value"].notna()
+        & rows["year"].between(year_from, year_to)
+    ]
 
 
 def published_marks(f: filters.Filters, meta: pd.Series) -> pd.DataFrame:
@@ -244,19 +283,23 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
         st.plotly_chart(ranking, config=theme.plotly_config(), key="ranking")
     with st.expander("文字解读", expanded=True):
         st.markdown(words)
-        st.code(words, language=None, wrap_lines=True)   # the copy button is the code block's
+        st.code(words, language=None, wrap_lines=True)  # the copy button is the code block's
     download_view(f, meta, key="dl-chart")
 
 
 @store.per_version(maxsize=256)
-def chart_parts(f: filters.Filters, indicator: str, relative: bool) -> tuple[go.Figure, go.Figure | None, str]:
+def chart_parts(
+    f: filters.Filters, indicator: str, relative: bool
+) -> tuple[go.Figure, go.Figure | None, str]:
     """The trend and ranking figures and the 文字解读 of one indicator, per version and filters:
     built once per process and shared by every session showing the view (read-only; building
     plotly figures was most of a rerun)."""
     meta = store.indicators().loc[indicator]
     target = store.target_of(indicator)
     data = view_facts(f, indicator)
-    trend = charts.trend(data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta))
+    trend = charts.trend(
+        data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta)
+    )
     words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, store.is_sample()))
     return trend, ranking_figure(f, indicator), words
 
@@ -265,12 +308,24 @@ def chart_parts(f: filters.Filters, indicator: str, relative: bool) -> tuple[go.
 def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
     """The selected counties ranked in the last selected year, with the city and the target
     (None when no county has a value), per version and filters, shared (read-only)."""
-    return charts.county_ranking(view_facts(f, indicator), store.indicators().loc[indicator], f.year_to, f.city,
-                                 store.target_of(indicator))
+    return charts.county_ranking(
+        view_facts(f, indicator),
+        store.indicators().loc[indicator],
+        f.year_to,
+        f.city,
+        store.target_of(indicator),
+    )
 
 
-def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, data: pd.DataFrame,
-              target: Target | None, sample: bool) -> narrative.Story:
+def story_for(
+    city: str,
+    counties: tuple[str, ...],
+    year: int,
+    meta: pd.Series,
+    data: pd.DataFrame,
+    target: Target | None,
+    sample: bool,
+) -> narrative.Story:
     """The facts a narrative may use, from the rows on screen: the city (or the one selected
     county), the counties of the latest year, and which selected counties have no value."""
     subject = counties[0] if len(counties) == 1 else city
@@ -278,40 +333,62 @@ def story_for(city: str, counties: tuple[str, ...], year: int, meta: pd.Series, 
     have = set(year_rows["region_code"])
     better = meta["higher_is_better"]
     return narrative.Story(
-        name=meta["name_zh"], unit=charts.card_unit(meta), decimals=int(meta["decimals"]),
-        higher_is_better=None if pd.isna(better) else bool(better), place=store.region_name(subject),
-        year=year, series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
+        name=meta["name_zh"],
+        unit=charts.card_unit(meta),
+        decimals=int(meta["decimals"]),
+        higher_is_better=None if pd.isna(better) else bool(better),
+        place=store.region_name(subject),
+        year=year,
+        series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
         counties=list(zip(year_rows["region_name"], year_rows["value"])),
-        missing=[store.region_name(c) for c in counties if c not in have], target=target, sample=sample,
-        published=[(int(r.year), r.value, f"{r.value_written}{r.unit_written}", r.document, r.tolerance)
-                   for r in comparable_published((subject,), meta.name, min(data["year"]), year).itertuples()])
+        missing=[store.region_name(c) for c in counties if c not in have],
+        target=target,
+        sample=sample,
+        published=[
+            (int(r.year), r.value, f"{r.value_written}{r.unit_written}", r.document, r.tolerance)
+            for r in comparable_published((subject,), meta.name, min(data["year"]), year).itertuples()
+        ],
+    )
 
 
 def download_view(f: filters.Filters, meta: pd.Series, key: str) -> None:
     """The data behind this view, as the user filtered it (xlsx and CSV)."""
-    export.buttons(download_files((f.city, *f.counties), (meta.name,), f.year_from, f.year_to),
-                   f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}", key=key)
+    export.buttons(
+        download_files((f.city, *f.counties), (meta.name,), f.year_from, f.year_to),
+        f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
+        key=key,
+    )
 
 
 @store.per_version(maxsize=256)
-def download_files(regions: tuple[str, ...], indicators: tuple[str, ...], year_from: int, year_to: int
-                   ) -> export.Files:
+def download_files(
+    regions: tuple[str, ...], indicators: tuple[str, ...], year_from: int, year_to: int
+) -> export.Files:
     """The xlsx and CSV of these facts, per version, shared by every session: built once, not
     digested and looked up on every rerun."""
-    return export.files(export.tidy(store.facts(regions, indicators, year_from, year_to), store.indicators()),
-                        data_note(store.is_sample()))
+    return export.files(
+        export.tidy(store.facts(regions, indicators, year_from, year_to), store.indicators()),
+        data_note(store.is_sample()),
+    )
 
 
 def table_view(f: filters.Filters, meta: pd.Series, data: pd.DataFrame, target: Target | None) -> None:
     """Regions × years, target attainment where the catalog has a target, and the downloads."""
-    table = data.pivot_table(index=["region_code", "region_name"], columns="year", values="value",
-                             aggfunc="first", sort=False)
+    table = data.pivot_table(
+        index=["region_code", "region_name"], columns="year", values="value", aggfunc="first", sort=False
+    )
     table.columns = [f"{y}年" for y in table.columns]
     latest = f"{f.year_to}年"
     if target is not None and latest in table.columns:
         table["是否达标"] = table[latest].map(lambda v: attainment(target, v))
     shown = table.reset_index().rename(columns={"region_code": "区划代码", "region_name": "地区"})
-    st.dataframe(shown, hide_index=True, column_config={
-        c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f") for c in table.columns
-        if c.endswith("年")})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(format=f"%.{int(meta['decimals'])}f")
+            for c in table.columns
+            if c.endswith("年")
+        },
+    )
     download_view(f, meta, key="dl")

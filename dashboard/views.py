@@ -7,6 +7,7 @@ This module loads it, checks it against the catalog (`validate_views`: every pro
 a misspelt key included, like `etl.catalog.validate_catalog`) and hands out one read-only
 `Views`, loaded once per process (`load_views`; pages ask for it on every rerun).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -24,7 +25,7 @@ from etl.paths import CATALOG_FILE
 
 VIEWS_FILE = CATALOG_FILE.parent / "views.yaml"
 FIXED_SLIDES = ("cover", "kpi", "map", "attention")
-TOPIC_SLIDES = ("trend", "rank")   # a topic's slides: "<topic id>-trend", "<topic id>-rank"
+TOPIC_SLIDES = ("trend", "rank")  # a topic's slides: "<topic id>-trend", "<topic id>-rank"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Every mapping of the file and the keys it may (all must) have: a misspelt key is an error.
 _KEYS = {
@@ -44,7 +45,7 @@ _KEYS = {
 class Topic:
     id: str
     title: str
-    indicators: tuple[str, ...]   # in picker order; the first ones are the KPI cards
+    indicators: tuple[str, ...]  # in picker order; the first ones are the KPI cards
     cards: int = 4
 
     @property
@@ -55,15 +56,16 @@ class Topic:
 @dataclass(frozen=True)
 class Kpi:
     """A 总览 mission card."""
+
     label: str
-    parts: tuple[str, ...]   # indicator ids; a card over several ids shows their sum
+    parts: tuple[str, ...]  # indicator ids; a card over several ids shows their sum
 
 
 @dataclass(frozen=True)
 class Overview:
     cards: tuple[Kpi, ...]
     topic_cards: tuple[str, ...]
-    map_indicators: tuple[str, ...]   # the first is the map's default
+    map_indicators: tuple[str, ...]  # the first is the map's default
 
     @property
     def card_ids(self) -> tuple[str, ...]:
@@ -85,8 +87,8 @@ class Query:
 
 @dataclass(frozen=True)
 class Attention:
-    target_check: bool              # list counties that miss a plan target
-    drop_percent: float             # list falls of more than this percent (higher-is-better indicators)
+    target_check: bool  # list counties that miss a plan target
+    drop_percent: float  # list falls of more than this percent (higher-is-better indicators)
     indicators: tuple[str, ...]
 
 
@@ -94,7 +96,7 @@ class Attention:
 class Deck:
     kpi: tuple[str, ...]
     map: str
-    slides: tuple[tuple[str, str], ...]   # (slide id, title) in default order
+    slides: tuple[tuple[str, str], ...]  # (slide id, title) in default order
     attention: Attention
 
     @property
@@ -108,7 +110,7 @@ class Deck:
 
 @dataclass(frozen=True)
 class Views:
-    topics: Mapping[str, Topic]   # id → topic, in file order (read-only)
+    topics: Mapping[str, Topic]  # id → topic, in file order (read-only)
     overview: Overview
     compare: Compare
     query: Query
@@ -215,8 +217,12 @@ def validate_views(data: object, catalog: Catalog | None = None) -> list[str]:
         count = len(listed) if isinstance(listed, list) and listed else None
         cards = item.get("cards")
         if "cards" in item and not (_is_int(cards) and 1 <= cards <= (count or cards)):
-            check.add(f"{where}.cards", "must be a whole number from 1 to the number of indicators"
-                      + (f" ({count})" if count else "") + f", not {cards!r}")
+            check.add(
+                f"{where}.cards",
+                "must be a whole number from 1 to the number of indicators"
+                + (f" ({count})" if count else "")
+                + f", not {cards!r}",
+            )
 
     overview = check.mapping(root["overview"], "overview", "overview") if "overview" in root else {}
     cards = overview.get("cards")
@@ -234,8 +240,11 @@ def validate_views(data: object, catalog: Catalog | None = None) -> list[str]:
         meta = [check.catalog.get(p) for p in parts]
         if len(meta) > 1 and (any(m.agg != "sum" for m in meta) or len({m.unit for m in meta}) > 1):
             found = ", ".join(f"{m.id} {m.agg} {m.unit}" for m in meta)
-            check.add(f"{where}.parts", f"a card over several indicators shows their sum: they must be sum "
-                                        f"indicators of one unit ({found})")
+            check.add(
+                f"{where}.parts",
+                f"a card over several indicators shows their sum: they must be sum "
+                f"indicators of one unit ({found})",
+            )
     for key in ("topic_cards", "map_indicators"):
         if key in overview:
             check.indicators(overview[key], f"overview.{key}")
@@ -277,8 +286,11 @@ def _check_slides(check: _Checker, slides: object, topic_ids: list[str]) -> None
         slide_id = slide.get("id")
         if slide_id not in known:
             close = difflib.get_close_matches(str(slide_id), known, n=1)
-            hint = f"did you mean {close[0]}?" if close else (
-                "known: " + ", ".join(FIXED_SLIDES) + ", <topic id>-trend, <topic id>-rank")
+            hint = (
+                f"did you mean {close[0]}?"
+                if close
+                else ("known: " + ", ".join(FIXED_SLIDES) + ", <topic id>-trend, <topic id>-rank")
+            )
             check.add(f"{where}.id", f"unknown slide id {slide_id!r} ({hint})")
         elif slide_id in seen:
             check.add(f"{where}.id", f"slide {slide_id} listed twice")
@@ -307,14 +319,22 @@ def views_from_data(data: dict, catalog: Catalog | None = None) -> Views:
     overview, deck, attention = data["overview"], data["deck"], data["deck"]["attention"]
     return Views(
         topics=MappingProxyType(topics),
-        overview=Overview(tuple(Kpi(c["label"], tuple(c["parts"])) for c in overview["cards"]),
-                          tuple(overview["topic_cards"]), tuple(overview["map_indicators"])),
+        overview=Overview(
+            tuple(Kpi(c["label"], tuple(c["parts"])) for c in overview["cards"]),
+            tuple(overview["topic_cards"]),
+            tuple(overview["map_indicators"]),
+        ),
         compare=Compare(**data["compare"]),
         query=Query(tuple(data["query"]["indicators"])),
-        deck=Deck(kpi=tuple(deck["kpi"]), map=deck["map"],
-                  slides=tuple((s["id"], s["title"]) for s in deck["slides"]),
-                  attention=Attention(attention["target_check"], float(attention["drop_percent"]),
-                                      tuple(attention["indicators"]))))
+        deck=Deck(
+            kpi=tuple(deck["kpi"]),
+            map=deck["map"],
+            slides=tuple((s["id"], s["title"]) for s in deck["slides"]),
+            attention=Attention(
+                attention["target_check"], float(attention["drop_percent"]), tuple(attention["indicators"])
+            ),
+        ),
+    )
 
 
 def read_views_data(path: str | Path | None = None) -> dict:

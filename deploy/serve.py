@@ -11,6 +11,7 @@ All replicas share one `server.cookieSecret` (STREAMLIT_SERVER_COOKIE_SECRET if 
 random one per start) so Streamlit's XSRF cookie is valid on each, and all read the same data
 dir, so they show the same published version.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))   # run as a script (`python deploy/serve.py`): the repository's packages
+sys.path.insert(0, str(REPO))  # run as a script (`python deploy/serve.py`): the repository's packages
 from etl.settings import ENV_COOKIE_SECRET, ENV_DATA_DIR, cookie_secret  # noqa: E402
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -37,7 +38,7 @@ def nginx_config(listen: str, replica_ports: list[int], run_dir: Path) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in replica_ports)
     text = TEMPLATE.read_text(encoding="utf-8")
     for name, value in {"RUN_DIR": str(run_dir), "LISTEN": listen, "UPSTREAM_SERVERS": servers}.items():
-        text = text.replace("${" + name + "}", value)   # nginx's own $variables stay as they are
+        text = text.replace("${" + name + "}", value)  # nginx's own $variables stay as they are
     return text
 
 
@@ -57,10 +58,27 @@ class Replicas:
 
     def start(self, port: int) -> None:
         self.procs[port] = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env=self.env, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env=self.env,
+            start_new_session=True,
+        )
 
     def start_all(self) -> None:
         for port in self.ports:
@@ -91,11 +109,15 @@ class Replicas:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="deploy/serve.py", description="多副本运行民政数据看板（nginx 负载均衡）")
+    parser = argparse.ArgumentParser(
+        prog="deploy/serve.py", description="多副本运行民政数据看板（nginx 负载均衡）"
+    )
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--port", type=int, default=8501, help="nginx 监听端口")
     parser.add_argument("--address", default="0.0.0.0", help="nginx 监听地址")
-    parser.add_argument("--replica-port", type=int, default=None, help="第一个副本的端口（默认 nginx 端口 + 100）")
+    parser.add_argument(
+        "--replica-port", type=int, default=None, help="第一个副本的端口（默认 nginx 端口 + 100）"
+    )
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
     if not Path(NGINX).exists():
@@ -120,15 +142,20 @@ def main(argv: list[str] | None = None) -> int:
     nginx = None
     try:
         # One build before the replicas start, so they do not all build the first warehouse at once.
-        if subprocess.run([sys.executable, "-m", "etl", "where"], cwd=REPO, env=env, capture_output=True).returncode:
+        if subprocess.run(
+            [sys.executable, "-m", "etl", "where"], cwd=REPO, env=env, capture_output=True
+        ).returncode:
             subprocess.run([sys.executable, "-m", "etl", "build"], cwd=REPO, env=env, check=True)
         replicas.start_all()
         replicas.wait_healthy()
         conf = run_dir / "nginx.conf"
         conf.write_text(nginx_config(f"{args.address}:{args.port}", ports, run_dir), encoding="utf-8")
         nginx = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(run_dir)], start_new_session=True)
-        print(f"民政数据看板：http://{args.address}:{args.port}（{args.replicas} 个副本，端口 {ports[0]}–{ports[-1]}）",
-              flush=True)
+        print(
+            f"民政数据看板：http://{args.address}:{args.port}"
+            f"（{args.replicas} 个副本，端口 {ports[0]}–{ports[-1]}）",
+            flush=True,
+        )
         while not stopping:
             time.sleep(0.5)
             if nginx.poll() is not None:
@@ -138,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if nginx is not None and nginx.poll() is None:
-            nginx.send_signal(signal.SIGQUIT)   # graceful: finish open requests
+            nginx.send_signal(signal.SIGQUIT)  # graceful: finish open requests
             try:
                 nginx.wait(10)
             except subprocess.TimeoutExpired:

@@ -11,6 +11,7 @@ every level. Name fixes: a municipality's "市辖区" city is the municipality i
 兵团's "自治区直辖县级行政区划" is named after the 兵团. Renamed units and 兵团 师 names are
 curated by hand in aliases.csv, not here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,7 +25,7 @@ BINGTUAN = "659000"
 PINGTAN = "350128"
 NOTES = {
     PINGTAN: "平潭综合实验区。法定隶属福州市；部分福州统计（如第七次人口普查公报区县表）单列或不列平潭，"
-             "全市合计是否含平潭以出处说明为准。",
+    "全市合计是否含平潭以出处说明为准。",
     BINGTUAN: "新疆生产建设兵团的师市合一城市（6590xx）；兵团本身和各师没有国标区划代码。",
 }
 # City-level rows that are groupings, not prefecture-level cities.
@@ -38,8 +39,10 @@ def _read(path: Path) -> list[dict]:
 
 def build_rows(dist: Path) -> list[dict]:
     provinces = {r["code"]: r["name"] for r in _read(dist / "provinces.csv")}
-    rows = [dict(code=f"{c}0000", name=n, level="province", parent_code="", kind="province", note="")
-            for c, n in provinces.items()]
+    rows = [
+        dict(code=f"{c}0000", name=n, level="province", parent_code="", kind="province", note="")
+        for c, n in provinces.items()
+    ]
     for r in _read(dist / "cities.csv"):
         code, name, prov = f"{r['code']}00", r["name"], r["provinceCode"]
         kind = "city"
@@ -51,8 +54,16 @@ def build_rows(dist: Path) -> list[dict]:
             name = provinces[prov]
         elif name == "县":
             name = f"{provinces[prov]}（县）"
-        rows.append(dict(code=code, name=name, level="city", parent_code=f"{prov}0000", kind=kind,
-                         note=NOTES.get(code, "")))
+        rows.append(
+            dict(
+                code=code,
+                name=name,
+                level="city",
+                parent_code=f"{prov}0000",
+                kind=kind,
+                note=NOTES.get(code, ""),
+            )
+        )
     cities = {row["code"] for row in rows}
     for r in _read(dist / "areas.csv"):
         code = r["code"]
@@ -61,8 +72,16 @@ def build_rows(dist: Path) -> list[dict]:
         # NBS codes 7x at the county position are development zones and similar: statistical
         # units without legal status, often absent from bulletins, so never required for totals.
         kind = "zone" if code[4] == "7" else "county"
-        rows.append(dict(code=code, name=r["name"].strip(), level="county", parent_code=f"{r['cityCode']}00",
-                         kind=kind, note=NOTES.get(code, "")))
+        rows.append(
+            dict(
+                code=code,
+                name=r["name"].strip(),
+                level="county",
+                parent_code=f"{r['cityCode']}00",
+                kind=kind,
+                note=NOTES.get(code, ""),
+            )
+        )
     return sorted(rows, key=lambda row: row["code"])
 
 

@@ -5,6 +5,7 @@ analyst can add an alias or a target without touching code. This module loads it
 (`validate_catalog`, run by the tests and on every load) and answers the two questions the
 ETL asks: which indicator does this header mean (`resolve`), and what are its rules.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -21,22 +22,43 @@ from .paths import CATALOG_FILE
 from .text import normalize, split_unit
 
 AGGREGATIONS = {"sum", "ratio", "weighted_mean"}
-TARGET_OPS = {">=", "<=", ">", "<"}   # Target: _TARGET_WORDS and _TARGET_TESTS cover each
+TARGET_OPS = {">=", "<=", ">", "<"}  # Target: _TARGET_WORDS and _TARGET_TESTS cover each
 PERIODS = {"year_end", "year_total"}
 # The pinned indicators (docs/ARCHITECTURE.md, "Pinned indicators"): ids and canonical units other
 # code and users rely on.
 CONTRACT_UNITS = {
-    "population": "人", "pop_60plus": "人", "dibao_urban_persons": "人", "dibao_rural_persons": "人",
-    "dibao_funds": "万元", "tekun_persons": "人", "temp_relief_cases": "人次", "temp_relief_funds": "万元",
-    "elderly_beds": "张", "beds_per_1000_elderly": "张", "charity_funds_raised": "万元",
-    "certified_social_workers": "人", "social_workers_per_10k": "人",
+    "population": "人",
+    "pop_60plus": "人",
+    "dibao_urban_persons": "人",
+    "dibao_rural_persons": "人",
+    "dibao_funds": "万元",
+    "tekun_persons": "人",
+    "temp_relief_cases": "人次",
+    "temp_relief_funds": "万元",
+    "elderly_beds": "张",
+    "beds_per_1000_elderly": "张",
+    "charity_funds_raised": "万元",
+    "certified_social_workers": "人",
+    "social_workers_per_10k": "人",
 }
-_REQUIRED = {"id": str, "category": str, "name_zh": str, "name_en": str, "unit": str, "decimals": int,
-             "agg": str, "definition": str, "source": str, "period": str}
+_REQUIRED = {
+    "id": str,
+    "category": str,
+    "name_zh": str,
+    "name_en": str,
+    "unit": str,
+    "decimals": int,
+    "agg": str,
+    "definition": str,
+    "source": str,
+    "period": str,
+}
 _CATEGORY_FIELDS = ("id", "name_zh", "name_en")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Outline numbering in front of labels: "一、", "（一）", "(1)", "1.", "1、", "2．".
-_NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．](?!\d))")
+_NUMBERING = re.compile(
+    r"^(?:[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．](?!\d))"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,7 @@ class Target:
     """A plan target: the indicator should be `op` `value` (">=" 35: at least 35 — a floor;
     "<=": at most — a ceiling). The one place that decides whether a value meets it, and how
     the goal is written, for every table, chart, slide and sentence."""
+
     value: float
     op: str
     year: int | None
@@ -78,8 +101,12 @@ class Target:
 
 
 # op → (symbol, the goal in words, a miss in words); TARGET_OPS are its keys
-_TARGET_WORDS = {">=": ("≥", "不低于", "低于"), "<=": ("≤", "不高于", "高于"),
-                 ">": (">", "高于", "不高于"), "<": ("<", "低于", "不低于")}
+_TARGET_WORDS = {
+    ">=": ("≥", "不低于", "低于"),
+    "<=": ("≤", "不高于", "高于"),
+    ">": (">", "高于", "不高于"),
+    "<": ("<", "低于", "不低于"),
+}
 _TARGET_TESTS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
@@ -170,12 +197,17 @@ class Catalog:
             return None
         if key in self._labels:
             return self.indicators[self._labels[key]]
-        section = label_key(context if isinstance(context, str) else ("" if context is None else str(context)))
+        section = label_key(
+            context if isinstance(context, str) else ("" if context is None else str(context))
+        )
         if not section:
             return None
         # The most specific section wins ("城市最低生活保障" over a shorter "城市低保").
-        hits = [(len(alias_context), ind_id) for alias_context, ind_id in self._context.get(key, [])
-                if alias_context and alias_context in section]
+        hits = [
+            (len(alias_context), ind_id)
+            for alias_context, ind_id in self._context.get(key, [])
+            if alias_context and alias_context in section
+        ]
         return self.indicators[max(hits)[1]] if hits else None
 
     def suggest(self, label: str, n: int = 3) -> list[str]:
@@ -191,27 +223,57 @@ class Catalog:
         return tuple(dict.fromkeys(deps))
 
     def frame(self) -> pd.DataFrame:
-        rows = [{
-            "id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category, "unit": i.unit,
-            "display_unit": i.display_unit, "decimals": i.decimals, "agg": i.agg,
-            "numerator": ",".join(i.numerator), "denominator": ",".join(i.denominator), "scale": float(i.scale),
-            "weight": i.weight or "", "higher_is_better": i.higher_is_better, "definition": i.definition,
-            "source": i.source, "period": i.period, "formula": i.formula, "aliases": "；".join(i.aliases),
-            "position": n,
-        } for n, i in enumerate(self.indicators.values())]
+        rows = [
+            {
+                "id": i.id,
+                "name_zh": i.name_zh,
+                "name_en": i.name_en,
+                "category": i.category,
+                "unit": i.unit,
+                "display_unit": i.display_unit,
+                "decimals": i.decimals,
+                "agg": i.agg,
+                "numerator": ",".join(i.numerator),
+                "denominator": ",".join(i.denominator),
+                "scale": float(i.scale),
+                "weight": i.weight or "",
+                "higher_is_better": i.higher_is_better,
+                "definition": i.definition,
+                "source": i.source,
+                "period": i.period,
+                "formula": i.formula,
+                "aliases": "；".join(i.aliases),
+                "position": n,
+            }
+            for n, i in enumerate(self.indicators.values())
+        ]
         frame = pd.DataFrame(rows)
         return frame.astype({"higher_is_better": "boolean", "decimals": "int32", "position": "int32"})
 
     def targets_frame(self) -> pd.DataFrame:
-        rows = [{"indicator_id": i.id, "value": float(t.value), "op": t.op, "year": t.year, "scope": t.scope,
-                 "source": t.source, "note": t.note}
-                for i in self.indicators.values() for t in i.targets]
+        rows = [
+            {
+                "indicator_id": i.id,
+                "value": float(t.value),
+                "op": t.op,
+                "year": t.year,
+                "scope": t.scope,
+                "source": t.source,
+                "note": t.note,
+            }
+            for i in self.indicators.values()
+            for t in i.targets
+        ]
         columns = ["indicator_id", "value", "op", "year", "scope", "source", "note"]
         return pd.DataFrame(rows, columns=columns).astype({"year": "Int32", "value": "float64"})
 
     def categories_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en, "position": n}
-                             for n, c in enumerate(self.categories.values())]).astype({"position": "int32"})
+        return pd.DataFrame(
+            [
+                {"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en, "position": n}
+                for n, c in enumerate(self.categories.values())
+            ]
+        ).astype({"position": "int32"})
 
 
 def _is_number(value: object) -> bool:
@@ -234,7 +296,9 @@ def validate_catalog(data: dict) -> list[str]:
         problems.append("no categories")
         raw_categories = []
     for n, cat in enumerate(raw_categories):
-        if not isinstance(cat, dict) or not all(isinstance(cat.get(k), str) and cat.get(k) for k in _CATEGORY_FIELDS):
+        if not isinstance(cat, dict) or not all(
+            isinstance(cat.get(k), str) and cat.get(k) for k in _CATEGORY_FIELDS
+        ):
             problems.append(f"category #{n + 1}: needs {', '.join(_CATEGORY_FIELDS)}")
             continue
         if cat["id"] in categories:
@@ -270,7 +334,9 @@ def validate_catalog(data: dict) -> list[str]:
             problems.append(f"{where}: period must be one of {sorted(PERIODS)}")
         if "higher_is_better" not in item or item.get("higher_is_better") not in (True, False, None):
             problems.append(f"{where}: higher_is_better must be true, false or null")
-        if item.get("display_unit") is not None and not (isinstance(item["display_unit"], str) and item["display_unit"]):
+        if item.get("display_unit") is not None and not (
+            isinstance(item["display_unit"], str) and item["display_unit"]
+        ):
             problems.append(f"{where}: display_unit must be a non-empty string")
         decimals = item.get("decimals")
         if isinstance(decimals, int) and not isinstance(decimals, bool) and not 0 <= decimals <= 4:
@@ -285,29 +351,50 @@ def validate_catalog(data: dict) -> list[str]:
         if item.get("aliases") is not None and not _str_list(item["aliases"]):
             problems.append(f"{where}: aliases must be a list of non-empty strings")
         context_aliases = item.get("context_aliases")
-        if context_aliases is not None and not (isinstance(context_aliases, list) and all(
-                isinstance(c, dict) and isinstance(c.get("context"), str) and c["context"].strip()
-                and isinstance(c.get("label"), str) and c["label"].strip() for c in context_aliases)):
+        if context_aliases is not None and not (
+            isinstance(context_aliases, list)
+            and all(
+                isinstance(c, dict)
+                and isinstance(c.get("context"), str)
+                and c["context"].strip()
+                and isinstance(c.get("label"), str)
+                and c["label"].strip()
+                for c in context_aliases
+            )
+        ):
             problems.append(f"{where}: context_aliases must be a list of {{context, label}}")
         targets = item.get("targets")
         if targets is not None and not isinstance(targets, list):
             problems.append(f"{where}: targets must be a list")
             targets = []
         for t in targets or []:
-            if not (isinstance(t, dict) and t.get("op") in TARGET_OPS and _is_number(t.get("value"))
-                    and isinstance(t.get("source"), str) and t["source"].strip()
-                    and (t.get("year") is None or (isinstance(t["year"], int) and not isinstance(t["year"], bool)))):
-                problems.append(f"{where}: target needs value, op in {sorted(TARGET_OPS)}, source and an integer year")
+            if not (
+                isinstance(t, dict)
+                and t.get("op") in TARGET_OPS
+                and _is_number(t.get("value"))
+                and isinstance(t.get("source"), str)
+                and t["source"].strip()
+                and (
+                    t.get("year") is None or (isinstance(t["year"], int) and not isinstance(t["year"], bool))
+                )
+            ):
+                problems.append(
+                    f"{where}: target needs value, op in {sorted(TARGET_OPS)}, source and an integer year"
+                )
 
     sums = {i for i, item in by_id.items() if item.get("agg") == "sum"}
     for ind_id, item in by_id.items():
         if item.get("agg") == "ratio":
             numerator, denominator = item.get("numerator"), item.get("denominator")
-            parts = (numerator if _str_list(numerator) else []) + (denominator if _str_list(denominator) else [])
+            parts = (numerator if _str_list(numerator) else []) + (
+                denominator if _str_list(denominator) else []
+            )
             if not numerator or not denominator or not set(parts) <= sums:
                 unknown = sorted(set(parts) - sums)
-                problems.append(f"{ind_id}: ratio parts must be existing sum indicators"
-                                + (f" (not: {', '.join(unknown)})" if unknown else ""))
+                problems.append(
+                    f"{ind_id}: ratio parts must be existing sum indicators"
+                    + (f" (not: {', '.join(unknown)})" if unknown else "")
+                )
             if not _is_number(item.get("scale")) or item["scale"] <= 0:
                 problems.append(f"{ind_id}: ratio needs a positive scale")
         elif item.get("numerator") or item.get("denominator"):
@@ -333,12 +420,16 @@ def validate_catalog(data: dict) -> list[str]:
     contexts: dict[tuple[str, str], str] = {}
     for ind_id, item in by_id.items():
         for c in item.get("context_aliases") or []:
-            if not (isinstance(c, dict) and isinstance(c.get("context"), str) and isinstance(c.get("label"), str)):
+            if not (
+                isinstance(c, dict) and isinstance(c.get("context"), str) and isinstance(c.get("label"), str)
+            ):
                 continue
             pair = (label_key(c["context"]), label_key(c["label"]))
             if pair in contexts and contexts[pair] != ind_id:
-                problems.append(f"{ind_id}: context alias {c['label']!r} under {c['context']!r} already means "
-                                f"{contexts[pair]}")
+                problems.append(
+                    f"{ind_id}: context alias {c['label']!r} under {c['context']!r} already means "
+                    f"{contexts[pair]}"
+                )
             contexts.setdefault(pair, ind_id)
 
     for ind_id, unit in CONTRACT_UNITS.items():
@@ -351,16 +442,38 @@ def validate_catalog(data: dict) -> list[str]:
 
 def _indicator(item: dict) -> Indicator:
     return Indicator(
-        id=item["id"], category=item["category"], name_zh=item["name_zh"], name_en=item["name_en"],
-        unit=item["unit"], display_unit=item.get("display_unit") or item["unit"], decimals=item["decimals"],
-        agg=item["agg"], higher_is_better=item.get("higher_is_better"), definition=item["definition"],
-        source=item["source"], period=item["period"], numerator=tuple(item.get("numerator") or ()),
-        denominator=tuple(item.get("denominator") or ()), scale=float(item.get("scale") or 1),
-        weight=item.get("weight"), aliases=tuple(item.get("aliases") or ()),
+        id=item["id"],
+        category=item["category"],
+        name_zh=item["name_zh"],
+        name_en=item["name_en"],
+        unit=item["unit"],
+        display_unit=item.get("display_unit") or item["unit"],
+        decimals=item["decimals"],
+        agg=item["agg"],
+        higher_is_better=item.get("higher_is_better"),
+        definition=item["definition"],
+        source=item["source"],
+        period=item["period"],
+        numerator=tuple(item.get("numerator") or ()),
+        denominator=tuple(item.get("denominator") or ()),
+        scale=float(item.get("scale") or 1),
+        weight=item.get("weight"),
+        aliases=tuple(item.get("aliases") or ()),
         context_aliases=tuple((c["context"], c["label"]) for c in item.get("context_aliases") or ()),
-        targets=tuple(Target(value=t["value"], op=t["op"], year=t.get("year"), scope=t.get("scope", ""),
-                             source=t["source"], note=t.get("note", "")) for t in item.get("targets") or ()),
-        yoy_bound=item.get("yoy_bound"), max_value=item.get("max_value"))
+        targets=tuple(
+            Target(
+                value=t["value"],
+                op=t["op"],
+                year=t.get("year"),
+                scope=t.get("scope", ""),
+                source=t["source"],
+                note=t.get("note", ""),
+            )
+            for t in item.get("targets") or ()
+        ),
+        yoy_bound=item.get("yoy_bound"),
+        max_value=item.get("max_value"),
+    )
 
 
 def catalog_from_data(data: dict) -> Catalog:

@@ -5,6 +5,7 @@ stderr with rich; summaries are plain lines so they read well in logs and CI. `b
 and `rollback` wait for another publish in progress (one line on stderr says so) for up to
 `MZ_PUBLISH_WAIT` seconds, then exit 1 with nothing changed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,23 +26,34 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 @contextlib.contextmanager
 def progress_bar():
     """A rich progress bar fed by the pipeline's (step, done, total) callback."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def update(step: str, done: int, total: int) -> None:
-            if step == pipeline.WAITING:   # a line of its own, also in logs (the bar is for terminals)
+            if step == pipeline.WAITING:  # a line of its own, also in logs (the bar is for terminals)
                 _say_waiting()
                 return
             if step not in tasks:
                 tasks[step] = bar.add_task(step, total=max(total, 1))
             bar.update(tasks[step], completed=done, total=max(total, 1))
+
         yield update
 
 
 def _say_waiting() -> None:
-    err.print(f"{pipeline.WAITING}（另一项导入、重建或回滚正在进行；最多等待 {warehouse.publish_wait():g} 秒，"
-              f"可用环境变量 {warehouse.ENV_PUBLISH_WAIT} 调整）", markup=False)
+    err.print(
+        f"{pipeline.WAITING}（另一项导入、重建或回滚正在进行；最多等待 {warehouse.publish_wait():g} 秒，"
+        f"可用环境变量 {warehouse.ENV_PUBLISH_WAIT} 调整）",
+        markup=False,
+    )
 
 
 def _print_issues(issues: IssueList, limit: int = 200) -> None:
@@ -58,13 +70,19 @@ def _print_issues(issues: IssueList, limit: int = 200) -> None:
 def _summary(outcome: pipeline.Outcome, base: Path) -> None:
     issues = outcome.issues
     if not outcome.ok:
-        out.print(f"未导入：发现 {len(issues.errors)} 个错误、{len(issues.warnings)} 个警告。"
-                  "数据仓库未作任何改动。", markup=False)
+        out.print(
+            f"未导入：发现 {len(issues.errors)} 个错误、{len(issues.warnings)} 个警告。"
+            "数据仓库未作任何改动。",
+            markup=False,
+        )
         return
     label = "（示例数据）" if outcome.is_sample else ""
     if outcome.changed:
-        out.print(f"已发布新版本 {outcome.version}{label}：{len(outcome.inputs)} 个文件，"
-                  f"{outcome.fact_count} 条数据，{len(issues.warnings)} 个警告。", markup=False)
+        out.print(
+            f"已发布新版本 {outcome.version}{label}：{len(outcome.inputs)} 个文件，"
+            f"{outcome.fact_count} 条数据，{len(issues.warnings)} 个警告。",
+            markup=False,
+        )
     else:
         out.print(f"数据无变化，当前版本仍为 {outcome.version}{label}。", markup=False)
     out.print(f"数据库：{warehouse.current_db(base)}", markup=False)
@@ -97,13 +115,17 @@ def cmd_validate(args) -> int:
     else:
         _print_issues(outcome.issues, args.limit)
         verdict = "可以导入" if outcome.ok else "不能导入"
-        out.print(f"校验结果：{verdict}（{len(outcome.issues.errors)} 个错误，{len(outcome.issues.warnings)} 个警告）。",
-                  markup=False)
+        out.print(
+            f"校验结果：{verdict}（{len(outcome.issues.errors)} 个错误，"
+            f"{len(outcome.issues.warnings)} 个警告）。",
+            markup=False,
+        )
     return 0 if outcome.ok else 1
 
 
 def cmd_template(args) -> int:
     from .template import write_template
+
     path = write_template(args.city, args.year, Path(args.out))
     out.print(f"已生成填报模板：{path}", markup=False)
     return 0
@@ -129,8 +151,11 @@ def cmd_versions(args) -> int:
         mark = "*" if v["version"] == current else " "
         kind = "示例数据" if v.get("is_sample") else "正式数据"
         facts = v.get("row_counts", {}).get("facts", 0)
-        out.print(f"{mark} {v['version']}  {v['created']}  {kind}  {facts}条数据  {len(v.get('inputs', []))}个文件"
-                  f"  {v.get('user', '')}", markup=False)
+        out.print(
+            f"{mark} {v['version']}  {v['created']}  {kind}  {facts}条数据  {len(v.get('inputs', []))}个文件"
+            f"  {v.get('user', '')}",
+            markup=False,
+        )
     return 0
 
 
@@ -150,6 +175,7 @@ def cmd_rollback(args) -> int:
 
 def cmd_sample(args) -> int:
     from .sample import generate
+
     folder = sample_dir(data_dir(args.data_dir))
     files = generate(folder)
     out.print(f"已生成 {len(files)} 个示例数据文件（示例数据，非真实统计）：{folder}", markup=False)
@@ -159,6 +185,7 @@ def cmd_sample(args) -> int:
 def _region_code(text: str) -> str:
     """--region as a code: a name or code of exactly one place, else a Chinese usage error."""
     from .regions import load_registry
+
     registry = load_registry()
     found = registry.place(text)
     if found.code and found.status in ("ok", "alias"):
@@ -170,16 +197,24 @@ def _region_code(text: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m etl", description="民政数据看板 ETL：校验、导入、发布数据仓库。")
+    p = argparse.ArgumentParser(
+        prog="python -m etl", description="民政数据看板 ETL：校验、导入、发布数据仓库。"
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="数据目录（默认 data/，或环境变量 MZ_DATA_DIR）")
     common.add_argument("--limit", type=int, default=200, help="最多显示多少条错误/警告")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", parents=[common], help="从 raw/（为空时用示例数据）重建并发布").set_defaults(func=cmd_build)
+    sub.add_parser("build", parents=[common], help="从 raw/（为空时用示例数据）重建并发布").set_defaults(
+        func=cmd_build
+    )
     region = argparse.ArgumentParser(add_help=False)
-    region.add_argument("--region", type=_region_code, metavar="地区",
-                        help="表格所属地区（6位代码或名称，如 350400 或 三明市）：用于标题没有写明地区的单一地区统计表，"
-                             "以及表中无法确定的重名区县")
+    region.add_argument(
+        "--region",
+        type=_region_code,
+        metavar="地区",
+        help="表格所属地区（6位代码或名称，如 350400 或 三明市）：用于标题没有写明地区的单一地区统计表，"
+        "以及表中无法确定的重名区县",
+    )
     s = sub.add_parser("load", parents=[common, region], help="校验并导入文件，发布新版本")
     s.add_argument("files", nargs="+")
     s.set_defaults(func=cmd_load)

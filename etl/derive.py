@@ -11,6 +11,7 @@ cost milliseconds. Sums use pandas' grouped (compensated) sum over the children 
 order, as grouping by the text keys did, so every value is bit-for-bit the same; only the
 rows a message names are turned back into texts.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -33,12 +34,13 @@ _ABSENT = -1
 class Cells(NamedTuple):
     """Facts as parallel arrays of grid positions (region, year, indicator) and values, in an
     order that matters (the facts' order, or the order computed rows are produced in)."""
+
     r: np.ndarray
     y: np.ndarray
     i: np.ndarray
     value: np.ndarray
 
-    def pick(self, mask: np.ndarray) -> "Cells":
+    def pick(self, mask: np.ndarray) -> Cells:
         """The selected rows, in their order."""
         return Cells(*(a[mask] for a in self))
 
@@ -119,14 +121,21 @@ class FactGrid:
         return [fact_location(next(read) if k >= 0 else None) for k in source]
 
     def frame(self) -> pd.DataFrame:
-        """All facts in the grid's own order (sorted by region_code, year, indicator_id): the key, value, origin."""
+        """All facts in the grid's own order (sorted by region_code, year, indicator_id): the key,
+        value, origin."""
         origin = self.origin.ravel()
         flat = np.flatnonzero(origin >= 0)
         r, rest = np.divmod(flat, self.origin.shape[1] * self.origin.shape[2])
         y, i = np.divmod(rest, self.origin.shape[2])
-        return pd.DataFrame({"region_code": _texts(self.codes, r), "year": self.years[y].astype(np.int32),
-                             "indicator_id": _texts(self.ids, i), "value": self.value.ravel()[flat],
-                             "origin": _texts(np.array(ORIGINS, dtype=object), origin[flat])})
+        return pd.DataFrame(
+            {
+                "region_code": _texts(self.codes, r),
+                "year": self.years[y].astype(np.int32),
+                "indicator_id": _texts(self.ids, i),
+                "value": self.value.ravel()[flat],
+                "origin": _texts(np.array(ORIGINS, dtype=object), origin[flat]),
+            }
+        )
 
 
 def _texts(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
@@ -177,24 +186,29 @@ def _grouped_sums(key: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFra
 def _aggregate_sums(grid: FactGrid, children: Cells, sums: np.ndarray, expected: np.ndarray) -> Cells:
     rows = children.pick(np.isin(children.i, sums))
     ny, ni = len(grid.years), len(grid.ids)
-    grouped = _grouped_sums((grid.parent[rows.r] * ny + rows.y) * ni + rows.i,
-                            {"value": rows.value, "n": grid.core[rows.r].astype(np.int64)})
+    grouped = _grouped_sums(
+        (grid.parent[rows.r] * ny + rows.y) * ni + rows.i,
+        {"value": rows.value, "n": grid.core[rows.r].astype(np.int64)},
+    )
     parent, rest = np.divmod(grouped.index.to_numpy(), ny * ni)
     done = _complete(parent, grouped["n"].to_numpy(), expected)
     year, ind = np.divmod(rest[done], ni)
     return Cells(parent[done], year, ind, grouped["value"].to_numpy()[done])
 
 
-def _aggregate_weighted(grid: FactGrid, children: Cells, ind_id: str, weight_id: str,
-                        expected: np.ndarray) -> Cells:
+def _aggregate_weighted(
+    grid: FactGrid, children: Cells, ind_id: str, weight_id: str, expected: np.ndarray
+) -> Cells:
     """Mean of a rate (e.g. 低保标准) weighted by its base (recipients), over complete parents."""
     ind, weight = grid.index([ind_id, weight_id])
     rows = children.pick(children.i == ind)
     rows = rows.pick(grid.origin[rows.r, rows.y, weight] >= 0)  # the rows that have a weight
     w = grid.value[rows.r, rows.y, weight]
     ny = len(grid.years)
-    grouped = _grouped_sums(grid.parent[rows.r] * ny + rows.y,
-                            {"vw": rows.value * w, "w": w, "n": grid.core[rows.r].astype(np.int64)})
+    grouped = _grouped_sums(
+        grid.parent[rows.r] * ny + rows.y,
+        {"vw": rows.value * w, "w": w, "n": grid.core[rows.r].astype(np.int64)},
+    )
     parent, year = np.divmod(grouped.index.to_numpy(), ny)
     total = grouped["w"].to_numpy()
     done = _complete(parent, grouped["n"].to_numpy(), expected) & (total > 0)
@@ -224,8 +238,9 @@ def _sum_of(grid: FactGrid, r: np.ndarray, y: np.ndarray, parts: np.ndarray) -> 
     return total
 
 
-def _merge_parent(grid: FactGrid, computed: Cells, origin: str, catalog: Catalog,
-                  registry: Registry) -> list[Issue]:
+def _merge_parent(
+    grid: FactGrid, computed: Cells, origin: str, catalog: Catalog, registry: Registry
+) -> list[Issue]:
     """Add computed rows where nothing is reported; where a reported value exists it wins,
     and a difference above 1 % becomes a warning pointing at the reported cell. A computed value
     beyond the catalog's range is an error, as a reported one would be (`_out_of_range`)."""
@@ -243,21 +258,34 @@ def _merge_parent(grid: FactGrid, computed: Cells, origin: str, catalog: Catalog
     for k, at in zip(listed, where):
         r, y, i, value, reported = clash.r[k], clash.y[k], clash.i[k], clash.value[k], have_value[k]
         ind = catalog.get(grid.ids[i])
-        issues.append(warning(
-            code, f"{registry.name(grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”上报值 {reported:,.6g} 与"
-                  f"{what} {value:,.6g} 相差 {abs(reported - value) / abs(value):.1%}，采用上报值。",
-            value=f"{reported:g}", suggestion="请核对上报总数或区县数据。", **at))
+        issues.append(
+            warning(
+                code,
+                f"{registry.name(grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”上报值 {reported:,.6g} 与"
+                f"{what} {value:,.6g} 相差 {abs(reported - value) / abs(value):.1%}，采用上报值。",
+                value=f"{reported:g}",
+                suggestion="请核对上报总数或区县数据。",
+                **at,
+            )
+        )
     grid.add(computed.pick(~have), origin)
     return refused + issues
 
 
-def _out_of_range(grid: FactGrid, computed: Cells, origin: str, catalog: Catalog,
-                  registry: Registry) -> tuple[Cells, list[Issue]]:
+def _out_of_range(
+    grid: FactGrid, computed: Cells, origin: str, catalog: Catalog, registry: Registry
+) -> tuple[Cells, list[Issue]]:
     """Computed rows that are negative, not finite or above the indicator's ceiling are errors
     naming the parts they came from (absurd parts — a 60+ population of 1e-300 — make an absurd
     ratio, 1e305 beds per 1,000 elderly, that must not be stored); the rest are returned."""
-    ceilings = np.array([np.inf if (ind := catalog.indicators.get(i)) is None or ind.max_value is None
-                         else float(ind.max_value) for i in grid.ids])
+    ceilings = np.array(
+        [
+            np.inf
+            if (ind := catalog.indicators.get(i)) is None or ind.max_value is None
+            else float(ind.max_value)
+            for i in grid.ids
+        ]
+    )
     values = computed.value
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(values) | (values < 0) | (values > ceilings[computed.i])
@@ -265,12 +293,18 @@ def _out_of_range(grid: FactGrid, computed: Cells, origin: str, catalog: Catalog
     for k in listed:
         r, y, i = computed.r[k], computed.y[k], computed.i[k]
         ind = catalog.get(grid.ids[i])
-        parts = (list(dict.fromkeys(ind.numerator + ind.denominator)) if origin == "derived"
-                 else [c.code for c in registry.children(grid.codes[r])])
+        parts = (
+            list(dict.fromkeys(ind.numerator + ind.denominator))
+            if origin == "derived"
+            else [c.code for c in registry.children(grid.codes[r])]
+        )
         texts, cells = [], []
         for part in parts:
-            cell = ((r, y, grid.index([part])[0]) if origin == "derived"
-                    else (int(np.searchsorted(grid.codes, part)), y, i))
+            cell = (
+                (r, y, grid.index([part])[0])
+                if origin == "derived"
+                else (int(np.searchsorted(grid.codes, part)), y, i)
+            )
             if grid.origin[cell] < 0:
                 continue
             label = catalog.get(part).name_zh if origin == "derived" else registry.name(part)
@@ -287,10 +321,14 @@ def _out_of_range(grid: FactGrid, computed: Cells, origin: str, catalog: Catalog
         ind = catalog.get(grid.ids[computed.i[k]])
         how = "由" + "、".join(texts[:6]) + "算得" if texts else "算得"
         unit = ind.display_unit or ind.unit
-        issues.append(error(
-            "out_of_range",
-            f"{registry.name(grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”{how} {value:g}{unit}，"
-            f"超出合理范围（0～{ind.max_value:g}{unit}）。",
-            value=f"{value:g}", suggestion="请核对这些分项的数值和单位（例如人口是否误填为万人、是否多填或少填了位数）。",
-            **(next(where) if cell is not None else {})))
+        issues.append(
+            error(
+                "out_of_range",
+                f"{registry.name(grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”{how} {value:g}{unit}，"
+                f"超出合理范围（0～{ind.max_value:g}{unit}）。",
+                value=f"{value:g}",
+                suggestion="请核对这些分项的数值和单位（例如人口是否误填为万人、是否多填或少填了位数）。",
+                **(next(where) if cell is not None else {}),
+            )
+        )
     return computed.pick(~bad), issues

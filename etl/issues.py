@@ -4,12 +4,14 @@ Every finding names where it was found (file, sheet, Excel row, column letter) a
 Chinese what is wrong and how to fix it, because the list goes back to the county clerk.
 `code` is a stable machine-readable class that tests and the JSON output rely on.
 """
+
 from __future__ import annotations
 
 import json
 import numbers
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Literal
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 
@@ -114,9 +116,14 @@ class IssueList:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"ok": self.ok, "errors": [asdict(i) for i in self.errors],
-             "warnings": [asdict(i) for i in self.warnings]},
-            ensure_ascii=False, indent=2)
+            {
+                "ok": self.ok,
+                "errors": [asdict(i) for i in self.errors],
+                "warnings": [asdict(i) for i in self.warnings],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
 
 
 def excel_column(index: int) -> str:
@@ -130,19 +137,29 @@ def excel_column(index: int) -> str:
 
 
 def location_text(file: str = "", sheet: str = "", row: int | None = None, column: str = "") -> str:
-    """'文件 a.xlsx，工作表 社会救助，第12行，C列', leaving out what is blank: how every message says where."""
-    parts = [f"文件 {file}" if file else "", f"工作表 {sheet}" if sheet else "",
-             f"第{row}行" if row is not None else "", f"{column}列" if column else ""]
+    """'文件 a.xlsx，工作表 社会救助，第12行，C列', leaving out what is blank: how every message says
+    where."""
+    parts = [
+        f"文件 {file}" if file else "",
+        f"工作表 {sheet}" if sheet else "",
+        f"第{row}行" if row is not None else "",
+        f"{column}列" if column else "",
+    ]
     return "，".join(p for p in parts if p)
 
 
 def fact_location(row) -> dict:
     """file/sheet/row/column keyword arguments from a fact row carrying lineage columns
     (`file_name`, `sheet`, `row`, `column`); blanks where a fact has no lineage (computed rows)."""
+
     def text(name: str) -> str:
         v = getattr(row, name, "")
         return v if isinstance(v, str) else ""
-    number = getattr(row, "row", None)
-    return {"file": text("file_name"), "sheet": text("sheet"), "column": text("column"),
-            "row": int(number) if isinstance(number, numbers.Real) and number == number else None}
 
+    number = getattr(row, "row", None)
+    return {
+        "file": text("file_name"),
+        "sheet": text("sheet"),
+        "column": text("column"),
+        "row": int(number) if isinstance(number, numbers.Real) and number == number else None,
+    }

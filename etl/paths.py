@@ -4,6 +4,7 @@ Reference data (indicator catalog, region registry) ships with the code and neve
 The data dir holds what changes at run time — raw inputs, generated sample files and the
 published warehouse — so a deployment can put it elsewhere with `--data-dir` or `MZ_DATA_DIR`.
 """
+
 from __future__ import annotations
 
 import functools

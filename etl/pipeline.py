@@ -20,6 +20,7 @@ New files are copied to `raw/.staging/` (and fsynced) before the pointer moves a
 `published_inputs` reads staged files too. A write that fails (a full disk) removes what it
 wrote and comes back as a "write_failed" error; the previous version keeps serving.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,12 +28,11 @@ import datetime as dt
 import errno
 import gc
 import logging
-import os
 import re
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import duckdb
 import numpy as np
@@ -54,11 +54,11 @@ from .sources import INPUT_SUFFIXES, load_source, sha256_file
 from .validate import check
 
 Progress = Callable[[str, int, int], None]
-WAITING = "等待另一项发布完成…"          # the progress step shown while another writer holds the lock
+WAITING = "等待另一项发布完成…"  # the progress step shown while another writer holds the lock
 STAGING = ".staging"
 # What a failed write raises: the OS (a full disk, no permission) or DuckDB writing its file.
 WRITE_ERRORS = (OSError, duckdb.IOException)
-ANY = object()                          # load(base_version=ANY): whatever version is served
+ANY = object()  # load(base_version=ANY): whatever version is served
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ def _quiet(step: str, done: int, total: int) -> None:
 @dataclass
 class Outcome:
     """What a build/load/validate did: the issues, and the version published (None if none)."""
+
     issues: IssueList = field(default_factory=IssueList)
     version: str | None = None
     changed: bool = False
@@ -106,12 +107,20 @@ def input_files(folder: Path) -> list[Path]:
     load keeps in raw/ is read again by every later build."""
     if not folder.exists():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not p.name.startswith((".", "~$")))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
 
 
-def read_files(paths: Iterable[Path], catalog: Catalog, registry: Registry, progress: Progress = _quiet,
-               region: str | None = None) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
+def read_files(
+    paths: Iterable[Path],
+    catalog: Catalog,
+    registry: Registry,
+    progress: Progress = _quiet,
+    region: str | None = None,
+) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
     """Read and resolve each file on its own (a file's errors never depend on other files).
 
     `region`: the code of the place the user said these files are about (for tables that name
@@ -139,18 +148,23 @@ def read_files(paths: Iterable[Path], catalog: Catalog, registry: Registry, prog
         if facts.empty and not any(i.severity == "error" for i in problems + found):
             issues.add(_no_data(source.name, bool(len(raw))))
         frames.append(facts)
-        inputs.append({"name": source.name, "sha256": source.sha256, "facts": int(len(facts))}
-                      | ({"region": chosen} if chosen else {}))
+        inputs.append(
+            {"name": source.name, "sha256": source.sha256, "facts": int(len(facts))}
+            | ({"region": chosen} if chosen else {})
+        )
     progress("读取文件", len(paths), len(paths))
     return frames, issues, inputs
 
 
 def _no_data(name: str, had_rows: bool) -> Issue:
     """A file that passed every check but gives not one fact: nothing to publish."""
-    why = ("数据行的数值都是空的，或所填指标都不在指标目录中" if had_rows
-           else "只有表头，没有数据行")
-    return error("empty", f"文件中没有任何数据：{why}。本次未发布。", file=name,
-                 suggestion="请确认上传的是填好数据的文件（每行一个地区、年份、指标和数值）。")
+    why = "数据行的数值都是空的，或所填指标都不在指标目录中" if had_rows else "只有表头，没有数据行"
+    return error(
+        "empty",
+        f"文件中没有任何数据：{why}。本次未发布。",
+        file=name,
+        suggestion="请确认上传的是填好数据的文件（每行一个地区、年份、指标和数值）。",
+    )
 
 
 def conflicts(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry) -> list[Issue]:
@@ -172,25 +186,35 @@ def conflicts(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry) 
     clashing = both.merge(keys, on=FACT_KEY).sort_values("_order", kind="stable")
     for n, (key, group) in enumerate(clashing.groupby(FACT_KEY, sort=False)):
         if n == MAX_CONFLICTS:
-            issues.append(error("duplicate", f"另有 {len(keys) - MAX_CONFLICTS:,} 项数据在本次导入的文件之间数值不同，"
-                                             "未逐条列出。", file=fact_location(group.iloc[0])["file"]))
+            issues.append(
+                error(
+                    "duplicate",
+                    f"另有 {len(keys) - MAX_CONFLICTS:,} 项数据在本次导入的文件之间数值不同，未逐条列出。",
+                    file=fact_location(group.iloc[0])["file"],
+                )
+            )
             break
         a = group.iloc[0]
         b = group[~np.isclose(group["value"].astype("float64"), float(a["value"]), rtol=1e-9, atol=0)].iloc[0]
         ind = catalog.get(key[2])
-        issues.append(error(
-            "duplicate",
-            f"{registry.name(key[0])}{key[1]}年“{ind.name_zh}”在本次导入的两个文件中数值不同："
-            f"{location_text(**fact_location(a))}为 {a['value']:g}，{location_text(**fact_location(b))}为 {b['value']:g}。",
-            value=f"{b['value']:g}",
-            suggestion="同一次导入的文件不能对同一数据给出不同数值：请核对后删除错误的一项；"
-                       "若后一个文件是更正，请分两次导入（后导入的为准）。",
-            **fact_location(b)))
+        issues.append(
+            error(
+                "duplicate",
+                f"{registry.name(key[0])}{key[1]}年“{ind.name_zh}”在本次导入的两个文件中数值不同："
+                f"{location_text(**fact_location(a))}为 {a['value']:g}，"
+                f"{location_text(**fact_location(b))}为 {b['value']:g}。",
+                value=f"{b['value']:g}",
+                suggestion="同一次导入的文件不能对同一数据给出不同数值：请核对后删除错误的一项；"
+                "若后一个文件是更正，请分两次导入（后导入的为准）。",
+                **fact_location(b),
+            )
+        )
     return issues
 
 
 def _display_name(path: Path) -> str:
-    """Files in raw/ carry a '<time>_<sha8>_' prefix (`_stored_name`); messages show the clerk's own file name."""
+    """Files in raw/ carry a '<time>_<sha8>_' prefix (`_stored_name`); messages show the clerk's own
+    file name."""
     m = _STORED.match(path.name)
     return m.group("name") if m else path.name
 
@@ -198,7 +222,7 @@ def _display_name(path: Path) -> str:
 def _stored_name(item: dict, region: str | None) -> str:
     """'<time>_<sha8>[@<region>]_<name>': load order by time, and the region the user chose for the
     file (`load(region=…)`) kept with it, so every later build reads it the same way."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     return f"{stamp}_{item['sha256'][:8]}{'@' + region if region else ''}_{Path(item['name']).name}"
 
 
@@ -210,8 +234,9 @@ def _chosen_region(path: Path) -> str | None:
 _STORED = re.compile(r"^\d{8}T\d+_[0-9a-f]{8}(?:@(?P<region>\d{6}))?_(?P<name>.+)$")
 
 
-def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *, is_sample: bool
-             ) -> tuple[dict[str, pd.DataFrame], IssueList]:
+def assemble(
+    frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *, is_sample: bool
+) -> tuple[dict[str, pd.DataFrame], IssueList]:
     """Combine resolved files (later wins), check, derive, and lay out the warehouse tables."""
     issues = IssueList()
     if len(frames) == 1:
@@ -219,8 +244,11 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         # so there is nothing for a later file to win over.
         reported = frames[0].reset_index(drop=True)
     else:
-        reported = (pd.concat(frames, ignore_index=True) if frames
-                    else pd.DataFrame(columns=FACT_KEY + ["value"] + LINEAGE_COLUMNS))
+        reported = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=FACT_KEY + ["value"] + LINEAGE_COLUMNS)
+        )
         reported = reported.drop_duplicates(FACT_KEY, keep="last").reset_index(drop=True)
     if not (reported["year"].dtype == "int32" and reported["value"].dtype == "float64"):
         reported = reported.astype({"year": "int32", "value": "float64"})
@@ -229,9 +257,10 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
     issues.extend(found)
     facts = facts.assign(is_sample=is_sample)
     lineage_files, lineage_texts, lineage_cells = _lineage(reported)
-    issue_rows = pd.DataFrame([vars(i) for i in issues.items],
-                              columns=["severity", "code", "message", "file", "sheet", "row", "column",
-                                       "value", "suggestion"]).astype({"row": "Int64"})
+    issue_rows = pd.DataFrame(
+        [vars(i) for i in issues.items],
+        columns=["severity", "code", "message", "file", "sheet", "row", "column", "value", "suggestion"],
+    ).astype({"row": "Int64"})
     tables = {
         "regions": registry.frame(),
         "region_aliases": registry.aliases_frame(),
@@ -249,9 +278,14 @@ def assemble(frames: list[pd.DataFrame], catalog: Catalog, registry: Registry, *
         "region_coverage": _region_coverage(facts, registry),
         "region_years": _view_years(facts, registry),
         "indicator_coverage": facts.groupby("indicator_id", as_index=False).agg(
-            regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")),
-        "meta": pd.DataFrame({"key": ["is_sample", "default_cities"],
-                              "value": ["true" if is_sample else "false", ",".join(default_cities())]}),
+            regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")
+        ),
+        "meta": pd.DataFrame(
+            {
+                "key": ["is_sample", "default_cities"],
+                "value": ["true" if is_sample else "false", ",".join(default_cities())],
+            }
+        ),
     }
     return tables, issues
 
@@ -270,14 +304,14 @@ def _lineage(reported: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     file_columns = reported[["file_name", "file_sha256"]]
     starts, lengths = _runs(file_columns)
     runs = file_columns.iloc[starts]
-    by_file = Distinct(runs["file_name"], runs["file_sha256"])   # file ids in order of first appearance
+    by_file = Distinct(runs["file_name"], runs["file_sha256"])  # file ids in order of first appearance
     run_file = by_file.inverse
     files = runs.iloc[by_file.first].reset_index(drop=True)
     files.insert(0, "file_id", np.arange(len(files), dtype="int32"))
     texts, ids = [], {}
     offset = 0
     for name in ["region_code", "indicator_id", "sheet", "column"]:
-        code, uniques = _factorize(reported[name])           # a missing text: -1, stored as NULL
+        code, uniques = _factorize(reported[name])  # a missing text: -1, stored as NULL
         ids[name] = (code + offset).astype("int32")
         if (code < 0).any():
             ids[name] = pd.arrays.IntegerArray(ids[name], code < 0)
@@ -285,10 +319,17 @@ def _lineage(reported: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
         offset += len(uniques)
     text = pd.concat(texts, ignore_index=True)
     lineage_texts = pd.DataFrame({"text_id": np.arange(len(text), dtype="int32"), "text": text})
-    cells = pd.DataFrame({"region_text": ids["region_code"], "year": reported["year"],
-                          "indicator_text": ids["indicator_id"],
-                          "file_id": np.repeat(run_file.astype("int32"), lengths),
-                          "sheet_text": ids["sheet"], "row": reported["row"], "column_text": ids["column"]})
+    cells = pd.DataFrame(
+        {
+            "region_text": ids["region_code"],
+            "year": reported["year"],
+            "indicator_text": ids["indicator_id"],
+            "file_id": np.repeat(run_file.astype("int32"), lengths),
+            "sheet_text": ids["sheet"],
+            "row": reported["row"],
+            "column_text": ids["column"],
+        }
+    )
     return files, lineage_texts, cells
 
 
@@ -302,11 +343,11 @@ def _runs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     n = len(frame)
     if n < 2:
         return np.arange(n), np.ones(n, dtype=np.int64)
-    change = pa.array(np.zeros(n - 1, dtype=bool))   # per row after the first: a run starts there
+    change = pa.array(np.zeros(n - 1, dtype=bool))  # per row after the first: a run starts there
     for name in frame.columns:
         values = frame[name].array
         if isinstance(values, pd.arrays.ArrowStringArray):
-            column = pa.chunked_array(values.__arrow_array__())      # no copy
+            column = pa.chunked_array(values.__arrow_array__())  # no copy
             differs = pc.not_equal(column.slice(1), column.slice(0, n - 1)).fill_null(True)
         elif frame[name].dtype.kind in "iub":
             numbers = frame[name].to_numpy()
@@ -335,8 +376,12 @@ def _view_years(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     parents = registry.frame().set_index("code")["parent_code"]
     of_children = own.assign(region_code=own["region_code"].map(parents))
     of_children = of_children[of_children["region_code"].notna() & (of_children["region_code"] != "")]
-    return (pd.concat([own, of_children]).drop_duplicates().sort_values(["region_code", "year"], ignore_index=True)
-            .astype({"year": "int32"}))
+    return (
+        pd.concat([own, of_children])
+        .drop_duplicates()
+        .sort_values(["region_code", "year"], ignore_index=True)
+        .astype({"year": "int32"})
+    )
 
 
 def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
@@ -345,29 +390,45 @@ def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     # per run of one region first (facts come grouped by region), then per region over its runs
     starts, lengths = _runs(facts[["region_code"]])
     years = facts["year"].to_numpy()
-    runs = pd.DataFrame({"region_code": facts["region_code"].iloc[starts].reset_index(drop=True),
-                         "first_year": np.minimum.reduceat(years, starts) if len(starts) else years[:0],
-                         "last_year": np.maximum.reduceat(years, starts) if len(starts) else years[:0],
-                         "facts": lengths.astype(np.int64)})
+    runs = pd.DataFrame(
+        {
+            "region_code": facts["region_code"].iloc[starts].reset_index(drop=True),
+            "first_year": np.minimum.reduceat(years, starts) if len(starts) else years[:0],
+            "last_year": np.maximum.reduceat(years, starts) if len(starts) else years[:0],
+            "facts": lengths.astype(np.int64),
+        }
+    )
     counts = runs.groupby("region_code", as_index=False).agg(
-        first_year=("first_year", "min"), last_year=("last_year", "max"), facts=("facts", "sum"))
+        first_year=("first_year", "min"), last_year=("last_year", "max"), facts=("facts", "sum")
+    )
     names = registry.frame()[["code", "name", "level", "parent_code"]].rename(columns={"code": "region_code"})
     return counts.merge(names, on="region_code", how="left")[
-        ["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]]
+        ["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]
+    ]
 
 
-def _publish_if_changed(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str,
-                        **details) -> bool:
+def _publish_if_changed(
+    base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, command: str, **details
+) -> bool:
     """Publish unless the served version has this very content. True when it published."""
-    tables = warehouse.prepare(tables)      # once, for the hash and the write
+    tables = warehouse.prepare(tables)  # once, for the hash and the write
     digest = warehouse.content_hash(tables)
     current = warehouse.current_version(base)
-    if (current and warehouse.read_manifest(base, current).get("content_hash") == digest
-            and warehouse.is_current_schema(base, current)):
+    if (
+        current
+        and warehouse.read_manifest(base, current).get("content_hash") == digest
+        and warehouse.is_current_schema(base, current)
+    ):
         outcome.version, outcome.changed = current, False
         return False
-    manifest = {"command": command, "inputs": outcome.inputs, "is_sample": outcome.is_sample,
-                "content_hash": digest, "warnings": len(outcome.issues.warnings), **details}
+    manifest = {
+        "command": command,
+        "inputs": outcome.inputs,
+        "is_sample": outcome.is_sample,
+        "content_hash": digest,
+        "warnings": len(outcome.issues.warnings),
+        **details,
+    }
     outcome.version = warehouse.publish(base, tables, manifest)
     outcome.changed = True
     return True
@@ -394,14 +455,25 @@ def write_failed_message(exc: BaseException, what: str = "发布") -> str:
 
 def _write_failed(base: Path, exc: BaseException, names: list[str]) -> Issue:
     log.warning("write to %s failed: %r", base, exc)
-    return error("write_failed", write_failed_message(exc), file="、".join(names),
-                 value=str(warehouse_dir(base)),
-                 suggestion="请清理数据目录所在磁盘的空间（或请系统管理员检查数据目录的权限）后重新操作。")
+    return error(
+        "write_failed",
+        write_failed_message(exc),
+        file="、".join(names),
+        value=str(warehouse_dir(base)),
+        suggestion="请清理数据目录所在磁盘的空间（或请系统管理员检查数据目录的权限）后重新操作。",
+    )
 
 
 def _busy(exc: warehouse.Busy, names: list[str]) -> Issue:
-    return error("busy", str(exc), file="、".join(names),
-                 suggestion=f"请等当前的发布完成后重试（最长等待时间可用环境变量 {warehouse.ENV_PUBLISH_WAIT} 设置，单位秒）。")
+    return error(
+        "busy",
+        str(exc),
+        file="、".join(names),
+        suggestion=(
+            "请等当前的发布完成后重试"
+            f"（最长等待时间可用环境变量 {warehouse.ENV_PUBLISH_WAIT} 设置，单位秒）。"
+        ),
+    )
 
 
 @gc_paused()
@@ -420,6 +492,7 @@ def build(base: Path, progress: Progress = _quiet) -> Outcome:
                 files = input_files(sample_dir(base))
                 if not files:
                     from .sample import generate
+
                     progress("生成示例数据", 0, 1)
                     generate(sample_dir(base))
                     files = input_files(sample_dir(base))
@@ -431,7 +504,7 @@ def build(base: Path, progress: Progress = _quiet) -> Outcome:
             tables, found = assemble(frames, catalog, registry, is_sample=is_sample)
             outcome.issues.extend(found.items)
             outcome.fact_count = len(tables["facts"])
-            if not outcome.ok:          # e.g. a derived ratio out of range: nothing is published
+            if not outcome.ok:  # e.g. a derived ratio out of range: nothing is published
                 return outcome
             progress("发布", 0, 1)
             _publish_if_changed(base, tables, outcome, "build")
@@ -443,8 +516,9 @@ def build(base: Path, progress: Progress = _quiet) -> Outcome:
     return outcome
 
 
-def _read_new(files: list[Path], catalog: Catalog, registry: Registry, progress: Progress,
-              region: str | None) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
+def _read_new(
+    files: list[Path], catalog: Catalog, registry: Registry, progress: Progress, region: str | None
+) -> tuple[list[pd.DataFrame], IssueList, list[dict]]:
     """The files of one load, each on its own and then against each other."""
     frames, issues, inputs = read_files(files, catalog, registry, progress, region)
     if issues.ok:
@@ -452,8 +526,9 @@ def _read_new(files: list[Path], catalog: Catalog, registry: Registry, progress:
     return frames, issues, inputs
 
 
-def _combine(base: Path, outcome: Outcome, new_frames: list[pd.DataFrame], catalog: Catalog,
-             registry: Registry) -> tuple[list[dict], dict | None]:
+def _combine(
+    base: Path, outcome: Outcome, new_frames: list[pd.DataFrame], catalog: Catalog, registry: Registry
+) -> tuple[list[dict], dict | None]:
     """The served version's inputs plus the new files (later wins), assembled into `outcome`.
 
     Returns the new inputs not already served, and the tables to publish (None on errors)."""
@@ -470,8 +545,9 @@ def _combine(base: Path, outcome: Outcome, new_frames: list[pd.DataFrame], catal
 
 
 @gc_paused()
-def check_files(base: Path, files: list[Path], progress: Progress = _quiet, region: str | None = None
-                ) -> tuple[Outcome, list, dict | None]:
+def check_files(
+    base: Path, files: list[Path], progress: Progress = _quiet, region: str | None = None
+) -> tuple[Outcome, list, dict | None]:
     """Validate new files against the current data without writing anything (and without the
     lock: `load` checks again under it).
 
@@ -504,13 +580,23 @@ def published_inputs(base: Path) -> list[Path]:
     return sorted((p for p in candidates if sha256_file(p) in wanted), key=lambda p: p.name)
 
 
-def validate(base: Path, files: list[Path], progress: Progress = _quiet, region: str | None = None) -> Outcome:
+def validate(
+    base: Path, files: list[Path], progress: Progress = _quiet, region: str | None = None
+) -> Outcome:
     return check_files(base, files, progress, region)[0]
 
 
 @gc_paused()
-def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: str | None = None,
-         changes: dict | None = None, base_version=ANY, region: str | None = None) -> Outcome:
+def load(
+    base: Path,
+    files: list[Path],
+    progress: Progress = _quiet,
+    *,
+    user: str | None = None,
+    changes: dict | None = None,
+    base_version=ANY,
+    region: str | None = None,
+) -> Outcome:
     """Validate, then publish the current version's inputs plus these files; keep them in raw/.
 
     The files are checked on their own first, without the lock; then, holding it, the served
@@ -532,9 +618,14 @@ def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: st
             _recover_staging(base)
             served = warehouse.current_version(base)
             if base_version is not ANY and served != base_version:
-                outcome.issues.add(error(
-                    "busy", f"校验之后数据已被他人更新（当前版本 {served or '无'}），本次未发布。", file="、".join(names),
-                    suggestion="请重新上传校验，核对变化后再发布。"))
+                outcome.issues.add(
+                    error(
+                        "busy",
+                        f"校验之后数据已被他人更新（当前版本 {served or '无'}），本次未发布。",
+                        file="、".join(names),
+                        suggestion="请重新上传校验，核对变化后再发布。",
+                    )
+                )
                 return outcome
             fresh, tables = _combine(base, outcome, new_frames, catalog, registry)
             if tables is None:
@@ -552,8 +643,14 @@ def load(base: Path, files: list[Path], progress: Progress = _quiet, *, user: st
     return outcome
 
 
-def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: Outcome, files: list[Path],
-                         fresh: list[dict], details: dict) -> None:
+def _publish_with_inputs(
+    base: Path,
+    tables: dict[str, pd.DataFrame],
+    outcome: Outcome,
+    files: list[Path],
+    fresh: list[dict],
+    details: dict,
+) -> None:
     """Stage the new files (fsynced) in raw/.staging/, publish, then move them into raw/.
 
     Called with the publish lock held. A failure before the pointer moved removes the staged
@@ -565,12 +662,18 @@ def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: O
     try:
         by_sha = {}
         for f in files if fresh else []:
-            with contextlib.suppress(OSError):   # gone since the check: reported just below
+            with contextlib.suppress(OSError):  # gone since the check: reported just below
                 by_sha[sha256_file(f)] = f
         for item in fresh:
             if item["sha256"] not in by_sha:
-                outcome.issues.add(error("file_unreadable", "文件在导入过程中被修改，本次未发布。", file=item["name"],
-                                         suggestion="请在文件保存完毕后重新导入。"))
+                outcome.issues.add(
+                    error(
+                        "file_unreadable",
+                        "文件在导入过程中被修改，本次未发布。",
+                        file=item["name"],
+                        suggestion="请在文件保存完毕后重新导入。",
+                    )
+                )
                 return
         staging.mkdir(parents=True, exist_ok=True)
         for item in fresh:
@@ -581,7 +684,7 @@ def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: O
         if staged:
             warehouse.fsync_dir(staging)
         if not _publish_if_changed(base, tables, outcome, "load", **details):
-            _unlink(staged)              # nothing new is served: nothing to keep
+            _unlink(staged)  # nothing new is served: nothing to keep
             return
     except BaseException:
         if warehouse.current_version(base) == before:
@@ -592,7 +695,7 @@ def _publish_with_inputs(base: Path, tables: dict[str, pd.DataFrame], outcome: O
             path.replace(raw_dir(base) / path.name)
         if staged:
             warehouse.fsync_dir(raw_dir(base))
-    except OSError as exc:               # published; the next writer moves them (_recover_staging)
+    except OSError as exc:  # published; the next writer moves them (_recover_staging)
         log.warning("published %s; moving its inputs into raw/ failed: %s", outcome.version, exc)
 
 
@@ -632,5 +735,3 @@ def _unlink(paths: list[Path]) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
-
-

@@ -6,6 +6,7 @@ resolver decides for every reader, preferring the cities in scope (the app's def
 and the cities the file itself names) when a name exists in several places (鼓楼区 is in
 福州, 南京, 开封 and 徐州).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -42,15 +43,16 @@ _TITLE_LEAD = re.compile(r"^(?:表[\dA-Za-z\-—–.]+|(?:19|20)\d\d年?度?[-�
 class Region:
     code: str
     name: str
-    level: str          # province | city | county
+    level: str  # province | city | county
     parent_code: str
-    kind: str           # province | city | direct_admin | county | zone
+    kind: str  # province | city | direct_admin | county | zone
     note: str = ""
 
 
 @dataclass(frozen=True)
 class Resolution:
     """How a written region was understood: status ok | alias | total | subtotal | ambiguous | unknown."""
+
     code: str | None
     status: str
     note: str = ""
@@ -67,8 +69,10 @@ class Registry:
     def __init__(self, regions: pd.DataFrame, aliases: pd.DataFrame):
         self._frame = regions.reset_index(drop=True)
         self._aliases = aliases.reset_index(drop=True)
-        self._by_code = {r.code: Region(r.code, r.name, r.level, r.parent_code, r.kind, r.note)
-                         for r in self._frame.itertuples(index=False)}
+        self._by_code = {
+            r.code: Region(r.code, r.name, r.level, r.parent_code, r.kind, r.note)
+            for r in self._frame.itertuples(index=False)
+        }
         self._children: dict[str, list[Region]] = {}
         self._by_name: dict[str, list[str]] = {}
         self._by_short: dict[str, list[str]] = {}
@@ -83,7 +87,7 @@ class Registry:
 
     @staticmethod
     def _short(region: Region) -> str:
-        """"渭滨区" → "渭滨", "宝鸡市" → "宝鸡": the spelling forms use in tight columns."""
+        """ "渭滨区" → "渭滨", "宝鸡市" → "宝鸡": the spelling forms use in tight columns."""
         suffixes = _COUNTY_SUFFIXES if region.level == "county" else _CITY_SUFFIXES
         name = _key(region.name)
         for suffix in suffixes:
@@ -107,7 +111,11 @@ class Registry:
         return list(self._children.get(code, []))
 
     def counties_of_city(self, city: str, include_zones: bool = False) -> list[Region]:
-        return [r for r in self._children.get(city, []) if r.level == "county" and (include_zones or r.kind != "zone")]
+        return [
+            r
+            for r in self._children.get(city, [])
+            if r.level == "county" and (include_zones or r.kind != "zone")
+        ]
 
     def city_of(self, code: str) -> str | None:
         region = self.get(code)
@@ -194,18 +202,20 @@ class Registry:
         province = self.province_of(parent)
         if key in _PROVINCE_TOTALS:
             code = province
-        elif key in _REGION_TOTALS:   # "全区": a whole autonomous region (广西, 新疆 …)
+        elif key in _REGION_TOTALS:  # "全区": a whole autonomous region (广西, 新疆 …)
             code = province if self.name(province).endswith("自治区") else None
         elif key in _CITY_TOTALS:
             code = self.city_of(parent) if level != "province" else None
         else:  # 合计, 总计: whatever the other rows have in common
             code = parent if level != "county" else None
         if code is None:
-            return Resolution(None, "total", f"表中其他地区的共同上级是{self.full_name(parent)}，与“{text.strip()}”不符")
+            return Resolution(
+                None, "total", f"表中其他地区的共同上级是{self.full_name(parent)}，与“{text.strip()}”不符"
+            )
         return Resolution(code, "total")
 
     def full_name(self, code: str) -> str:
-        """"福州市鼓楼区", "福建省福州市", "北京市": a region with its parent, to tell same names apart."""
+        """ "福州市鼓楼区", "福建省福州市", "北京市": a region with its parent, to tell same names apart."""
         region = self._by_code.get(code)
         if region is None:
             return str(code)
@@ -241,12 +251,15 @@ class Registry:
         return self._by_name.get(key) or self._by_short.get(key) or []
 
     def _split_prefix(self, key: str) -> tuple[str | None, str]:
-        """"陕西省宝鸡市眉县" → ("610300", "眉县"): the longest leading province/city name."""
+        """ "陕西省宝鸡市眉县" → ("610300", "眉县"): the longest leading province/city name."""
         best: tuple[str | None, str] = (None, "")
         for n in range(2, min(len(key), 12)):
             head = key[:n]
-            codes = [c for c in self._by_name.get(head, []) + self._by_short.get(head, [])
-                     if self._by_code[c].level != "county"]
+            codes = [
+                c
+                for c in self._by_name.get(head, []) + self._by_short.get(head, [])
+                if self._by_code[c].level != "county"
+            ]
             if len(codes) == 1:
                 best = (codes[0], key[n:])
         return best
@@ -282,12 +295,16 @@ class Registry:
         key = _TITLE_LEAD.sub("", normalize(text))
         written, parent = "", None
         while key:
-            fits = {key[:n]: [c for c in self._full_name_codes(key[:n]) if parent is None or self._within(c, (parent,))]
-                    for n in range(min(len(key), 12), 1, -1)}
+            fits = {
+                key[:n]: [
+                    c for c in self._full_name_codes(key[:n]) if parent is None or self._within(c, (parent,))
+                ]
+                for n in range(min(len(key), 12), 1, -1)
+            }
             hit = next((name for name, codes in fits.items() if codes), None)
             if hit is None:
                 break
-            written, key, parent = written + hit, key[len(hit):], fits[hit][0]
+            written, key, parent = written + hit, key[len(hit) :], fits[hit][0]
         return written or None
 
     def _full_name_codes(self, key: str) -> list[str]:

@@ -12,6 +12,7 @@ etl/published.py, converted to catalog units there); this module only names whic
 the sample, and keeps the assumptions no bureau published. Everything is labelled 示例数据 in file
 names and titles; the warehouse flags it as sample.
 """
+
 from __future__ import annotations
 
 import csv
@@ -81,9 +82,7 @@ DERIVED_DENOMINATORS = {
 }
 # Published city ratios met by scaling the numerator after rounding: 兵团 "十三五"末 beds per
 # thousand elderly (research_facts.csv); data/published has neither its bed nor its elderly count.
-RATIO_ANCHORS = (
-    ("659000", 2020, "beds_per_1000_elderly"),
-)
+RATIO_ANCHORS = (("659000", 2020, "beds_per_1000_elderly"),)
 # Published figures under a label the catalog does not map, named by the label as written; the
 # figure is the sum of those rows (research_facts.csv). 福州's census total carries a long note
 # about 平潭 that defeats the alias match; 陈仓区's census bulletin gives its population only by
@@ -97,16 +96,25 @@ LABELLED = {
 
 # 兵团 cities' 2020 populations: invented sample values (data/published has none for 2020).
 ASSUMED_POPULATION_2020 = {
-    "659001": 700_000, "659002": 330_000, "659003": 270_000, "659004": 150_000, "659005": 90_000,
-    "659006": 250_000, "659007": 60_000, "659008": 80_000, "659009": 70_000, "659010": 70_000,
-    "659011": 60_000, "659012": 50_000,
+    "659001": 700_000,
+    "659002": 330_000,
+    "659003": 270_000,
+    "659004": 150_000,
+    "659005": 90_000,
+    "659006": 250_000,
+    "659007": 60_000,
+    "659008": 80_000,
+    "659009": 70_000,
+    "659010": 70_000,
+    "659011": 60_000,
+    "659012": 50_000,
 }
 # 扶风/眉县/凤县 have no published census figure: they share what 宝鸡's total leaves, in these
 # invented proportions.
 _REMAINDER_WEIGHTS = {"610324": 0.48, "610326": 0.40, "610330": 0.12}
 
 _CITY_PROFILE = {  # invented: elderly share 2020, urban share, urban/rural 低保 standard 2020 (元/人·月)
-    "610300": (None, 0.55, 610, 440),   # None: the census share (_elderly_share)
+    "610300": (None, 0.55, 610, 440),  # None: the census share (_elderly_share)
     "350100": (0.1450, 0.72, 840, 840),
     "659000": (0.1300, 0.75, 620, 470),
 }
@@ -125,36 +133,47 @@ class Published:
         """(value, rounded) of the figure for the key, or None when data/published has none."""
         if (region, year, ind_id) in LABELLED:
             return self._labelled(region, year, ind_id), False
-        rows = self.rows[(self.rows["region_code"] == region) & (self.rows["year"] == year)
-                         & (self.rows["indicator_id"] == ind_id) & self.rows["value"].notna()]
+        rows = self.rows[
+            (self.rows["region_code"] == region)
+            & (self.rows["year"] == year)
+            & (self.rows["indicator_id"] == ind_id)
+            & self.rows["value"].notna()
+        ]
         exact = rows[~rows["approx"]]
         rows = exact if len(exact) else rows
         values = set(rows["value"])
         if len(values) > 1:
-            raise ValueError(f"data/published: {region} {year} {ind_id} has differing figures "
-                             f"{sorted(values)}")
+            raise ValueError(
+                f"data/published: {region} {year} {ind_id} has differing figures {sorted(values)}"
+            )
         return (rows["value"].iloc[0], exact.empty) if values else None
 
     def figure(self, region: str, year: int, ind_id: str) -> float:
         found = self.find(region, year, ind_id)
         if found is None:
-            raise ValueError(f"data/published has no figure for {region} {year} {ind_id}, "
-                             "which the sample is anchored to")
+            raise ValueError(
+                f"data/published has no figure for {region} {year} {ind_id}, which the sample is anchored to"
+            )
         return found[0]
 
     def _labelled(self, region: str, year: int, ind_id: str) -> float:
         ind = self.catalog.get(ind_id)
         total = Fraction(0)
         for label in LABELLED[(region, year, ind_id)]:
-            rows = self.rows[(self.rows["region_code"] == region) & (self.rows["year"] == year)
-                             & (self.rows["indicator_zh"] == label)].drop_duplicates("value_written")
+            rows = self.rows[
+                (self.rows["region_code"] == region)
+                & (self.rows["year"] == year)
+                & (self.rows["indicator_zh"] == label)
+            ].drop_duplicates("value_written")
             if len(rows) != 1:
                 raise ValueError(f"data/published: {len(rows)} figures for {region} {year} “{label}”")
             written = rows.iloc[0]
             factor = conversion_factor(written["unit_written"], ind.unit, ind.display_unit)
             if factor is None:
-                raise ValueError(f"data/published: unit “{written['unit_written']}” of “{label}” "
-                                 f"does not convert to {ind.unit}")
+                raise ValueError(
+                    f"data/published: unit “{written['unit_written']}” of “{label}” "
+                    f"does not convert to {ind.unit}"
+                )
             total += Fraction(written["value_written"].replace(",", "")) * factor
         return float(total)
 
@@ -181,8 +200,13 @@ def _populations(registry: Registry, published: Published) -> dict[str, float]:
     for city in CITIES:
         codes = [r.code for r in registry.counties_of_city(city)]
         census = {c: published.find(c, CENSUS_YEAR, "population") for c in [city, *codes]}
-        census.update({c: (ASSUMED_POPULATION_2020[c], False) for c in codes
-                       if census[c] is None and c in ASSUMED_POPULATION_2020})
+        census.update(
+            {
+                c: (ASSUMED_POPULATION_2020[c], False)
+                for c in codes
+                if census[c] is None and c in ASSUMED_POPULATION_2020
+            }
+        )
         exact = {c: census[c][0] for c in codes if census[c] and not census[c][1]}
         rounded = {c: census[c][0] for c in codes if census[c] and census[c][1]}
         unknown = [c for c in codes if not census[c]]
@@ -228,31 +252,38 @@ def sample_truth(catalog: Catalog | None = None, registry: Registry | None = Non
         elderly_share = _elderly_share(city, published, assumed_share)
         for county in registry.counties_of_city(city):
             c = county.code
-            k = rng.uniform(0.75, 1.3, size=16)          # county character
+            k = rng.uniform(0.75, 1.3, size=16)  # county character
             growth = rng.uniform(-0.008, 0.012)
             share = elderly_share * rng.uniform(0.85, 1.15)
-            urban = min(0.98, urban_share * rng.uniform(0.7, 1.3)) if county.name.endswith("区") else \
-                urban_share * rng.uniform(0.4, 0.8)
+            urban = (
+                min(0.98, urban_share * rng.uniform(0.7, 1.3))
+                if county.name.endswith("区")
+                else urban_share * rng.uniform(0.4, 0.8)
+            )
             noise = rng.normal(1, 0.025, size=(len(YEARS), 32))
             for n, year in enumerate(YEARS):
                 t, s = year - 2020, year - 2016
                 e = noise[n]
                 pop = pops[c] * (1 + growth) ** t
                 p60 = pop * (share + 0.0045 * t)
-                urban_p = pop * urban * 0.0085 * k[0] * 0.95 ** s * e[0]
-                rural_p = pop * (1 - urban) * 0.045 * k[1] * 0.94 ** s * e[1]
-                ustd = urban_std * 1.055 ** t * (1 + 0.03 * (k[2] - 1))
-                rstd = rural_std * 1.07 ** t * (1 + 0.03 * (k[3] - 1))
+                urban_p = pop * urban * 0.0085 * k[0] * 0.95**s * e[0]
+                rural_p = pop * (1 - urban) * 0.045 * k[1] * 0.94**s * e[1]
+                ustd = urban_std * 1.055**t * (1 + 0.03 * (k[2] - 1))
+                rstd = rural_std * 1.07**t * (1 + 0.03 * (k[3] - 1))
                 beds = p60 * (0.027 + 0.0016 * s) * k[4] * e[2]
                 workers = pop * (4.0 + 0.9 * s) / 10_000 * k[5] * e[3]
                 living = pop * 0.0055 * k[6] * (1 + 0.02 * s) * e[4]
                 care = pop * 0.0065 * k[7] * (1 + 0.025 * s) * e[5]
-                marriages = pop * 0.0078 * 0.95 ** s * e[6]
+                marriages = pop * 0.0078 * 0.95**s * e[6]
                 values = {
-                    "population": pop, "pop_60plus": p60,
-                    "dibao_urban_persons": urban_p, "dibao_rural_persons": rural_p,
-                    "dibao_urban_households": urban_p / 1.85, "dibao_rural_households": rural_p / 2.05,
-                    "dibao_urban_standard": ustd, "dibao_rural_standard": rstd,
+                    "population": pop,
+                    "pop_60plus": p60,
+                    "dibao_urban_persons": urban_p,
+                    "dibao_rural_persons": rural_p,
+                    "dibao_urban_households": urban_p / 1.85,
+                    "dibao_rural_households": rural_p / 2.05,
+                    "dibao_urban_standard": ustd,
+                    "dibao_rural_standard": rstd,
                     "dibao_funds": (urban_p * ustd * 0.62 + rural_p * rstd * 0.5) * 12 / 10_000,
                     "tekun_persons": pop * 0.0028 * k[8] * e[7],
                     "tekun_funds": pop * 0.0028 * k[8] * e[7] * (9_000 + 600 * s) / 10_000,
@@ -262,10 +293,10 @@ def sample_truth(catalog: Catalog | None = None, registry: Registry | None = Non
                     "elderly_care_institutions": p60 / 4_200 * k[10] * e[10],
                     "elderly_beds": beds,
                     "nursing_beds": beds * min(0.62, 0.30 + 0.035 * s) * e[11],
-                    "home_care_beds": p60 * 0.0003 * 1.4 ** s * k[11] * e[12],
-                    "elderly_canteens": pop * 1.5e-5 * 1.3 ** s * k[12] * e[13],
+                    "home_care_beds": p60 * 0.0003 * 1.4**s * k[11] * e[12],
+                    "elderly_canteens": pop * 1.5e-5 * 1.3**s * k[12] * e[13],
                     "community_care_facilities": pop / 3_000 * (1 + 0.06 * s) * e[14],
-                    "charity_funds_raised": pop * 2.6 * 1.06 ** s / 10_000 * k[13] * e[15],
+                    "charity_funds_raised": pop * 2.6 * 1.06**s / 10_000 * k[13] * e[15],
                     "charity_organizations": pop / 60_000 * (1 + 0.1 * s) * e[16],
                     "charity_beneficiaries": pop * 0.015 * (1 + 0.05 * s) * e[17],
                     "certified_social_workers": workers,
@@ -298,11 +329,19 @@ def _anchor(frame: pd.DataFrame, catalog: Catalog, published: Published, registr
     frame = frame.copy()
     anchors = published.anchors(registry)
     for (region, ind_id), years in _group_targets(anchors).items():
-        sel = ((frame["city"] == region) | (frame["region_code"] == region)) & (frame["indicator_id"] == ind_id)
-        factors = {y: anchors[(region, y, ind_id)] / frame.loc[sel & (frame["year"] == y), "value"].sum()
-                   for y in years}
-        nearest = frame.loc[sel, "year"].map(lambda y: factors[min(years, key=lambda t: (abs(t - y), t))])
-        frame.loc[sel, "value"] = frame.loc[sel, "value"] * nearest
+        sel = ((frame["city"] == region) | (frame["region_code"] == region)) & (
+            frame["indicator_id"] == ind_id
+        )
+        factors = {
+            y: anchors[(region, y, ind_id)] / frame.loc[sel & (frame["year"] == y), "value"].sum()
+            for y in years
+        }
+        # each year scales by the factor of its nearest anchor year (the earlier one on a tie)
+        scale = {
+            y: factors[min(years, key=lambda t, y=y: (abs(t - y), t))]
+            for y in frame.loc[sel, "year"].unique()
+        }
+        frame.loc[sel, "value"] = frame.loc[sel, "value"] * frame.loc[sel, "year"].map(scale)
     frame = _round(frame, catalog, anchors)
     return _ratio_anchors(frame, catalog, published)
 
@@ -318,8 +357,11 @@ def _round(frame: pd.DataFrame, catalog: Catalog, targets: dict) -> pd.DataFrame
     counts = frame["indicator_id"].map(lambda i: catalog.get(i).unit in COUNT_UNITS)
     frame["value"] = [float(round(v)) if whole else round(v, 2) for v, whole in zip(frame["value"], counts)]
     for (region, year, ind_id), total in targets.items():
-        sel = (((frame["city"] == region) | (frame["region_code"] == region)) & (frame["year"] == year)
-               & (frame["indicator_id"] == ind_id))
+        sel = (
+            ((frame["city"] == region) | (frame["region_code"] == region))
+            & (frame["year"] == year)
+            & (frame["indicator_id"] == ind_id)
+        )
         residue = total - frame.loc[sel, "value"].sum()
         biggest = frame.loc[sel, "value"].idxmax()
         frame.loc[biggest, "value"] = round(frame.loc[biggest, "value"] + residue, 2)
@@ -342,6 +384,7 @@ def _ratio_anchors(frame: pd.DataFrame, catalog: Catalog, published: Published) 
 
 # ---------------------------------------------------------------- writing the four shapes
 
+
 def generate(folder: Path, catalog: Catalog | None = None, registry: Registry | None = None) -> list[Path]:
     """Write every sample input file into `folder` (replacing earlier sample files)."""
     catalog = catalog or load_catalog()
@@ -356,16 +399,26 @@ def generate(folder: Path, catalog: Catalog | None = None, registry: Registry | 
     for city in CITIES:
         mine = truth[truth["city"] == city]
         name = registry.name(city)
-        written.append(_write_long(folder, city, name, mine[mine["year"].isin(LONG_YEARS)], catalog, registry))
+        written.append(
+            _write_long(folder, city, name, mine[mine["year"].isin(LONG_YEARS)], catalog, registry)
+        )
         for year in YEARBOOK_YEARS:
-            written.append(_write_yearbook(folder, city, name, year, mine[mine["year"] == year], catalog, registry))
+            written.append(
+                _write_yearbook(folder, city, name, year, mine[mine["year"] == year], catalog, registry)
+            )
         for year in QUARTERLY_YEARS:
-            written.append(_write_quarterly(folder, city, name, year, mine[mine["year"] == year], catalog, registry))
+            written.append(
+                _write_quarterly(folder, city, name, year, mine[mine["year"] == year], catalog, registry)
+            )
         for year in YEARS:
             if year > QUARTERLY_YEARS[-1]:
-                values = {(r.region_code, r.indicator_id): r.value for r in mine[mine["year"] == year].itertuples()}
+                values = {
+                    (r.region_code, r.indicator_id): r.value for r in mine[mine["year"] == year].itertuples()
+                }
                 out = folder / f"{LABEL}_{year}_{name}_填报模板.xlsx"
-                written.append(write_template(city, year, out, values, catalog, registry, title_note=f"（{LABEL}）"))
+                written.append(
+                    write_template(city, year, out, values, catalog, registry, title_note=f"（{LABEL}）")
+                )
     return written
 
 
@@ -380,7 +433,9 @@ def _write_long(folder, city, name, rows, catalog, registry) -> Path:
         w.writerow(["地区", "区划代码", "年份", "指标", "数值", "单位"])
         for r in rows.sort_values(["year", "region_code", "indicator_id"]).itertuples():
             ind = catalog.get(r.indicator_id)
-            w.writerow([registry.name(r.region_code), r.region_code, r.year, ind.name_zh, _number(r.value), ind.unit])
+            w.writerow(
+                [registry.name(r.region_code), r.region_code, r.year, ind.name_zh, _number(r.value), ind.unit]
+            )
     return path
 
 
@@ -413,7 +468,9 @@ def _write_yearbook(folder, city, name, year, rows, catalog, registry) -> Path:
         sheet.append([_spaced(name)] + [_number(_city_total(rows, i, catalog)) for i in indicators])
         table = rows.pivot_table(index="region_code", columns="indicator_id", values="value", aggfunc="first")
         for county in counties:
-            sheet.append(["  " + _spaced(county.name)] + [_yearbook_cell(table, county.code, i.id) for i in indicators])
+            sheet.append(
+                ["  " + _spaced(county.name)] + [_yearbook_cell(table, county.code, i.id) for i in indicators]
+            )
         sheet.append([])
         sheet.append([f"注：{LABEL}，由系统随机生成，仅供演示。"])
     book.save(path)
@@ -427,10 +484,22 @@ def _yearbook_cell(table: pd.DataFrame, code: str, ind_id: str):
 
 # 季报 items under their section: (section, label written on the form, indicator id).
 _QUARTERLY_SECTIONS = (
-    ("（一）城市最低生活保障", [("保障人数", "dibao_urban_persons"), ("保障户数", "dibao_urban_households"),
-                        ("平均保障标准", "dibao_urban_standard")]),
-    ("（二）农村最低生活保障", [("保障人数", "dibao_rural_persons"), ("保障户数", "dibao_rural_households"),
-                        ("平均保障标准", "dibao_rural_standard")]),
+    (
+        "（一）城市最低生活保障",
+        [
+            ("保障人数", "dibao_urban_persons"),
+            ("保障户数", "dibao_urban_households"),
+            ("平均保障标准", "dibao_urban_standard"),
+        ],
+    ),
+    (
+        "（二）农村最低生活保障",
+        [
+            ("保障人数", "dibao_rural_persons"),
+            ("保障户数", "dibao_rural_households"),
+            ("平均保障标准", "dibao_rural_standard"),
+        ],
+    ),
 )
 
 
@@ -454,9 +523,15 @@ def _write_quarterly(folder, city, name, year, rows, catalog, registry) -> Path:
                 for label, ind_id in items:
                     # The short label only where the catalog understands it in this section.
                     resolved = catalog.resolve(label, section)
-                    text = label if resolved is not None and resolved.id == ind_id else catalog.get(ind_id).name_zh
+                    text = (
+                        label
+                        if resolved is not None and resolved.id == ind_id
+                        else catalog.get(ind_id).name_zh
+                    )
                     item += 1
-                    sheet.append([f"    {text}", f"{item:02d}", catalog.get(ind_id).unit, _number(values[ind_id])])
+                    sheet.append(
+                        [f"    {text}", f"{item:02d}", catalog.get(ind_id).unit, _number(values[ind_id])]
+                    )
                     done.add(ind_id)
             for ind in reported_indicators(catalog, category.id):
                 if ind.id in done:

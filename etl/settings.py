@@ -13,22 +13,23 @@ that cannot be read (MZ_PUBLISH_WAIT=abc), counts as unset: the default applies.
 
 No Streamlit here: etl never imports it, and dashboard/ and deploy/ import this module.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
 class Setting:
-    name: str                               # the Python name (a constant here, or the accessor's subject)
-    env: str | None                         # the environment variable that overrides it; None: fixed
+    name: str  # the Python name (a constant here, or the accessor's subject)
+    env: str | None  # the environment variable that overrides it; None: fixed
     default: object
-    unit: str                               # of the value as the code uses it ("" for texts)
-    meaning: str                            # one line for the README table (Chinese, no "|")
-    parse: Callable[[str], object] = str    # the environment's text → value; ValueError → default
-    shown: str = ""                         # the default as the README shows it, when the value says little
+    unit: str  # of the value as the code uses it ("" for texts)
+    meaning: str  # one line for the README table (Chinese, no "|")
+    parse: Callable[[str], object] = str  # the environment's text → value; ValueError → default
+    shown: str = ""  # the default as the README shows it, when the value says little
 
     def value(self) -> object:
         """The environment's value when set, non-empty and readable, else the default."""
@@ -46,8 +47,8 @@ ENV_DATA_DIR = "MZ_DATA_DIR"
 ENV_CITIES = "MZ_CITIES"
 ENV_PUBLISH_WAIT = "MZ_PUBLISH_WAIT"
 ENV_ADMIN_PASSWORD_HASH = "MZ_ADMIN_PASSWORD_HASH"
-ENV_BROWSER_PATH = "BROWSER_PATH"                       # also what kaleido reads
-ENV_COOKIE_SECRET = "STREAMLIT_SERVER_COOKIE_SECRET"   # also what Streamlit reads
+ENV_BROWSER_PATH = "BROWSER_PATH"  # also what kaleido reads
+ENV_COOKIE_SECRET = "STREAMLIT_SERVER_COOKIE_SECRET"  # also what Streamlit reads
 
 DEFAULT_CITIES = ("610300", "350100", "659000")  # 宝鸡市, 福州市, 兵团师市
 # How long a writer waits for another one: a build of the national file takes ~15 s, a clerk's
@@ -63,21 +64,21 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 1_000_000
 MAX_COLS = 500
 MAX_CELL_CHARS = 1000
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024   # sum over the workbook's zip members
-MAX_COMPRESSION_RATIO = 200                  # for members over 1 MB; real sheet XML is ~5-30x
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # sum over the workbook's zip members
+MAX_COMPRESSION_RATIO = 200  # for members over 1 MB; real sheet XML is ~5-30x
 MAX_ZIP_MEMBERS = 10_000
 MAX_NAME_CHARS = 100
-MAX_NAME_BYTES = 200                         # raw/ adds a 31-byte prefix; Linux allows 255
-MAX_SHOWN_CHARS = 50                         # values quoted in messages
+MAX_NAME_BYTES = 200  # raw/ adds a 31-byte prefix; Linux allows 255
+MAX_SHOWN_CHARS = 50  # values quoted in messages
 
 # ------------------------------------------------------------------ issues listed one by one
-MAX_LISTED_CELLS = 20        # per file, for cell-level text problems (etl/sources.py)
-MAX_LISTED_WARNINGS = 500    # per warning class; the rest is summarised in one line (etl/validate.py)
-MAX_CONFLICTS = 200          # values that differ between the files of one load (etl/pipeline.py)
+MAX_LISTED_CELLS = 20  # per file, for cell-level text problems (etl/sources.py)
+MAX_LISTED_WARNINGS = 500  # per warning class; the rest is summarised in one line (etl/validate.py)
+MAX_CONFLICTS = 200  # values that differ between the files of one load (etl/pipeline.py)
 
 # ------------------------------------------------------------------ publishing and administration
-KEEP_VERSIONS = 5            # published versions kept (the current one always is)
-UPLOAD_LIMIT_MB = 50         # a county's return is a few hundred KB; a national yearbook table a few MB
+KEEP_VERSIONS = 5  # published versions kept (the current one always is)
+UPLOAD_LIMIT_MB = 50  # a county's return is a few hundred KB; a national yearbook table a few MB
 ADMIN_IDLE_SECONDS = 30 * 60
 FAILED_LOGIN_WINDOW = 15 * 60
 MIN_PASSWORD_LENGTH = 10
@@ -95,45 +96,103 @@ def _codes(text: str) -> tuple[str, ...]:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATA_DIR", ENV_DATA_DIR, None, "",
-            "数据目录：导入的原始文件（raw/）、示例数据、已发布的版本和审计日志；命令行 `--data-dir` 优先",
-            shown="仓库内 `data/`"),
-    Setting("DEFAULT_CITIES", ENV_CITIES, DEFAULT_CITIES, "",
-            "默认地区：逗号分隔的地级区划代码，ETL 和看板共用", parse=_codes,
-            shown="`610300,350100,659000`（宝鸡市、福州市、兵团师市）"),
-    Setting("PUBLISH_WAIT", ENV_PUBLISH_WAIT, PUBLISH_WAIT, "秒",
-            "另一项导入、重建或回滚正在进行时，发布最多等待的时间；超时则不做任何改动", parse=_seconds),
-    Setting("ADMIN_PASSWORD_HASH", ENV_ADMIN_PASSWORD_HASH, None, "",
-            "管理员密码的 scrypt 哈希（`python -m dashboard hash-password` 生成）；"
-            "未设置时读 `.streamlit/secrets.toml` 的 `[admin] password_hash`",
-            shown="无（没有默认密码）"),
-    Setting("BROWSER_PATH", ENV_BROWSER_PATH, BROWSER_PATH, "",
-            "导出汇报材料时生成图表图片和 PDF 所用的 chromium"),
-    Setting("COOKIE_SECRET", ENV_COOKIE_SECRET, None, "",
-            "`make serve` 各副本共用的 Streamlit cookie 密钥", shown="每次启动随机生成"),
+    Setting(
+        "DATA_DIR",
+        ENV_DATA_DIR,
+        None,
+        "",
+        "数据目录：导入的原始文件（raw/）、示例数据、已发布的版本和审计日志；命令行 `--data-dir` 优先",
+        shown="仓库内 `data/`",
+    ),
+    Setting(
+        "DEFAULT_CITIES",
+        ENV_CITIES,
+        DEFAULT_CITIES,
+        "",
+        "默认地区：逗号分隔的地级区划代码，ETL 和看板共用",
+        parse=_codes,
+        shown="`610300,350100,659000`（宝鸡市、福州市、兵团师市）",
+    ),
+    Setting(
+        "PUBLISH_WAIT",
+        ENV_PUBLISH_WAIT,
+        PUBLISH_WAIT,
+        "秒",
+        "另一项导入、重建或回滚正在进行时，发布最多等待的时间；超时则不做任何改动",
+        parse=_seconds,
+    ),
+    Setting(
+        "ADMIN_PASSWORD_HASH",
+        ENV_ADMIN_PASSWORD_HASH,
+        None,
+        "",
+        "管理员密码的 scrypt 哈希（`python -m dashboard hash-password` 生成）；"
+        "未设置时读 `.streamlit/secrets.toml` 的 `[admin] password_hash`",
+        shown="无（没有默认密码）",
+    ),
+    Setting(
+        "BROWSER_PATH", ENV_BROWSER_PATH, BROWSER_PATH, "", "导出汇报材料时生成图表图片和 PDF 所用的 chromium"
+    ),
+    Setting(
+        "COOKIE_SECRET",
+        ENV_COOKIE_SECRET,
+        None,
+        "",
+        "`make serve` 各副本共用的 Streamlit cookie 密钥",
+        shown="每次启动随机生成",
+    ),
     Setting("MAX_FILE_BYTES", None, MAX_FILE_BYTES, "字节", "一个输入文件的大小上限"),
     Setting("MAX_ROWS", None, MAX_ROWS, "行", "一个工作表的行数上限"),
     Setting("MAX_COLS", None, MAX_COLS, "列", "一个工作表的列数上限"),
     Setting("MAX_CELL_CHARS", None, MAX_CELL_CHARS, "字符", "一个单元格的字符数上限"),
-    Setting("MAX_UNCOMPRESSED_BYTES", None, MAX_UNCOMPRESSED_BYTES, "字节",
-            "一个工作簿（xlsx 等压缩格式）解压后的总大小上限"),
-    Setting("MAX_COMPRESSION_RATIO", None, MAX_COMPRESSION_RATIO, "倍",
-            "工作簿中超过 1 MB 的内容解压后与压缩前之比的上限（防压缩炸弹）"),
+    Setting(
+        "MAX_UNCOMPRESSED_BYTES",
+        None,
+        MAX_UNCOMPRESSED_BYTES,
+        "字节",
+        "一个工作簿（xlsx 等压缩格式）解压后的总大小上限",
+    ),
+    Setting(
+        "MAX_COMPRESSION_RATIO",
+        None,
+        MAX_COMPRESSION_RATIO,
+        "倍",
+        "工作簿中超过 1 MB 的内容解压后与压缩前之比的上限（防压缩炸弹）",
+    ),
     Setting("MAX_ZIP_MEMBERS", None, MAX_ZIP_MEMBERS, "个", "一个工作簿压缩包内的文件数上限"),
     Setting("MAX_NAME_CHARS", None, MAX_NAME_CHARS, "字符", "上传文件保存和显示时文件名的字符数上限"),
     Setting("MAX_NAME_BYTES", None, MAX_NAME_BYTES, "字节", "上传文件保存时文件名的 UTF-8 字节数上限"),
     Setting("MAX_SHOWN_CHARS", None, MAX_SHOWN_CHARS, "字符", "问题说明中引用单元格内容的字符数上限"),
-    Setting("MAX_LISTED_CELLS", None, MAX_LISTED_CELLS, "条",
-            "每个文件逐条列出的单元格文字问题数，其余合并为一条"),
+    Setting(
+        "MAX_LISTED_CELLS", None, MAX_LISTED_CELLS, "条", "每个文件逐条列出的单元格文字问题数，其余合并为一条"
+    ),
     Setting("MAX_LISTED_WARNINGS", None, MAX_LISTED_WARNINGS, "条", "每类警告逐条列出的条数，其余合并为一条"),
     Setting("MAX_CONFLICTS", None, MAX_CONFLICTS, "项", "一次导入中逐条列出的文件之间数值不同的数据项数"),
-    Setting("KEEP_VERSIONS", None, KEEP_VERSIONS, "个", "保留最近的几个已发布版本（当前版本总会保留）；回滚只能回到保留的版本"),
-    Setting("UPLOAD_LIMIT_MB", None, UPLOAD_LIMIT_MB, "MB",
-            "数据管理页面单个上传文件的大小上限（`.streamlit/config.toml` 的 `server.maxUploadSize` 与之相同）"),
+    Setting(
+        "KEEP_VERSIONS",
+        None,
+        KEEP_VERSIONS,
+        "个",
+        "保留最近的几个已发布版本（当前版本总会保留）；回滚只能回到保留的版本",
+    ),
+    Setting(
+        "UPLOAD_LIMIT_MB",
+        None,
+        UPLOAD_LIMIT_MB,
+        "MB",
+        "数据管理页面单个上传文件的大小上限（`.streamlit/config.toml` 的 `server.maxUploadSize` 与之相同）",
+    ),
     Setting("ADMIN_IDLE_SECONDS", None, ADMIN_IDLE_SECONDS, "秒", "管理员无操作多久后自动退出"),
-    Setting("FAILED_LOGIN_WINDOW", None, FAILED_LOGIN_WINDOW, "秒",
-            "统计同一地址登录失败次数的时间范围（失败越多，下次登录前等待越久）"),
-    Setting("MIN_PASSWORD_LENGTH", None, MIN_PASSWORD_LENGTH, "字符", "`hash-password` 接受的管理员密码最短长度"),
+    Setting(
+        "FAILED_LOGIN_WINDOW",
+        None,
+        FAILED_LOGIN_WINDOW,
+        "秒",
+        "统计同一地址登录失败次数的时间范围（失败越多，下次登录前等待越久）",
+    ),
+    Setting(
+        "MIN_PASSWORD_LENGTH", None, MIN_PASSWORD_LENGTH, "字符", "`hash-password` 接受的管理员密码最短长度"
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -14,6 +14,7 @@ dense 17-billion-cell range and abort the process); cells with control character
 triggers (= + - @, CSV injection) or more than MAX_CELL_CHARS characters are refused too.
 Messages show a sanitised base name (`safe_upload_name`) and values cut to ~50 characters.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,11 +28,11 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from xml.etree import ElementTree
 from dataclasses import MISSING, dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pyarrow as pa
@@ -40,9 +41,19 @@ import pyarrow.csv as pa_csv
 import python_calamine
 
 from .issues import Issue, error, excel_column
-from .settings import (MAX_CELL_CHARS, MAX_COLS, MAX_COMPRESSION_RATIO, MAX_FILE_BYTES, MAX_LISTED_CELLS,
-                       MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_ROWS, MAX_SHOWN_CHARS, MAX_UNCOMPRESSED_BYTES,
-                       MAX_ZIP_MEMBERS)
+from .settings import (
+    MAX_CELL_CHARS,
+    MAX_COLS,
+    MAX_COMPRESSION_RATIO,
+    MAX_FILE_BYTES,
+    MAX_LISTED_CELLS,
+    MAX_NAME_BYTES,
+    MAX_NAME_CHARS,
+    MAX_ROWS,
+    MAX_SHOWN_CHARS,
+    MAX_UNCOMPRESSED_BYTES,
+    MAX_ZIP_MEMBERS,
+)
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".txt"})
@@ -65,11 +76,12 @@ class Grid:
     Empty cells are `None` (calamine's "" is mapped to None), so readers test `is None`.
     `merged` holds merged ranges as 0-based ((r1, c1), (r2, c2)) in sheet coordinates.
     """
+
     file: str
     sheet: str
     rows: list[list[Cell]]
-    first_row: int = 1          # Excel row number of rows[0]
-    first_col: int = 0          # 0-based column index of rows[i][0]
+    first_row: int = 1  # Excel row number of rows[0]
+    first_col: int = 0  # 0-based column index of rows[i][0]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     # The region the user said the file is about (a code, `etl load --region`), for a table that
     # names none itself; resolve.py gives it to rows without a region.
@@ -101,14 +113,18 @@ class Grid:
         """Cells of column j from row `start` on (None where a row is too short)."""
         body = self.rows[start:]
         if j < min(map(len, body), default=0):
-            return list(map(itemgetter(j), body))   # C speed
+            return list(map(itemgetter(j), body))  # C speed
         return [r[j] if j < len(r) else None for r in body]
 
     def suspect_texts(self) -> Iterator[str]:
         """Distinct text cells `_text_problem` must look at; no other cell can be a problem."""
         for cell in set(chain.from_iterable(self.rows)):
-            if cell.__class__ is str and not (len(cell) <= MAX_CELL_CHARS and cell.isprintable()
-                                              and cell[:1] not in _FORMULA_START and cell[:1] != " "):
+            if cell.__class__ is str and not (
+                len(cell) <= MAX_CELL_CHARS
+                and cell.isprintable()
+                and cell[:1] not in _FORMULA_START
+                and cell[:1] != " "
+            ):
                 yield cell
 
     def cells_with(self, texts) -> Iterator[tuple[int, int, str]]:
@@ -129,14 +145,14 @@ class TableGrid(Grid):
     (`coded_column`) and the text checks look at distinct values only."""
 
     def __init__(self, file: str, texts: list[np.ndarray], codes: list[np.ndarray], suspects: list[str]):
-        for f in fields(Grid):   # every Grid attribute at its default; rows come from the columns
+        for f in fields(Grid):  # every Grid attribute at its default; rows come from the columns
             if f.name != "rows":
                 setattr(self, f.name, f.default_factory() if f.default_factory is not MISSING else f.default)
         self.file, self.sheet = file, ""
         self._texts, self._codes, self._suspects = texts, codes, suspects
 
     @property
-    def rows(self) -> "_ColumnRows":
+    def rows(self) -> _ColumnRows:
         return _ColumnRows(self._texts, self._codes)
 
     def __repr__(self) -> str:
@@ -203,6 +219,7 @@ class _ColumnRows(Sequence):
 @dataclass
 class Source:
     """A file as loaded: its grids and its fingerprint (for lineage and idempotent loads)."""
+
     path: Path
     name: str
     sha256: str
@@ -228,13 +245,13 @@ def safe_upload_name(name: str) -> str:
     """
     base = re.split(r"[/\\]", str(name))[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch) not in _NAME_DROP)
-    base = re.sub(r'[<>:"|?*]', "_", base).strip().rstrip(". ")   # Windows drops trailing dots too
+    base = re.sub(r'[<>:"|?*]', "_", base).strip().rstrip(". ")  # Windows drops trailing dots too
     m = re.match(r"^(.*?)(\.[A-Za-z0-9]{1,10})?$", base, re.S)
     stem, suffix = m.group(1), m.group(2) or ""
     stem = stem.lstrip(". ").rstrip(". ")
     if stem.upper().split(".")[0] in _WINDOWS_RESERVED:
         stem = "_" + stem
-    stem = stem[:MAX_NAME_CHARS - len(suffix)]
+    stem = stem[: MAX_NAME_CHARS - len(suffix)]
     while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
     stem = stem.rstrip(". ")
@@ -242,8 +259,14 @@ def safe_upload_name(name: str) -> str:
 
 
 _NAME_DROP = {"Cc", "Cf", "Cs", "Zl", "Zp"}
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                     *(f"LPT{i}" for i in range(1, 10))}
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 # C0 controls except tab/newline/carriage return, DEL, C1 controls and the bidi overrides that
 # can make text read differently from what it is.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -270,22 +293,37 @@ def load_source(path: Path, display_name: str | None = None) -> tuple[Source | N
     suffix = Path(name).suffix.lower()
     try:
         info = path.stat()
-        if not stat.S_ISREG(info.st_mode):   # a folder, a pipe, a device: never open it
+        if not stat.S_ISREG(info.st_mode):  # a folder, a pipe, a device: never open it
             what = "文件夹" if stat.S_ISDIR(info.st_mode) else "特殊文件（不是普通文件）"
-            return None, [error("not_a_file", f"“{name}”是{what}，不是数据文件，无法导入。", file=name,
-                                suggestion="请指定要导入的 .xlsx 或 .csv 文件本身，而不是文件夹。")]
+            return None, [
+                error(
+                    "not_a_file",
+                    f"“{name}”是{what}，不是数据文件，无法导入。",
+                    file=name,
+                    suggestion="请指定要导入的 .xlsx 或 .csv 文件本身，而不是文件夹。",
+                )
+            ]
         if suffix not in INPUT_SUFFIXES:
             return None, [_not_spreadsheet(name)]
         size = info.st_size
         if size > MAX_FILE_BYTES:
-            return None, [error("too_large", f"文件有 {size / 2**20:,.0f} MB，超过上限 {MAX_FILE_BYTES // 2**20} MB。",
-                                file=name, suggestion="请按城市或年份拆分后分别上传。")]
+            return None, [
+                error(
+                    "too_large",
+                    f"文件有 {size / 2**20:,.0f} MB，超过上限 {MAX_FILE_BYTES // 2**20} MB。",
+                    file=name,
+                    suggestion="请按城市或年份拆分后分别上传。",
+                )
+            ]
         data = path.read_bytes()
     except OSError as exc:
         return None, [_unreadable(name, exc)]
-    if not data or data.isspace():   # (not data.strip(): that copies the whole file)
-        return None, [error("empty", "文件是空的，没有任何数据。", file=name,
-                            suggestion="请确认上传的是填好数据的文件。")]
+    if not data or data.isspace():  # (not data.strip(): that copies the whole file)
+        return None, [
+            error(
+                "empty", "文件是空的，没有任何数据。", file=name, suggestion="请确认上传的是填好数据的文件。"
+            )
+        ]
     sha = hashlib.sha256(data).hexdigest()
     # The content decides the format; the extension only breaks ties (a CSV renamed .xlsx is read as CSV).
     if data[:4] == ZIP_MAGIC or data[:8] == OLE_MAGIC:
@@ -295,8 +333,14 @@ def load_source(path: Path, display_name: str | None = None) -> tuple[Source | N
     elif suffix in EXCEL_SUFFIXES:
         head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         if head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<")) or b"<html" in head or b"<table" in head:
-            return None, [error("not_spreadsheet", f"“{name}”是网页（HTML/XML）格式，只是扩展名为 {suffix}。", file=name,
-                                suggestion="请在 Excel 中打开该文件，“另存为” Excel 工作簿（.xlsx）后再上传。")]
+            return None, [
+                error(
+                    "not_spreadsheet",
+                    f"“{name}”是网页（HTML/XML）格式，只是扩展名为 {suffix}。",
+                    file=name,
+                    suggestion="请在 Excel 中打开该文件，“另存为” Excel 工作簿（.xlsx）后再上传。",
+                )
+            ]
         if _looks_like_text(data):
             grids, issues = _csv_grids(data, name)
         else:
@@ -311,19 +355,33 @@ def load_source(path: Path, display_name: str | None = None) -> tuple[Source | N
 
 
 def _not_spreadsheet(name: str) -> Issue:
-    return error("not_spreadsheet", f"“{name}”不是 Excel（xlsx/xls）或 CSV 文件。", file=name,
-                 suggestion="请用模板另存为 .xlsx 或 .csv 后再上传。")
+    return error(
+        "not_spreadsheet",
+        f"“{name}”不是 Excel（xlsx/xls）或 CSV 文件。",
+        file=name,
+        suggestion="请用模板另存为 .xlsx 或 .csv 后再上传。",
+    )
 
 
-_OS_REASONS = {errno.ENOENT: "文件不存在", errno.EACCES: "没有读取该文件的权限",
-               errno.EPERM: "没有读取该文件的权限", errno.EISDIR: "这是一个文件夹，不是文件",
-               errno.ENAMETOOLONG: "文件路径过长", errno.EIO: "读取时发生磁盘错误"}
+_OS_REASONS = {
+    errno.ENOENT: "文件不存在",
+    errno.EACCES: "没有读取该文件的权限",
+    errno.EPERM: "没有读取该文件的权限",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.ENAMETOOLONG: "文件路径过长",
+    errno.EIO: "读取时发生磁盘错误",
+}
 
 
 def _unreadable(name: str, exc: OSError) -> Issue:
     reason = _OS_REASONS.get(exc.errno, f"系统错误 {exc.errno}" if exc.errno else "系统错误")
-    return error("file_unreadable", f"无法打开文件“{name}”：{reason}。", file=name, value=type(exc).__name__,
-                 suggestion="请确认文件路径正确、文件存在且可以读取。")
+    return error(
+        "file_unreadable",
+        f"无法打开文件“{name}”：{reason}。",
+        file=name,
+        value=type(exc).__name__,
+        suggestion="请确认文件路径正确、文件存在且可以读取。",
+    )
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -335,7 +393,7 @@ def _looks_like_text(data: bytes) -> bool:
             data[:65536].decode(encoding)
             return True
         except UnicodeDecodeError as exc:
-            if exc.start >= 65536 - 4:   # cut inside a multi-byte character
+            if exc.start >= 65536 - 4:  # cut inside a multi-byte character
                 return True
     return False
 
@@ -351,10 +409,18 @@ def _size_issues(grids: list[Grid], name: str) -> list[Issue]:
 
 
 def _too_big(name: str, sheet: str, rows: int, cols: int) -> Issue:
-    what = (f"有 {rows:,} 行，超过上限 {MAX_ROWS:,} 行" if rows > MAX_ROWS
-            else f"有 {cols:,} 列，超过上限 {MAX_COLS:,} 列")
-    return error("too_large", f"表格{what}。", file=name, sheet=sheet,
-                 suggestion="请删除多余的空行空列，或按城市、年份拆分成多个文件后上传。")
+    what = (
+        f"有 {rows:,} 行，超过上限 {MAX_ROWS:,} 行"
+        if rows > MAX_ROWS
+        else f"有 {cols:,} 列，超过上限 {MAX_COLS:,} 列"
+    )
+    return error(
+        "too_large",
+        f"表格{what}。",
+        file=name,
+        sheet=sheet,
+        suggestion="请删除多余的空行空列，或按城市、年份拆分成多个文件后上传。",
+    )
 
 
 _FORMULA_START = frozenset("=+-@")
@@ -366,15 +432,28 @@ def _text_problem(text: str) -> tuple[str, str, str] | None:
     """(code, message, suggestion) for a text cell that must not be loaded, else None."""
     bad = _CONTROL.search(text)
     if bad:
-        return ("unsafe_text", f"单元格含有不可见的控制字符（{_visible(bad)}）。",
-                "请删除该单元格中的特殊字符后重新输入（可先粘贴到记事本中再复制回来）。")
+        return (
+            "unsafe_text",
+            f"单元格含有不可见的控制字符（{_visible(bad)}）。",
+            "请删除该单元格中的特殊字符后重新输入（可先粘贴到记事本中再复制回来）。",
+        )
     if len(text) > MAX_CELL_CHARS:
-        return ("text_too_long", f"单元格有 {len(text):,} 个字符，超过上限 {MAX_CELL_CHARS:,} 个字符。",
-                "请只填写地区、指标名称或数值，说明文字请写在报送说明中。")
+        return (
+            "text_too_long",
+            f"单元格有 {len(text):,} 个字符，超过上限 {MAX_CELL_CHARS:,} 个字符。",
+            "请只填写地区、指标名称或数值，说明文字请写在报送说明中。",
+        )
     stripped = text.lstrip()
-    if stripped[:1] in _FORMULA_START and not _SIGNED_NUMBER.match(stripped) and not _NO_DATA_DASHES.match(stripped):
-        return ("unsafe_text", "单元格文字以 = + - @ 开头，可能被表格软件当作公式执行（CSV 注入）。",
-                "请删除开头的 = + - @ 符号；数值请直接填写数字，不要写公式。")
+    if (
+        stripped[:1] in _FORMULA_START
+        and not _SIGNED_NUMBER.match(stripped)
+        and not _NO_DATA_DASHES.match(stripped)
+    ):
+        return (
+            "unsafe_text",
+            "单元格文字以 = + - @ 开头，可能被表格软件当作公式执行（CSV 注入）。",
+            "请删除开头的 = + - @ 符号；数值请直接填写数字，不要写公式。",
+        )
     return None
 
 
@@ -398,8 +477,9 @@ def _text_issues(grids: list[Grid], name: str) -> list[Issue]:
                 more += 1
                 continue
             code, message, suggestion = problems[cell]
-            issues.append(error(code, message, value=shorten(cell), suggestion=suggestion,
-                                **grid.where(i, j)))
+            issues.append(
+                error(code, message, value=shorten(cell), suggestion=suggestion, **grid.where(i, j))
+            )
     if more:
         issues.append(error(issues[-1].code, f"另有 {more:,} 个单元格有同类问题，未逐条列出。", file=name))
     return issues
@@ -413,11 +493,23 @@ def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
         except UnicodeDecodeError:
             continue
     else:
-        return [], [error("encoding", "文件编码无法识别（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030/GBK）。",
-                          file=name, suggestion="请在 Excel 中“另存为 CSV UTF-8”后再上传。")]
+        return [], [
+            error(
+                "encoding",
+                "文件编码无法识别（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030/GBK）。",
+                file=name,
+                suggestion="请在 Excel 中“另存为 CSV UTF-8”后再上传。",
+            )
+        ]
     if "\x00" in text:
-        return [], [error("not_spreadsheet", "文件含有二进制内容，不是文本 CSV。", file=name,
-                          suggestion="请上传 .xlsx 或 CSV 文件。")]
+        return [], [
+            error(
+                "not_spreadsheet",
+                "文件含有二进制内容，不是文本 CSV。",
+                file=name,
+                suggestion="请上传 .xlsx 或 CSV 文件。",
+            )
+        ]
     grid = _table_grid(text, data, encoding, name)
     if grid is not None:
         return [grid], []
@@ -425,8 +517,14 @@ def _csv_grids(data: bytes, name: str) -> tuple[list[Grid], list[Issue]]:
     try:
         rows = [[c if c and not c.isspace() else None for c in r] for r in csv.reader(io.StringIO(text))]
     except csv.Error:  # a field over csv.field_size_limit() (128 KB), e.g. an unclosed quote
-        return [], [error("text_too_long", f"有单元格超过 {csv.field_size_limit():,} 个字符（可能是引号没有配对）。",
-                          file=name, suggestion="请检查文件中的英文双引号是否成对出现，单元格中只填写数据。")]
+        return [], [
+            error(
+                "text_too_long",
+                f"有单元格超过 {csv.field_size_limit():,} 个字符（可能是引号没有配对）。",
+                file=name,
+                suggestion="请检查文件中的英文双引号是否成对出现，单元格中只填写数据。",
+            )
+        ]
     return [Grid(file=name, sheet="", rows=rows)], []
 
 
@@ -465,9 +563,11 @@ def _table_grid(text: str, data: bytes, encoding: str, name: str) -> TableGrid |
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(column_names=names),
             parse_options=pa_csv.ParseOptions(quote_char=False, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                  strings_can_be_null=False))
-    except pa.ArrowException:   # a line with another number of fields, a line over the block size
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowException:  # a line with another number of fields, a line over the block size
         return None
     texts, codes, suspects = [], [], []
     for chunked in table.columns:
@@ -478,10 +578,10 @@ def _table_grid(text: str, data: bytes, encoding: str, name: str) -> TableGrid |
         blank = pc.match_substring_regex(distinct, _BLANK_RE2).to_numpy(zero_copy_only=False)
         filled = ~blank
         kept = int(filled.sum())
-        values = np.empty(kept + 1, dtype=object)   # the column's texts, None (blank) last
+        values = np.empty(kept + 1, dtype=object)  # the column's texts, None (blank) last
         values[:kept] = distinct.filter(pa.array(filled)).to_numpy(zero_copy_only=False)
         renumber = np.cumsum(filled) - 1
-        renumber[blank] = -1                         # indexes the None at the end
+        renumber[blank] = -1  # indexes the None at the end
         texts.append(values)
         codes.append(renumber[encoded.indices.to_numpy()])
         suspect = pc.and_(pc.match_substring_regex(distinct, _SUSPECT_RE2), pa.array(filled))
@@ -513,9 +613,15 @@ def _excel_grids(path: Path, data: bytes, name: str) -> tuple[list[Grid], list[I
         if re.search(r"password|encrypt", str(exc), re.I):
             return [], [_encrypted(name)]
         detail = "文件已损坏或不完整" if data[:2] == b"PK" else "不是有效的 Excel 文件"
-        return [], [error("file_unreadable", f"“{name}”无法作为 Excel 读取：{detail}。", file=name,
-                          value=type(exc).__name__,
-                          suggestion="请在 Excel 中打开该文件确认无误，另存为 .xlsx 后重新上传。")]
+        return [], [
+            error(
+                "file_unreadable",
+                f"“{name}”无法作为 Excel 读取：{detail}。",
+                file=name,
+                value=type(exc).__name__,
+                suggestion="请在 Excel 中打开该文件确认无误，另存为 .xlsx 后重新上传。",
+            )
+        ]
     grids: list[Grid] = []
     issues: list[Issue] = []
     for meta in wb.sheets_metadata:
@@ -528,30 +634,60 @@ def _excel_grids(path: Path, data: bytes, name: str) -> tuple[list[Grid], list[I
                 continue
             values = sheet.to_python()
         except Exception as exc:
-            issues.append(error("file_unreadable", f"工作表无法读取：{type(exc).__name__}。", file=name,
-                                sheet=meta.name, suggestion="请在 Excel 中打开该文件另存为 .xlsx 后重新上传。"))
+            issues.append(
+                error(
+                    "file_unreadable",
+                    f"工作表无法读取：{type(exc).__name__}。",
+                    file=name,
+                    sheet=meta.name,
+                    suggestion="请在 Excel 中打开该文件另存为 .xlsx 后重新上传。",
+                )
+            )
             continue
         start = sheet.start or (0, 0)
         for ref in uncalculated.get(meta.name, []):
-            issues.append(error("formula", f"单元格 {ref} 是公式，但文件中没有保存计算结果。", file=name,
-                                sheet=meta.name, row=int(re.sub(r"\D", "", ref)),
-                                column=re.sub(r"\d", "", ref),
-                                suggestion="请在 Excel 中打开文件、确认公式已计算后保存，或把公式改为数值。"))
-        grids.append(Grid(file=name, sheet=meta.name,
-                          rows=[[_clean(c) for c in r] for r in values],
-                          first_row=start[0] + 1, first_col=start[1],
-                          merged=list(sheet.merged_cell_ranges or [])))
+            issues.append(
+                error(
+                    "formula",
+                    f"单元格 {ref} 是公式，但文件中没有保存计算结果。",
+                    file=name,
+                    sheet=meta.name,
+                    row=int(re.sub(r"\D", "", ref)),
+                    column=re.sub(r"\d", "", ref),
+                    suggestion="请在 Excel 中打开文件、确认公式已计算后保存，或把公式改为数值。",
+                )
+            )
+        grids.append(
+            Grid(
+                file=name,
+                sheet=meta.name,
+                rows=[[_clean(c) for c in r] for r in values],
+                first_row=start[0] + 1,
+                first_col=start[1],
+                merged=list(sheet.merged_cell_ranges or []),
+            )
+        )
     return grids, issues
 
 
 def _encrypted(name: str) -> Issue:
-    return error("encrypted", f"“{name}”设置了打开密码（已加密），无法读取。", file=name,
-                 suggestion="请取消密码保护后再上传（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）。")
+    return error(
+        "encrypted",
+        f"“{name}”设置了打开密码（已加密），无法读取。",
+        file=name,
+        suggestion=(
+            "请取消密码保护后再上传（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）。"
+        ),
+    )
 
 
 def _macro(name: str) -> Issue:
-    return error("macro", f"“{name}”是含有宏（VBA 代码）的工作簿，出于安全考虑不予读取。", file=name,
-                 suggestion="请在 Excel 中“另存为” Excel 工作簿（.xlsx，不含宏）后再上传。")
+    return error(
+        "macro",
+        f"“{name}”是含有宏（VBA 代码）的工作簿，出于安全考虑不予读取。",
+        file=name,
+        suggestion="请在 Excel 中“另存为” Excel 工作簿（.xlsx，不含宏）后再上传。",
+    )
 
 
 def _ole_issues(data: bytes, name: str) -> list[Issue]:
@@ -577,10 +713,18 @@ def _inspect_zip(data: bytes, name: str) -> tuple[list[Issue], dict[str, list[st
         return [], {}
     with zf:
         declared = sum(i.file_size for i in infos)
-        bomb = next((i for i in infos if i.file_size > 2**20
-                     and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)), None)
+        bomb = next(
+            (
+                i
+                for i in infos
+                if i.file_size > 2**20 and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)
+            ),
+            None,
+        )
         if len(infos) > MAX_ZIP_MEMBERS or declared > MAX_UNCOMPRESSED_BYTES or bomb is not None:
-            return [_zip_too_large(name, declared, ratio=bomb is not None and declared <= MAX_UNCOMPRESSED_BYTES)], {}
+            return [
+                _zip_too_large(name, declared, ratio=bomb is not None and declared <= MAX_UNCOMPRESSED_BYTES)
+            ], {}
         if any(i.flag_bits & 0x1 for i in infos):
             return [_encrypted(name)], {}
         if any(i.filename.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for i in infos):
@@ -592,7 +736,15 @@ def _inspect_zip(data: bytes, name: str) -> tuple[list[Issue], dict[str, list[st
             return [_zip_too_large(name, inflated[0], ratio=inflated[1])], {}
         try:
             sheets = _sheet_files(zf)
-        except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, ElementTree.ParseError):
+        except (
+            KeyError,
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            zlib.error,
+            ElementTree.ParseError,
+        ):
             sheets = {}
         by_member = {member: sheet for sheet, member in sheets.items()}
         uncalculated: dict[str, list[str]] = {}
@@ -617,13 +769,23 @@ def _inspect_zip(data: bytes, name: str) -> tuple[list[Issue], dict[str, list[st
 
 def _zip_too_large(name: str, size: int, ratio: bool = False) -> Issue:
     if ratio:
-        message = (f"“{name}”中有内容解压后超过压缩前的 {MAX_COMPRESSION_RATIO} 倍，"
-                   "不像正常的 Excel 文件（可能是恶意构造的压缩文件）。")
+        message = (
+            f"“{name}”中有内容解压后超过压缩前的 {MAX_COMPRESSION_RATIO} 倍，"
+            "不像正常的 Excel 文件（可能是恶意构造的压缩文件）。"
+        )
     else:
-        message = (f"“{name}”解压后达 {size / 2**20:,.0f} MB 以上，超过上限 "
-                   f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB（文件过大或是异常的压缩文件）。")
-    return error("too_large", message, file=name,
-                 suggestion="请在 Excel 中打开该文件，删除多余的工作表、空行和格式后另存为 .xlsx，或拆分成多个文件后上传。")
+        message = (
+            f"“{name}”解压后达 {size / 2**20:,.0f} MB 以上，超过上限 "
+            f"{MAX_UNCOMPRESSED_BYTES // 2**20} MB（文件过大或是异常的压缩文件）。"
+        )
+    return error(
+        "too_large",
+        message,
+        file=name,
+        suggestion=(
+            "请在 Excel 中打开该文件，删除多余的工作表、空行和格式后另存为 .xlsx，或拆分成多个文件后上传。"
+        ),
+    )
 
 
 def _inflated_size(data: bytes, infos: list[zipfile.ZipInfo], budget: int) -> tuple[int, bool] | None:
@@ -637,11 +799,11 @@ def _inflated_size(data: bytes, infos: list[zipfile.ZipInfo], budget: int) -> tu
     view = memoryview(data)
     for info in infos:
         offset = info.header_offset
-        if data[offset:offset + 4] != ZIP_MAGIC:
+        if data[offset : offset + 4] != ZIP_MAGIC:
             return None
         name_len, extra_len = struct.unpack_from("<HH", data, offset + 26)
         start = offset + 30 + name_len + extra_len
-        raw = view[start:start + info.compress_size]
+        raw = view[start : start + info.compress_size]
         if info.compress_type == zipfile.ZIP_STORED:
             total += len(raw)
         elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -670,8 +832,10 @@ def _inflated_size(data: bytes, infos: list[zipfile.ZipInfo], budget: int) -> tu
 
 
 # Either quote, and blanks around "=" (XML allows both: a regex for one spelling is a way around it).
-_REF = re.compile(rb'\sr\s*=\s*["\']([A-Z]{2,})([0-9]+)["\']|\sr\s*=\s*["\'][A-Z]([0-9]{7,})["\']'
-                  rb'|<(?:\w+:)?row\s[^>]*?\br\s*=\s*["\']([0-9]{7,})["\']')
+_REF = re.compile(
+    rb'\sr\s*=\s*["\']([A-Z]{2,})([0-9]+)["\']|\sr\s*=\s*["\'][A-Z]([0-9]{7,})["\']'
+    rb'|<(?:\w+:)?row\s[^>]*?\br\s*=\s*["\']([0-9]{7,})["\']'
+)
 
 
 def _xml_extent(xml: bytes) -> tuple[int, int]:
@@ -696,8 +860,13 @@ def _xml_extent(xml: bytes) -> tuple[int, int]:
 # A quick test before parsing: can this XML hold a formula element at all (any prefix)?
 _FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
 # SpreadsheetML's main namespace: transitional, strict, and none (hand-made files).
-_SML = frozenset({"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                  "http://purl.oclc.org/ooxml/spreadsheetml/main", ""})
+_SML = frozenset(
+    {
+        "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "http://purl.oclc.org/ooxml/spreadsheetml/main",
+        "",
+    }
+)
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
 
 
@@ -749,9 +918,9 @@ def _uncalculated_formulas(xml: bytes) -> list[str]:
                     refs.append(f"{excel_column(col_index)}{cell_row}")
                 elem.clear()
             elif local == "row" and sheet_data is not None:
-                sheet_data.clear()       # drop finished rows: memory stays flat on big sheets
+                sheet_data.clear()  # drop finished rows: memory stays flat on big sheets
     except ElementTree.ParseError:
-        return refs    # a damaged sheet: calamine reports the file as unreadable
+        return refs  # a damaged sheet: calamine reports the file as unreadable
     return refs
 
 
@@ -762,8 +931,12 @@ def _column_index(letters: str) -> int:
     return n - 1
 
 
-_RELATIONSHIPS = frozenset({"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-                            "http://purl.oclc.org/ooxml/officeDocument/relationships"})
+_RELATIONSHIPS = frozenset(
+    {
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "http://purl.oclc.org/ooxml/officeDocument/relationships",
+    }
+)
 
 
 def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -777,8 +950,14 @@ def _sheet_files(zf: zipfile.ZipFile) -> dict[str, str]:
     for elem in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter():
         if _sml(elem.tag) != "sheet":
             continue
-        rid = next((v for k, v in elem.attrib.items()
-                    if k.rpartition("}")[2] == "id" and k[1:].partition("}")[0] in _RELATIONSHIPS), None)
+        rid = next(
+            (
+                v
+                for k, v in elem.attrib.items()
+                if k.rpartition("}")[2] == "id" and k[1:].partition("}")[0] in _RELATIONSHIPS
+            ),
+            None,
+        )
         target = targets.get(rid or "", "").lstrip("/")
         if elem.get("name") is not None and target:
             out[elem.get("name")] = target if target.startswith("xl/") else "xl/" + target

@@ -6,6 +6,7 @@ reader (`etl/readers/template.py`) never has to guess what a column means. Ratio
 (每千名老年人床位数 …) are not asked for: the warehouse computes them from their parts.
 Numeric cells carry data validation (a number ≥ 0), and the first sheet explains the rules.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,8 @@ from .regions import Registry, load_registry
 INSTRUCTIONS_SHEET = "填表说明"
 CODE_HEADER = "区划代码"
 ID_ROW_LABEL = "指标代码"
-HEADER_ROW = 4      # 0-based: Excel row 5 holds "区划代码 | 区县 | 指标（单位）…"
-ID_ROW = 5          # Excel row 6 holds the indicator ids
+HEADER_ROW = 4  # 0-based: Excel row 5 holds "区划代码 | 区县 | 指标（单位）…"
+ID_ROW = 5  # Excel row 6 holds the indicator ids
 FIRST_DATA_ROW = 6  # Excel row 7
 
 
@@ -28,9 +29,15 @@ def reported_indicators(catalog: Catalog, category: str) -> list:
     return [i for i in catalog.indicators.values() if i.category == category and not i.is_ratio]
 
 
-def write_template(city: str, year: int, out: Path, values: dict[tuple[str, str], float] | None = None,
-                   catalog: Catalog | None = None, registry: Registry | None = None,
-                   title_note: str = "") -> Path:
+def write_template(
+    city: str,
+    year: int,
+    out: Path,
+    values: dict[tuple[str, str], float] | None = None,
+    catalog: Catalog | None = None,
+    registry: Registry | None = None,
+    title_note: str = "",
+) -> Path:
     """Write the workbook for `city` and `year`; `values[(county_code, indicator_id)]` prefills cells
     (the sample generator uses this to write filled-in returns)."""
     catalog = catalog or load_catalog()
@@ -50,7 +57,9 @@ def write_template(city: str, year: int, out: Path, values: dict[tuple[str, str]
             if not indicators:
                 continue
             sheet = book.add_worksheet(category.name_zh)
-            sheet.write(0, 0, f"{region.name}{year}年民政统计数据填报表——{category.name_zh}{title_note}", fmt["title"])
+            sheet.write(
+                0, 0, f"{region.name}{year}年民政统计数据填报表——{category.name_zh}{title_note}", fmt["title"]
+            )
             sheet.write_row(1, 0, ["城市", region.name, CODE_HEADER, city], fmt["meta"])
             sheet.write_row(2, 0, ["年份", year], fmt["meta"])
             sheet.write_row(HEADER_ROW, 0, [CODE_HEADER, "区县"], fmt["header"])
@@ -69,9 +78,19 @@ def write_template(city: str, year: int, out: Path, values: dict[tuple[str, str]
                     else:
                         sheet.write_number(i, j, value, fmt["input"])
             last_row = FIRST_DATA_ROW + len(counties) - 1
-            sheet.data_validation(FIRST_DATA_ROW, 2, last_row, 1 + len(indicators), {
-                "validate": "decimal", "criteria": ">=", "value": 0,
-                "error_title": "请填写数字", "error_message": "只能填写不小于0的数字；没有数据请留空。"})
+            sheet.data_validation(
+                FIRST_DATA_ROW,
+                2,
+                last_row,
+                1 + len(indicators),
+                {
+                    "validate": "decimal",
+                    "criteria": ">=",
+                    "value": 0,
+                    "error_title": "请填写数字",
+                    "error_message": "只能填写不小于0的数字；没有数据请留空。",
+                },
+            )
             sheet.set_column(0, 0, 10)
             sheet.set_column(1, 1, 14)
             sheet.freeze_panes(FIRST_DATA_ROW, 2)
@@ -83,8 +102,9 @@ def _formats(book) -> dict:
     return {
         "title": book.add_format({"bold": True, "font_size": 14}),
         "meta": book.add_format({"bold": True}),
-        "header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                   "valign": "vcenter"}),
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+        ),
         "ids": book.add_format({"font_color": "#808080", "font_size": 8}),
         "locked": book.add_format({"bg_color": "#F2F2F2", "border": 1}),
         "input": book.add_format({"border": 1, "num_format": "#,##0.##"}),
@@ -98,9 +118,19 @@ def _instructions(book, fmt, city_name: str, city: str, year: int, catalog: Cata
     lines = [
         (f"{city_name}（{city}）{year}年民政统计数据填报表{title_note}", fmt["title"]),
         ("1. 每个分类一张工作表，按行填写各区县的年末数（存量指标）或全年累计数（流量指标）。", fmt["text"]),
-        ("2. 只填写阿拉伯数字，单位以表头括号内为准；不要写“约”“余”等文字，没有数据请留空，不要填0代替。", fmt["text"]),
-        ("3. 请勿修改区划代码、区县名称、第6行的“指标代码”和表头，不要合并单元格，不要插入或删除列。", fmt["text"]),
-        ("4. 比率类指标（每千名老年人养老床位数、每万人持证社工数、低保覆盖率等）由系统按分子分母汇总计算，无需填写。", fmt["text"]),
+        (
+            "2. 只填写阿拉伯数字，单位以表头括号内为准；不要写“约”“余”等文字，没有数据请留空，不要填0代替。",
+            fmt["text"],
+        ),
+        (
+            "3. 请勿修改区划代码、区县名称、第6行的“指标代码”和表头，不要合并单元格，不要插入或删除列。",
+            fmt["text"],
+        ),
+        (
+            "4. 比率类指标（每千名老年人养老床位数、每万人持证社工数、低保覆盖率等）"
+            "由系统按分子分母汇总计算，无需填写。",
+            fmt["text"],
+        ),
         ("5. 填好后交数据管理员，在“数据管理”页上传，或运行 python -m etl load 文件名。", fmt["text"]),
         ("", None),
         ("指标口径", fmt["meta"]),

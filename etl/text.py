@@ -4,6 +4,7 @@ Real forms spell the same thing many ways: full-width characters, inner spaces (
 units in parentheses, an English second header line. One normalisation keeps the alias
 tables small and the matching predictable.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,7 @@ def normalize(text: object) -> str:
     s = s.lstrip("#＃")
     for prefix in ("其中:", "其中"):
         if s.startswith(prefix) and len(s) > len(prefix):
-            s = s[len(prefix):]
+            s = s[len(prefix) :]
     return s
 
 

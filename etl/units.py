@@ -4,6 +4,7 @@ Forms write 万人, 亿元, 元/人·年, ‰ …; the warehouse stores one cano
 Factors are exact fractions and values are converted through their decimal text
 (2.3 万张 → 23000 张, not 22999.999999999996), so published figures survive unchanged.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,33 @@ import pandas as pd
 
 # Base units that mean the same thing for counting (家/个/所/处 all count institutions).
 _BASE_SYNONYMS = {
-    "名": "人", "位": "人", "人": "人",
-    "户": "户", "张": "张", "床": "张",
-    "家": "家", "个": "家", "所": "家", "处": "家",
-    "人次": "人次", "次": "人次",
-    "对": "对", "件": "件", "元": "元",
+    "名": "人",
+    "位": "人",
+    "人": "人",
+    "户": "户",
+    "张": "张",
+    "床": "张",
+    "家": "家",
+    "个": "家",
+    "所": "家",
+    "处": "家",
+    "人次": "人次",
+    "次": "人次",
+    "对": "对",
+    "件": "件",
+    "元": "元",
 }
-_PREFIXES = {"": 1, "十": 10, "百": 100, "千": 1000, "万": 10_000, "十万": 100_000,
-             "百万": 1_000_000, "千万": 10_000_000, "亿": 100_000_000}
+_PREFIXES = {
+    "": 1,
+    "十": 10,
+    "百": 100,
+    "千": 1000,
+    "万": 10_000,
+    "十万": 100_000,
+    "百万": 1_000_000,
+    "千万": 10_000_000,
+    "亿": 100_000_000,
+}
 _PER_MONTH = re.compile(r"^元/(人[·/]?月|月[·/]?人|\(人[·/]月\))$")
 _PER_YEAR = re.compile(r"^元/(人[·/]?年|年[·/]?人|\(人[·/]年\))$")
 
@@ -37,15 +57,16 @@ def clean_unit(unit: object) -> str:
 
 
 def _count_unit(unit: str) -> tuple[int, str] | None:
-    """"万人" → (10000, "人"); "人次" → (1, "人次"); not a count/money unit → None."""
+    """ "万人" → (10000, "人"); "人次" → (1, "人次"); not a count/money unit → None."""
     for prefix in sorted(_PREFIXES, key=len, reverse=True):
-        if unit.startswith(prefix) and unit[len(prefix):] in _BASE_SYNONYMS:
-            return _PREFIXES[prefix], _BASE_SYNONYMS[unit[len(prefix):]]
+        if unit.startswith(prefix) and unit[len(prefix) :] in _BASE_SYNONYMS:
+            return _PREFIXES[prefix], _BASE_SYNONYMS[unit[len(prefix) :]]
     return None
 
 
-def conversion_factor(unit_in: object, unit: str, display_unit: str = "", scale: float | None = None
-                      ) -> Fraction | None:
+def conversion_factor(
+    unit_in: object, unit: str, display_unit: str = "", scale: float | None = None
+) -> Fraction | None:
     """Factor that turns a value in `unit_in` into the catalog `unit`; None when they don't match.
 
     No unit written means the catalog unit. For ratio indicators the display unit
@@ -80,8 +101,9 @@ def convert(values: pd.Series, factors: pd.Series) -> pd.Series:
     # A file's factors are a few Fraction objects repeated (hashing a Fraction is slow Python
     # code, so the rows are grouped by object identity).
     objects = factors.to_numpy(dtype=object)
-    _, first, inverse = np.unique(np.fromiter(map(id, objects), np.int64, len(objects)),
-                                  return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(
+        np.fromiter(map(id, objects), np.int64, len(objects)), return_index=True, return_inverse=True
+    )
     out = convert_coded(values.to_numpy(dtype="float64"), inverse.reshape(-1), [objects[i] for i in first])
     return pd.Series(out, index=values.index, name=values.name)
 

@@ -7,6 +7,7 @@ totals are computed (`derive.py`). Both checks run on the facts' integer grid (`
 comparing neighbouring cells instead of sorting and joining text keys; only the rows that are
 listed are read back from the frame for their wording and location.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,8 +30,12 @@ def check(reported: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[
 def _yoy_jumps(grid: FactGrid, catalog: Catalog, registry: Registry) -> list[Issue]:
     """Each fact against the year before, for every (region, indicator) at once on the grid;
     listed in (region, indicator, year) order."""
-    bounds = np.array([np.nan if (ind := catalog.indicators.get(i)) is None or not ind.yoy_bound
-                       else ind.yoy_bound for i in grid.ids])
+    bounds = np.array(
+        [
+            np.nan if (ind := catalog.indicators.get(i)) is None or not ind.yoy_bound else ind.yoy_bound
+            for i in grid.ids
+        ]
+    )
     value, prev = grid.value[:, 1:, :], grid.value[:, :-1, :]
     consecutive = (grid.years[1:] == grid.years[:-1] + 1)[None, :, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -45,14 +50,21 @@ def _yoy_jumps(grid: FactGrid, catalog: Catalog, registry: Registry) -> list[Iss
     for k, row in enumerate(listed.itertuples()):
         ind = catalog.get(row.indicator_id)
         before, rise = prev[r[k], y[k], i[k]], change[r[k], y[k], i[k]]
-        issues.append(warning(
-            "yoy_jump", f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为 {row.value:,.6g}，"
-                        f"比上年（{before:,.6g}）{'增加' if rise > 0 else '减少'} {abs(rise):.0%}，"
-                        f"超过通常波动范围（±{bounds[i[k]]:.0%}）。",
-            value=f"{row.value:g}", suggestion="请确认数值和单位无误；口径调整请在报送说明中注明。",
-            **fact_location(row)))
+        issues.append(
+            warning(
+                "yoy_jump",
+                f"{registry.name(row.region_code)}{row.year}年“{ind.name_zh}”为 {row.value:,.6g}，"
+                f"比上年（{before:,.6g}）{'增加' if rise > 0 else '减少'} {abs(rise):.0%}，"
+                f"超过通常波动范围（±{bounds[i[k]]:.0%}）。",
+                value=f"{row.value:g}",
+                suggestion="请确认数值和单位无误；口径调整请在报送说明中注明。",
+                **fact_location(row),
+            )
+        )
     if len(r) > MAX_LISTED_WARNINGS:
-        issues.append(warning("yoy_jump", f"另有 {len(r) - MAX_LISTED_WARNINGS} 条同比变化过大的数据未逐条列出。"))
+        issues.append(
+            warning("yoy_jump", f"另有 {len(r) - MAX_LISTED_WARNINGS} 条同比变化过大的数据未逐条列出。")
+        )
     return issues
 
 
@@ -78,11 +90,15 @@ def _missing_counties(grid: FactGrid, registry: Registry) -> list[Issue]:
         members = slice(starts[g], ends[g])
         codes = grid.codes[counties[members][short[members, y]]].tolist()
         names = "、".join(registry.name(c) for c in codes[:15]) + ("等" if len(codes) > 15 else "")
-        issues.append(warning(
-            "missing_counties", f"{registry.name(grid.codes[city[starts[g]]])}{grid.years[y]}年：{names} "
-                                f"共{len(codes)}个区县缺少部分或全部指标数据"
-                                f"（本次共{wanted[g, y]}项指标），这些指标不生成全市合计。",
-            suggestion="请催报缺少的区县，补齐后重新导入。"))
+        issues.append(
+            warning(
+                "missing_counties",
+                f"{registry.name(grid.codes[city[starts[g]]])}{grid.years[y]}年：{names} "
+                f"共{len(codes)}个区县缺少部分或全部指标数据"
+                f"（本次共{wanted[g, y]}项指标），这些指标不生成全市合计。",
+                suggestion="请催报缺少的区县，补齐后重新导入。",
+            )
+        )
         if len(issues) >= MAX_LISTED_WARNINGS:
             break
     return issues

@@ -13,6 +13,7 @@ pipeline holds it from reading the served inputs to the pointer swap and calls `
 inside. A second writer waits up to `publish_wait()` seconds (`MZ_PUBLISH_WAIT`), then
 gives up with `Busy`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,8 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import numpy as np
@@ -69,8 +70,14 @@ FROM lineage_cells c,
       FROM lineage_files) f"""
 
 # Column types of the contract tables; other tables take DuckDB's inferred types.
-_FACT_TYPES = {"region_code": "VARCHAR", "year": "INTEGER", "indicator_id": "VARCHAR",
-               "value": "DOUBLE", "origin": "VARCHAR", "is_sample": "BOOLEAN"}
+_FACT_TYPES = {
+    "region_code": "VARCHAR",
+    "year": "INTEGER",
+    "indicator_id": "VARCHAR",
+    "value": "DOUBLE",
+    "origin": "VARCHAR",
+    "is_sample": "BOOLEAN",
+}
 
 
 def _versions_dir(base: Path) -> Path:
@@ -127,12 +134,13 @@ def list_versions(base: Path) -> list[dict]:
     return out
 
 
-def prepare(tables: dict[str, "pd.DataFrame | pa.Table"]) -> dict[str, "pd.DataFrame | pa.Table"]:
+def prepare(tables: dict[str, pd.DataFrame | pa.Table]) -> dict[str, pd.DataFrame | pa.Table]:
     """The tables as they are written: a frame whose columns all have a typed pandas dtype
     becomes an Arrow table (its pyarrow-backed text columns without a copy); `facts` also gets
     its text columns dictionary-encoded (DuckDB reads those as VARCHAR without materialising one
-    string per row) and is put in its stored order (region_code, indicator_id, year). A frame with object columns (whose DuckDB types come
-    from DuckDB's own inference) stays a frame and is written as before. Idempotent.
+    string per row) and is put in its stored order (region_code, indicator_id, year). A frame
+    with object columns (whose DuckDB types come from DuckDB's own inference) stays a frame and
+    is written as before. Idempotent.
 
     `publish` prepares what it is given; a caller that also hashes prepares once and passes
     the result to both (`content_hash` of prepared and unprepared tables is the same)."""
@@ -140,11 +148,11 @@ def prepare(tables: dict[str, "pd.DataFrame | pa.Table"]) -> dict[str, "pd.DataF
 
 
 def _prepared(name: str, df):
-    if isinstance(df, pa.Table) or any(dtype == object for dtype in df.dtypes):
+    if isinstance(df, pa.Table) or any(pd.api.types.is_object_dtype(dtype) for dtype in df.dtypes):
         return df
     table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
     if name != "facts" or not {"region_code", "indicator_id", "year"} <= set(table.column_names):
-        return table                         # pyarrow-backed text columns: no copy
+        return table  # pyarrow-backed text columns: no copy
     columns = []
     for column in table.columns:
         column = column.combine_chunks()
@@ -175,15 +183,18 @@ def _storage_order(facts: pa.Table) -> np.ndarray:
             low, high = (low.as_py() or 0), (high.as_py() or 0)
             keys.append(column.cast(pa.int64()).fill_null(high + 1).to_numpy() - low)
         else:
-            keys.append(pc.rank(column, sort_keys=[("", "ascending", "at_end")], tiebreaker="dense")
-                        .to_numpy().astype(np.int64))
+            keys.append(
+                pc.rank(column, sort_keys=[("", "ascending", "at_end")], tiebreaker="dense")
+                .to_numpy()
+                .astype(np.int64)
+            )
     key = np.zeros(len(facts), np.int64)
     for k in keys:
         key = key * (int(k.max(initial=0)) + 1) + k
     return np.argsort(key, kind="stable")
 
 
-def content_hash(tables: dict[str, "pd.DataFrame | pa.Table"]) -> str:
+def content_hash(tables: dict[str, pd.DataFrame | pa.Table]) -> str:
     """Fingerprint of the data itself, so publishing identical content can be skipped.
 
     Covers every table's name, column names and types, and every cell in row order: Arrow
@@ -218,16 +229,16 @@ def _hash_arrow(h, column: pa.Array) -> None:
     if pa.types.is_dictionary(column.type):
         dictionary = column.dictionary
         feed(pc.binary_length(dictionary).to_numpy(zero_copy_only=False).astype(np.int64).tobytes())
-        feed(b"".join(dictionary.cast(pa.large_binary()).to_pylist()))   # a few thousand values at most
+        feed(b"".join(dictionary.cast(pa.large_binary()).to_pylist()))  # a few thousand values at most
         feed(column.indices.fill_null(-1).to_numpy().astype(np.int64).tobytes())
         return
     feed(column.is_null().to_numpy(zero_copy_only=False).tobytes() if column.null_count else b"no nulls")
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         _, offsets, data = column.buffers()
         wide = np.int64 if pa.types.is_large_string(column.type) else np.int32
-        offsets = np.frombuffer(offsets, wide)[column.offset:column.offset + len(column) + 1]
-        feed(memoryview(offsets - offsets[0] if offsets[0] else offsets).cast("B"))   # row boundaries
-        feed(memoryview(data)[offsets[0]:offsets[-1]] if data is not None else b"")
+        offsets = np.frombuffer(offsets, wide)[column.offset : column.offset + len(column) + 1]
+        feed(memoryview(offsets - offsets[0] if offsets[0] else offsets).cast("B"))  # row boundaries
+        feed(memoryview(data)[offsets[0] : offsets[-1]] if data is not None else b"")
         return
     if pa.types.is_boolean(column.type):
         values = column.fill_null(False).to_numpy(zero_copy_only=False)
@@ -241,11 +252,13 @@ class Busy(Exception):
 
     def __init__(self, waited: float):
         self.waited = waited
-        super().__init__(f"另一项发布（导入、重建或回滚）正在进行，已等待 {waited:g} 秒仍未结束。"
-                         "本次未做任何改动，当前版本保持不变，请稍后再试。")
+        super().__init__(
+            f"另一项发布（导入、重建或回滚）正在进行，已等待 {waited:g} 秒仍未结束。"
+            "本次未做任何改动，当前版本保持不变，请稍后再试。"
+        )
 
 
-_held = threading.local()            # per thread: {lock path: depth}
+_held = threading.local()  # per thread: {lock path: depth}
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
@@ -282,7 +295,7 @@ def publish_lock(base: Path, *, wait: float | None = None, on_wait: Callable[[],
 
     with _thread_locks_guard:
         in_process = _thread_locks.setdefault(key, threading.Lock())
-    if not in_process.acquire(blocking=False):        # another session of this process
+    if not in_process.acquire(blocking=False):  # another session of this process
         wait_once()
         if not in_process.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy(limit)
@@ -293,7 +306,7 @@ def publish_lock(base: Path, *, wait: float | None = None, on_wait: Callable[[],
                 try:
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:                  # another process
+                except BlockingIOError:  # another process
                     wait_once()
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -318,7 +331,7 @@ def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
     and the exception is raised: the previous version is still current, byte for byte."""
     with publish_lock(base):
         root = _versions_dir(base)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         digest = manifest.get("content_hash") or content_hash(tables)
         version = f"{now:%Y%m%dT%H%M%S%fZ}-{digest[:8]}"
         tmp = root / f".tmp-{version}"
@@ -328,10 +341,15 @@ def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
             _remove_stale_temp(root)
             tmp.mkdir()
             _write_tables(tmp, tables)
-            full = {**manifest, "version": version, "schema": SCHEMA_VERSION,
-                    "created": now.isoformat(timespec="seconds"), "content_hash": digest,
-                    "user": manifest.get("user") or _user(),
-                    "row_counts": {name: int(len(df)) for name, df in tables.items()}}
+            full = {
+                **manifest,
+                "version": version,
+                "schema": SCHEMA_VERSION,
+                "created": now.isoformat(timespec="seconds"),
+                "content_hash": digest,
+                "user": manifest.get("user") or _user(),
+                "row_counts": {name: int(len(df)) for name, df in tables.items()},
+            }
             (tmp / MANIFEST).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
             _fsync_tree(tmp)
             os.rename(tmp, root / version)
@@ -343,7 +361,10 @@ def publish(base: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> str:
             raise
         # Published: what follows is bookkeeping, and its failure must not report the publish as failed.
         try:
-            _record(base, {"event": "publish", "version": version, "created": full["created"], "user": full["user"]})
+            _record(
+                base,
+                {"event": "publish", "version": version, "created": full["created"], "user": full["user"]},
+            )
             prune(base)
         except OSError as exc:
             log.warning("published %s, but could not record or prune: %s", version, exc)
@@ -360,8 +381,9 @@ def _discard(base: Path, tmp: Path, version: str | None) -> None:
         shutil.rmtree(doomed, ignore_errors=True)
 
 
-def rollback(base: Path, version: str, user: str | None = None, *,
-             on_wait: Callable[[], None] | None = None) -> str | None:
+def rollback(
+    base: Path, version: str, user: str | None = None, *, on_wait: Callable[[], None] | None = None
+) -> str | None:
     """Point CURRENT at an earlier complete version (the swap itself is atomic); returns the
     version served before.
 
@@ -376,9 +398,16 @@ def rollback(base: Path, version: str, user: str | None = None, *,
         previous = current_version(base)
         _swap_pointer(base, version)
         try:
-            _record(base, {"event": "rollback", "version": version, "from": previous,
-                           "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                           "user": user or _user()})
+            _record(
+                base,
+                {
+                    "event": "rollback",
+                    "version": version,
+                    "from": previous,
+                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "user": user or _user(),
+                },
+            )
         except OSError as exc:
             log.warning("rolled back to %s, but could not record it: %s", version, exc)
         return previous
@@ -405,7 +434,7 @@ def history(base: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _write_tables(folder: Path, tables: dict[str, "pd.DataFrame | pa.Table"]) -> None:
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame | pa.Table]) -> None:
     con = duckdb.connect(str(folder / DB_NAME))
     try:
         for name, df in prepare(tables).items():

@@ -1,5 +1,6 @@
 """区县对比: one indicator across the counties of a city — ranking, heatmap, scatter, map, table
 (default indicators: `compare` in data/catalog/views.yaml)."""
+
 import pandas as pd
 import streamlit as st
 
@@ -16,15 +17,18 @@ ind = topic.pick_indicator(ids, default=defaults.indicator)
 meta = indicators.loc[ind]
 target = store.target_of(ind)
 data = topic.view_facts(f, ind)
-st.caption(f"{store.region_name(f.city)} · {f.year_to}年 · {meta['name_zh']}（{charts.unit_of(meta)}）"
-           + (" · 示例数据" if sample else ""))
+st.caption(
+    f"{store.region_name(f.city)} · {f.year_to}年 · {meta['name_zh']}（{charts.unit_of(meta)}）"
+    + (" · 示例数据" if sample else "")
+)
 if data.empty:
     st.info(f"暂无数据：所选区县和年份没有“{meta['name_zh']}”的数据。")
     st.stop()
 
 # Only the open tab runs; its name is in the URL (`cview`), so a shared link opens it.
-rank_tab, heat_tab, scatter_tab, map_tab, table_tab = st.tabs(["排名", "热力图", "散点图", "地图", "排名表"],
-                                                              key="cview", bind="query-params", on_change="rerun")
+rank_tab, heat_tab, scatter_tab, map_tab, table_tab = st.tabs(
+    ["排名", "热力图", "散点图", "地图", "排名表"], key="cview", bind="query-params", on_change="rerun"
+)
 if rank_tab.open:
     with rank_tab:
         topic.indicator_panel(meta, sample)
@@ -33,12 +37,18 @@ if rank_tab.open:
             st.info(f"暂无数据：{f.year_to}年没有区县数据。")
         else:
             st.plotly_chart(ranking, config=theme.plotly_config(), key="cmp-ranking")
-            export.buttons(topic.download_files((f.city, *f.counties), (ind,), f.year_to, f.year_to),
-                           f"区县排名_{meta['name_zh']}_{f.year_to}", key="cmp-rank-dl")
+            export.buttons(
+                topic.download_files((f.city, *f.counties), (ind,), f.year_to, f.year_to),
+                f"区县排名_{meta['name_zh']}_{f.year_to}",
+                key="cmp-rank-dl",
+            )
 if heat_tab.open:
     with heat_tab:
-        st.plotly_chart(charts.heatmap(data[data["region_code"] != f.city], meta), config=theme.plotly_config(),
-                        key="cmp-heat")
+        st.plotly_chart(
+            charts.heatmap(data[data["region_code"] != f.city], meta),
+            config=theme.plotly_config(),
+            key="cmp-heat",
+        )
 if scatter_tab.open:
     with scatter_tab:
         left, right = st.columns(2)
@@ -47,15 +57,25 @@ if scatter_tab.open:
         with right:
             y_id = topic.pick_indicator(ids, key="y", default=defaults.scatter_y, label="纵轴指标")
         both = store.facts(f.counties, tuple({x_id, y_id, "population"}), f.year_to, f.year_to)
-        wide = both.pivot_table(index=["region_code", "region_name"], columns="indicator_id", values="value",
-                                aggfunc="first").reset_index()
-        points = pd.DataFrame({"region_name": wide["region_name"], "x": wide.get(x_id), "y": wide.get(y_id),
-                               "population": wide.get("population")})
+        wide = both.pivot_table(
+            index=["region_code", "region_name"], columns="indicator_id", values="value", aggfunc="first"
+        ).reset_index()
+        points = pd.DataFrame(
+            {
+                "region_name": wide["region_name"],
+                "x": wide.get(x_id),
+                "y": wide.get(y_id),
+                "population": wide.get("population"),
+            }
+        )
         if points.dropna(subset=["x", "y"]).empty:
             st.info("暂无数据：所选两个指标在该年份没有共同的区县数据。")
         else:
-            st.plotly_chart(charts.scatter(points, indicators.loc[x_id], indicators.loc[y_id], f.year_to),
-                            config=theme.plotly_config(), key="cmp-scatter")
+            st.plotly_chart(
+                charts.scatter(points, indicators.loc[x_id], indicators.loc[y_id], f.year_to),
+                config=theme.plotly_config(),
+                key="cmp-scatter",
+            )
 if map_tab.open:
     with map_tab:
         topic.show_map(f, meta, key="cmp-map")
@@ -68,14 +88,27 @@ if table_tab.open:
         table["rank"] = topic.ranks(table["value"], meta)
         table["previous_rank"] = topic.ranks(table["previous"], meta)
         table = table.sort_values("rank")
-        shown = pd.DataFrame({
-            "排名": table["rank"].astype("Int64"), "区县": table["region_name"],
-            f"{f.year_to}年（{charts.unit_of(meta)}）": table["value"].round(int(meta["decimals"])),
-            "同比": [fmt_change(pct_change(v, p)) for v, p in zip(table["value"], table["previous"])],
-            "名次变化": [("—" if pd.isna(p) else ("持平" if p == r else (f"上升{int(p - r)}位" if p > r else f"下降{int(r - p)}位")))
-                        for r, p in zip(table["rank"], table["previous_rank"])],
-        })
+        shown = pd.DataFrame(
+            {
+                "排名": table["rank"].astype("Int64"),
+                "区县": table["region_name"],
+                f"{f.year_to}年（{charts.unit_of(meta)}）": table["value"].round(int(meta["decimals"])),
+                "同比": [fmt_change(pct_change(v, p)) for v, p in zip(table["value"], table["previous"])],
+                "名次变化": [
+                    (
+                        "—"
+                        if pd.isna(p)
+                        else (
+                            "持平" if p == r else (f"上升{int(p - r)}位" if p > r else f"下降{int(r - p)}位")
+                        )
+                    )
+                    for r, p in zip(table["rank"], table["previous_rank"])
+                ],
+            }
+        )
         if target is not None:
             shown["是否达标"] = [topic.attainment(target, v) for v in table["value"]]
         st.dataframe(shown, hide_index=True)
-        export.download_buttons(shown, f"区县对比_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-dl")
+        export.download_buttons(
+            shown, f"区县对比_{meta['name_zh']}_{f.year_to}", topic.data_note(sample), key="cmp-dl"
+        )

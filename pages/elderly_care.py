@@ -1,4 +1,5 @@
 """养老服务 — layout and indicators in dashboard/topic.py."""
+
 from dashboard import topic
 
 topic.render("elderly_care")

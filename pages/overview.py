@@ -1,6 +1,7 @@
 """总览: the mission measures and one card per topic for the chosen city and year (value,
 同比, sparkline, rank), and a county map of a chosen headline indicator — which ones is
 `overview` in data/catalog/views.yaml."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -24,14 +25,19 @@ st.markdown("**各专题要点**")
 topic.kpi_cards(f, view.topic_cards)
 
 counties = store.children_values(city, year, view.card_ids)
-st.caption(f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
-           "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。")
+st.caption(
+    f"{year}年有数据的区县：{counties['region_code'].nunique()} / {len(f.all_counties)} 个。"
+    "全市数值只在所有区县都有数据时计算；比率由分子分母汇总后计算。"
+)
 
 st.subheader("区县分布")
 headline = topic.pick_indicator(view.map_indicators, key="map", label="地图指标")
 topic.show_map(f, meta.loc[headline], key="overview-map")
 
 with st.expander("下载本页数据"):
-    export.buttons(topic.download_files((city,), view.card_ids, f.year_from, f.year_to),
-                   f"总览_{city_name}_{f.year_from}-{f.year_to}", key="ov-dl")
+    export.buttons(
+        topic.download_files((city,), view.card_ids, f.year_from, f.year_to),
+        f"总览_{city_name}_{f.year_from}-{f.year_to}",
+        key="ov-dl",
+    )
 st.caption(f"数据版本：{store.version()}　数据来源：各区县报送" + ("（示例数据）" if sample else ""))

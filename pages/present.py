@@ -5,6 +5,7 @@ Everything that defines a prepared deck is in the URL: city, counties and years 
 filters), the slides and their order (`slides`), the current slide (`s`), the theme and the
 auto-advance interval — so a deck is a link.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -24,7 +25,7 @@ CORNER = "position:fixed;right:2.5vw;bottom:1vh;font-size:16px;opacity:.7"
 MARK = "position:fixed;right:2.5vw;top:1.2vh;font-size:22px;font-weight:700;color:#C23B3B"
 THEMES = {"light": ("#FFFFFF", "#1F2933", "#5A636E"), "dark": ("#0F172A", "#F1F5F9", "#A8B3C2")}
 INTERVALS = (5, 10, 15, 30, 60)
-SCREENS = {"1080": 760, "768": 480}   # screen height → chart height (px) that fills the slide
+SCREENS = {"1080": 760, "768": 480}  # screen height → chart height (px) that fills the slide
 
 f = filters.sidebar_filters()
 all_ids = deck.slide_ids()
@@ -49,7 +50,8 @@ st.html(f"""<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"] {{ display: none !important; }}
 [data-testid="stApp"], [data-testid="stMain"] {{ background: {background}; color: {ink}; }}
-[data-testid="stMainBlockContainer"] {{ padding: 1.2vh 2.5vw 0 2.5vw !important; max-width: 100% !important; }}
+[data-testid="stMainBlockContainer"] {{ padding: 1.2vh 2.5vw 0 2.5vw !important; \
+max-width: 100% !important; }}
 html, body, [data-testid="stMain"] {{ overflow: hidden !important; }}
 </style>""")
 
@@ -59,23 +61,38 @@ def go_to(n: int) -> None:
 
 
 def show(slide: Slide, number: int, total: int, sample: bool) -> None:
-    st.markdown(f'<p style="{TITLE};color:{ink}">{slide.title}</p><p style="{SUB};color:{ink}">{slide.subtitle}</p>',
-                unsafe_allow_html=True)
+    st.markdown(
+        f'<p style="{TITLE};color:{ink}">{slide.title}</p><p style="{SUB};color:{ink}">{slide.subtitle}</p>',
+        unsafe_allow_html=True,
+    )
     if slide.figure is not None:
         chart, words = st.columns([3, 1], vertical_alignment="center")
         fig = slide.figure
-        fig.update_layout(paper_bgcolor=background, plot_bgcolor=background, font_color=ink, font_size=18,
-                          height=None, autosize=True, title_text="")
+        fig.update_layout(
+            paper_bgcolor=background,
+            plot_bgcolor=background,
+            font_color=ink,
+            font_size=18,
+            height=None,
+            autosize=True,
+            title_text="",
+        )
         chart.plotly_chart(fig, config=theme.plotly_config(), height=SCREENS[screen], key=f"slide-{slide.id}")
         words.markdown(f'<div style="{TEXT};color:{ink}">{slide.narrative}</div>', unsafe_allow_html=True)
     else:
-        items = [f"{label}：<b>{value}</b>（同比 {change}）" for label, value, change in slide.numbers] + slide.bullets
+        items = [
+            f"{label}：<b>{value}</b>（同比 {change}）" for label, value, change in slide.numbers
+        ] + slide.bullets
         body = "".join(f"<li>{item}</li>" for item in items) or "<li>暂无数据</li>"
         st.markdown(f'<ul style="{BIG};color:{ink}">{body}</ul>', unsafe_allow_html=True)
         if slide.narrative:
             st.markdown(f'<div style="{TEXT};color:{ink}">{slide.narrative}</div>', unsafe_allow_html=True)
-    st.markdown(f'<div style="{CORNER};color:{ink}">{number} / {total} · 数据截至{f.year_to}年 · 版本 {store.version()}</div>'
-                + (f'<div style="{MARK}">示例数据</div>' if sample else ""), unsafe_allow_html=True)
+    st.markdown(
+        f'<div style="{CORNER};color:{ink}">'
+        f"{number} / {total} · 数据截至{f.year_to}年 · 版本 {store.version()}</div>"
+        + (f'<div style="{MARK}">示例数据</div>' if sample else ""),
+        unsafe_allow_html=True,
+    )
 
 
 auto = st.query_params.get("auto", "")
@@ -104,21 +121,37 @@ cols[0].button("◀", key="prev-arrow", shortcut="Left", on_click=go_to, args=(n
 cols[1].button("上一页", key="prev-page", shortcut="PageUp", on_click=go_to, args=(n - 1,), help="PageUp")
 cols[2].button("下一页", key="next-page", shortcut="PageDown", on_click=go_to, args=(n + 1,), help="PageDown")
 cols[3].button("▶", key="next-arrow", shortcut="Right", on_click=go_to, args=(n + 1,), help="下一页（→）")
-jump = cols[4].selectbox("跳转", range(len(ids)), index=n, format_func=lambda i: f"{i + 1}. {titles[ids[i]]}",
-                         label_visibility="collapsed", key=f"jump-{n}")
+jump = cols[4].selectbox(
+    "跳转",
+    range(len(ids)),
+    index=n,
+    format_func=lambda i: f"{i + 1}. {titles[ids[i]]}",
+    label_visibility="collapsed",
+    key=f"jump-{n}",
+)
 if jump != n:
     go_to(jump)
     st.rerun()
 with cols[5].popover("自动播放"):
-    choice = st.radio("间隔", ("暂停", *INTERVALS), index=0 if interval is None else INTERVALS.index(interval) + 1,
-                      format_func=lambda v: v if isinstance(v, str) else f"{v} 秒", horizontal=True)
+    choice = st.radio(
+        "间隔",
+        ("暂停", *INTERVALS),
+        index=0 if interval is None else INTERVALS.index(interval) + 1,
+        format_func=lambda v: v if isinstance(v, str) else f"{v} 秒",
+        horizontal=True,
+    )
     new_auto = "" if choice == "暂停" else str(choice)
     if new_auto != auto:
         st.query_params["auto"] = new_auto
         st.rerun()
 with cols[6].popover("编排页面"):
-    chosen = st.multiselect("页面与顺序（按选择的先后排列）", all_ids, default=ids,
-                            format_func=lambda i: titles[i], key="deck-pick")
+    chosen = st.multiselect(
+        "页面与顺序（按选择的先后排列）",
+        all_ids,
+        default=ids,
+        format_func=lambda i: titles[i],
+        key="deck-pick",
+    )
     if chosen and chosen != ids:
         st.session_state.deck_ids = chosen
         st.session_state.slide = 0
@@ -130,19 +163,34 @@ with cols[7].popover("导出"):
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / f"汇报材料.{suffix}"
                 slides = deck.build(scope, ids)
-                meeting_pack.write(slides, out, store.is_sample(), progress=lambda d, t: bar.progress(d, text=t))
+                meeting_pack.write(
+                    slides, out, store.is_sample(), progress=lambda d, t, bar=bar: bar.progress(d, text=t)
+                )
                 st.session_state[f"pack-{suffix}"] = out.read_bytes()
         if f"pack-{suffix}" in st.session_state:
-            st.download_button(f"下载 {suffix.upper()}", st.session_state[f"pack-{suffix}"],
-                               f"{store.region_name(f.city)}_{f.year_to}_汇报材料.{suffix}", key=f"dl-{suffix}",
-                               on_click="ignore")
+            st.download_button(
+                f"下载 {suffix.upper()}",
+                st.session_state[f"pack-{suffix}"],
+                f"{store.region_name(f.city)}_{f.year_to}_汇报材料.{suffix}",
+                key=f"dl-{suffix}",
+                on_click="ignore",
+            )
 with cols[8].popover("显示"):
     dark = st.toggle("深色大屏", value=mode == "dark", key="dark")
-    size = st.radio("屏幕", tuple(SCREENS), index=tuple(SCREENS).index(screen), horizontal=True,
-                    format_func=lambda h: {"1080": "1920×1080", "768": "1366×768"}[h])
+    size = st.radio(
+        "屏幕",
+        tuple(SCREENS),
+        index=tuple(SCREENS).index(screen),
+        horizontal=True,
+        format_func=lambda h: {"1080": "1920×1080", "768": "1366×768"}[h],
+    )
     if dark != (mode == "dark") or size != screen:
         st.query_params["theme"], st.query_params["screen"] = ("dark" if dark else "light"), size
         st.rerun()
-cols[9].page_link("pages/overview.py", label="退出演示", icon=":material/close:",
-                  query_params={k: st.query_params.get_all(k) for k in ("city", "county", "from", "to")})
+cols[9].page_link(
+    "pages/overview.py",
+    label="退出演示",
+    icon=":material/close:",
+    query_params={k: st.query_params.get_all(k) for k in ("city", "county", "from", "to")},
+)
 filters.keep_in_url({"slides": ",".join(ids)})

@@ -1,4 +1,5 @@
 """社会救助 — layout and indicators in dashboard/topic.py."""
+
 from dashboard import topic
 
 topic.render("social_relief")

@@ -1,6 +1,7 @@
 """Shared pieces of the browser tests and the server benchmark: a real `streamlit run` on a
 free port with its own data dir, the replicas-behind-nginx launcher, and waiting until a page
 has finished its script run. Debian's chromium only."""
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,15 @@ from playwright.sync_api import Page
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 
 
@@ -42,11 +50,29 @@ def serve_app(base: Path, log_path: Path | None = None, script: Path = REPO / "a
     port = free_port()
     with open(log_path or os.devnull, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "MZ_DATA_DIR": str(base), **env})
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "MZ_DATA_DIR": str(base), **env},
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(150):
@@ -82,8 +108,8 @@ def _is_free(port: int) -> bool:
 
 @dataclass(frozen=True)
 class Cluster:
-    port: int                 # nginx
-    replicas: list[int]       # the replicas' own ports
+    port: int  # nginx
+    replicas: list[int]  # the replicas' own ports
     launcher: subprocess.Popen
 
 
@@ -94,10 +120,27 @@ def serve_cluster(base: Path, replicas: int, log_path: Path | None = None, **env
     port = free_ports(1)
     first = free_ports(replicas, port + 1)
     with open(log_path or os.devnull, "w") as log:
-        proc = subprocess.Popen([sys.executable, "deploy/serve.py", "--replicas", str(replicas), "--port", str(port),
-                                 "--replica-port", str(first), "--address", "127.0.0.1", "--data-dir", str(base)],
-                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **env})
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "deploy/serve.py",
+                "--replicas",
+                str(replicas),
+                "--port",
+                str(port),
+                "--replica-port",
+                str(first),
+                "--address",
+                "127.0.0.1",
+                "--data-dir",
+                str(base),
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **env},
+        )
         try:
             deadline = time.time() + 120
             while not healthy(f"http://127.0.0.1:{port}/healthz"):

@@ -1,13 +1,13 @@
 """Fixtures shared by many test files: pytest-playwright settings for every browser test (Debian's
 chromium, never a download) and a data dir serving one real version."""
+
 import shutil
 
 import pytest
 
 from etl import pipeline
-from tests.util import baoji_rows, write_long_csv
-
 from tests.browser import ARGS, CHROMIUM
+from tests.util import baoji_rows, write_long_csv
 
 
 def pytest_collection_modifyitems(items):

@@ -5,6 +5,7 @@ The corpus is written by tests/fixtures/make_bad_files.py. Hostile files (zip bo
 sheet that would make calamine abort the process, macros, encryption, CSV injection) are
 refused in etl/sources.py before any parser inflates them; see also the tests below the
 corpus for file names, limits and messages."""
+
 import hashlib
 import shutil
 import time
@@ -52,8 +53,8 @@ EXPECTED = {
     "too_many_rows.xlsx": "too_large",
     "too_many_cols.xlsx": "too_large",
     "too_many_cols.csv": "too_large",
-    "csv_named_xlsx.xlsx": "unknown_indicator",   # read as the CSV it is
-    "xlsx_named_csv.csv": "negative",             # read as the workbook it is
+    "csv_named_xlsx.xlsx": "unknown_indicator",  # read as the CSV it is
+    "xlsx_named_csv.csv": "negative",  # read as the workbook it is
     "html_named_xls.xls": "not_spreadsheet",
     "empty.xlsx": "empty",
     "macro.xlsm": "macro",
@@ -70,15 +71,25 @@ EXPECTED = {
 }
 # Refused from the zip directory or the sheet XML alone: the parser must never see them
 # (calamine would inflate 272 MB, or allocate a 17-billion-cell grid and abort the process).
-REFUSED_BEFORE_PARSING = {"zip_bomb.xlsx", "zip_bomb_lying_header.xlsx", "sparse_bomb.xlsx",
-                          "too_many_rows.xlsx", "too_many_cols.xlsx", "macro.xlsm", "macro_old.xls",
-                          "encrypted.xlsx"}
+REFUSED_BEFORE_PARSING = {
+    "zip_bomb.xlsx",
+    "zip_bomb_lying_header.xlsx",
+    "sparse_bomb.xlsx",
+    "too_many_rows.xlsx",
+    "too_many_cols.xlsx",
+    "macro.xlsm",
+    "macro_old.xls",
+    "encrypted.xlsx",
+}
 GOOD_CSV = "地区,区划代码,年份,指标,数值,单位\n眉县,610326,2023,城市低保人数,300,人\n"
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +128,7 @@ def test_bad_file_rejected_and_warehouse_untouched(published, name):
 def test_hostile_workbooks_never_reach_the_parser(monkeypatch, name):
     def parser(*args, **kwargs):
         raise AssertionError("calamine must not see this file")
+
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", parser)
     started = time.perf_counter()
     source, issues = load_source(BAD / name)
@@ -157,10 +169,13 @@ def test_unclosed_quote_past_the_csv_field_limit_is_an_issue_not_an_exception(tm
 
 def test_signed_numbers_and_dashes_are_not_injection(tmp_path):
     path = tmp_path / "signs.csv"
-    path.write_text("地区,区划代码,年份,指标,数值,单位,备注\n"
-                    "眉县,610326,2023,城市低保人数,-5,人,-\n"
-                    "眉县,610326,2022,城市低保人数,+1 234.5,人,--\n"
-                    "眉县,610326,2021,城市低保人数,-3.2%,人, \n", encoding="utf-8")
+    path.write_text(
+        "地区,区划代码,年份,指标,数值,单位,备注\n"
+        "眉县,610326,2023,城市低保人数,-5,人,-\n"
+        "眉县,610326,2022,城市低保人数,+1 234.5,人,--\n"
+        "眉县,610326,2021,城市低保人数,-3.2%,人, \n",
+        encoding="utf-8",
+    )
     source, issues = load_source(path)
     assert issues == [] and source is not None
     for text in ("=1+1", "+cmd|' /C calc'!A0", "@SUM(A1)", " =A1", "-A1", "\t=1"):
@@ -170,23 +185,28 @@ def test_signed_numbers_and_dashes_are_not_injection(tmp_path):
 
 def test_many_bad_cells_are_listed_once_each_up_to_a_limit(tmp_path):
     path = tmp_path / "many.csv"
-    path.write_text(GOOD_CSV + "".join(f"=A{n},610326,2023,城市低保人数,1,人\n" for n in range(50)), encoding="utf-8")
+    path.write_text(
+        GOOD_CSV + "".join(f"=A{n},610326,2023,城市低保人数,1,人\n" for n in range(50)), encoding="utf-8"
+    )
     _, issues = load_source(path)
     assert len(issues) == MAX_LISTED_CELLS + 1 and "另有 30 个单元格" in issues[-1].message
     assert [i.row for i in issues[:3]] == [3, 4, 5] and issues[0].column == "A"
 
 
-@pytest.mark.parametrize("display, shown", [
-    ("../../etc/passwd.csv", "passwd.csv"),
-    ("..\\..\\Windows\\win.ini.csv", "win.ini.csv"),
-    ("/abs/path/填报表.csv", "填报表.csv"),
-    ("\x1b[31m红色.csv", "[31m红色.csv"),
-])
+@pytest.mark.parametrize(
+    "display, shown",
+    [
+        ("../../etc/passwd.csv", "passwd.csv"),
+        ("..\\..\\Windows\\win.ini.csv", "win.ini.csv"),
+        ("/abs/path/填报表.csv", "填报表.csv"),
+        ("\x1b[31m红色.csv", "[31m红色.csv"),
+    ],
+)
 def test_messages_show_a_sanitised_base_name(tmp_path, display, shown):
     path = tmp_path / "copy.csv"
     shutil.copyfile(BAD / "text_in_number.csv", path)
     source, issues = load_source(path, display_name=display)
-    assert issues == []   # a CSV reads fine; its problems come later, under the safe name
+    assert issues == []  # a CSV reads fine; its problems come later, under the safe name
     assert source.name == shown and all(g.file == shown for g in source.grids)
     shutil.copyfile(BAD / "macro.xlsm", path)
     _, issues = load_source(path, display_name=display)
@@ -209,25 +229,28 @@ def test_hostile_file_names_never_write_outside_the_data_dir(tmp_path):
     assert sorted(p.name for p in outside.iterdir()) == [path.name]
 
 
-@pytest.mark.parametrize("name, safe", [
-    ("填报表.xlsx", "填报表.xlsx"),
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\张三\\Desktop\\眉县2023.XLSX", "眉县2023.XLSX"),
-    ("..\\..\\x.csv", "x.csv"),
-    ("/", "upload"),
-    ("", "upload"),
-    ("..", "upload"),
-    (".csv", "upload.csv"),
-    ("...hidden.xlsx", "hidden.xlsx"),
-    ("  name .csv  ", "name.csv"),
-    ("a\x00b\x1fc\x7f.csv", "abc.csv"),
-    ("眉县\u202egpj.exe.csv", "眉县gpj.exe.csv"),
-    ("a\tb\r\nc\u200b\ufeff.csv", "abc.csv"),
-    ("a:b|c?.csv", "a_b_c_.csv"),
-    ("CON.csv", "_CON.csv"),
-    ("no_suffix", "no_suffix"),
-    ("report.tar.gz", "report.tar.gz"),
-])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("填报表.xlsx", "填报表.xlsx"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\张三\\Desktop\\眉县2023.XLSX", "眉县2023.XLSX"),
+        ("..\\..\\x.csv", "x.csv"),
+        ("/", "upload"),
+        ("", "upload"),
+        ("..", "upload"),
+        (".csv", "upload.csv"),
+        ("...hidden.xlsx", "hidden.xlsx"),
+        ("  name .csv  ", "name.csv"),
+        ("a\x00b\x1fc\x7f.csv", "abc.csv"),
+        ("眉县\u202egpj.exe.csv", "眉县gpj.exe.csv"),
+        ("a\tb\r\nc\u200b\ufeff.csv", "abc.csv"),
+        ("a:b|c?.csv", "a_b_c_.csv"),
+        ("CON.csv", "_CON.csv"),
+        ("no_suffix", "no_suffix"),
+        ("report.tar.gz", "report.tar.gz"),
+    ],
+)
 def test_safe_upload_name(name, safe):
     assert safe_upload_name(name) == safe
 
@@ -235,9 +258,9 @@ def test_safe_upload_name(name, safe):
 def test_safe_upload_name_limits_length_and_keeps_the_suffix():
     out = safe_upload_name("a" * 300 + ".xlsx")
     assert len(out) == 100 and out.endswith(".xlsx") and out.startswith("a")
-    out = safe_upload_name("眉" * 300 + ".xlsx")   # 3 bytes a character: the byte limit comes first
+    out = safe_upload_name("眉" * 300 + ".xlsx")  # 3 bytes a character: the byte limit comes first
     assert out.endswith(".xlsx") and len(out.encode()) <= MAX_NAME_BYTES and out == "眉" * 65 + ".xlsx"
-    assert safe_upload_name("." * 300 + "csv") == "upload.csv"   # like ".csv": all stem, no name
+    assert safe_upload_name("." * 300 + "csv") == "upload.csv"  # like ".csv": all stem, no name
     assert len(safe_upload_name("a" * 1000)) == 100
 
 

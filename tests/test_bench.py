@@ -1,6 +1,7 @@
 """The benchmark harness in its quick mode (one province, a few iterations), so it cannot rot:
 every step runs against the real server, browser and CLI and the report has every section.
 The numbers are not checked here — `make bench` measures them."""
+
 import json
 import re
 import subprocess
@@ -16,30 +17,48 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_quick_benchmark_writes_a_complete_report(tmp_path):
     out = tmp_path / "PERFORMANCE.md"
-    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
-    for heading in ("## ETL", "## Queries", "## Pages", "## Replicas behind nginx", "## Meeting pack", "Quick mode"):
+    for heading in (
+        "## ETL",
+        "## Queries",
+        "## Pages",
+        "## Replicas behind nginx",
+        "## Meeting pack",
+        "Quick mode",
+    ):
         assert heading in text
-    assert "`facts`" in text and "`years`" in text                    # queries recorded from the pages
-    assert re.search(r"latency\s+[\d.]+ s \(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text)
+    assert "`facts`" in text and "`years`" in text  # queries recorded from the pages
+    assert re.search(
+        r"latency\s+[\d.]+ s \(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text
+    )
     # each page row ends with its first-view reruns (selections the server had not drawn)
     assert len(re.findall(r"^\| \w+ \| \d \| .* \| \d+ ms \(min \d+ – max \d+, n=2\) \|$", text, re.M)) == 6
     assert re.search(r"errors 0 \(goal 0: yes\) with 3 sessions", text)  # and through nginx, no exception
-    for page in ("overview", "elderly_care", "compare", "floor"):      # browser rows
+    for page in ("overview", "elderly_care", "compare", "floor"):  # browser rows
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
-    assert re.search(r"one session drew 6 county selections.*?RSS \d+ → \d+ MiB", text, re.S)   # cache soak
+    assert re.search(r"one session drew 6 county selections.*?RSS \d+ → \d+ MiB", text, re.S)  # cache soak
     assert not re.search(r"\bnan\b", text, re.I)
-
 
 
 def shape(nodes: list[dict]) -> list:
     """Element types, nested, with each text and label, and each chart's traces."""
+
     def content(node: dict):
         p = node["proto"]
-        return ([t.get("type") for t in json.loads(p["spec"])["data"]] if node["type"] == "plotly_chart"
-                else p.get("body") or p.get("label") or p.get("options"))
+        return (
+            [t.get("type") for t in json.loads(p["spec"])["data"]]
+            if node["type"] == "plotly_chart"
+            else p.get("body") or p.get("label") or p.get("options")
+        )
+
     return [(n["type"], content(n), shape(n["children"])) for n in nodes]
 
 
@@ -48,10 +67,13 @@ def test_the_same_elements_floor_draws_exactly_the_page_it_recorded(tmp_path, mo
 
     from bench import server_bench
     from etl import pipeline
+
     assert pipeline.build(tmp_path).ok
     monkeypatch.setenv("MZ_DATA_DIR", str(tmp_path))
-    trees = {name: server_bench.record_page(tmp_path, page, ["渭滨区", "金台区"])
-             for name, page in (("overview", ""), ("elderly_care", "elderly_care"), ("compare", "compare"))}
+    trees = {
+        name: server_bench.record_page(tmp_path, page, ["渭滨区", "金台区"])
+        for name, page in (("overview", ""), ("elderly_care", "elderly_care"), ("compare", "compare"))
+    }
     path = tmp_path / "trees.json"
     path.write_text(json.dumps(trees, ensure_ascii=False), encoding="utf-8")
     monkeypatch.setenv("MZ_REPLAY_TREES", str(path))
@@ -61,5 +83,10 @@ def test_the_same_elements_floor_draws_exactly_the_page_it_recorded(tmp_path, mo
         at.run()
         assert not at.exception, name
         replayed = server_bench.tree_of(at)
-        assert shape(replayed["sidebar"]) == shape(tree["sidebar"]) and shape(replayed["main"]) == shape(tree["main"])
-        assert str(shape(tree["main"])).count("plotly_chart") == {"overview": 1, "elderly_care": 2, "compare": 1}[name]
+        assert shape(replayed["sidebar"]) == shape(tree["sidebar"]) and shape(replayed["main"]) == shape(
+            tree["main"]
+        )
+        assert (
+            str(shape(tree["main"])).count("plotly_chart")
+            == {"overview": 1, "elderly_care": 2, "compare": 1}[name]
+        )

@@ -1,22 +1,29 @@
 """The real app in Debian's chromium (never a downloaded browser): every page renders Chinese
 text and its charts without an exception, the county map draws, a filter change updates the
 chart, a copied URL reopens the same view — and the browser talks to no host but the app."""
+
 import re
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from etl import pipeline
-from tests.browser import CHROMIUM, READY, REPO, serve_app, wait_ready
+from tests.browser import READY, REPO, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
-PAGES = {"": "总览", "social_relief": "社会救助", "elderly_care": "养老服务", "charity": "慈善事业",
-         "social_work": "社会工作", "compare": "区县对比", "query": "数据查询", "catalog": "指标说明",
-         "reconcile": "公开数据核对"}
+PAGES = {
+    "": "总览",
+    "social_relief": "社会救助",
+    "elderly_care": "养老服务",
+    "charity": "慈善事业",
+    "social_work": "社会工作",
+    "compare": "区县对比",
+    "query": "数据查询",
+    "catalog": "指标说明",
+    "reconcile": "公开数据核对",
+}
 CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
-
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +72,7 @@ def test_county_map_is_drawn(shared):
     wait_ready(page, True)
     paths = page.locator(".js-plotly-plot .choroplethlayer path")
     expect(paths.first).to_be_attached(timeout=30_000)
-    assert paths.count() >= 12                           # one shape per county of 宝鸡
+    assert paths.count() >= 12  # one shape per county of 宝鸡
 
 
 def legend(page: Page):
@@ -153,7 +160,7 @@ def test_presentation_auto_advance(browser, app_url):
     page.goto(f"{app_url}/present?city=610300&slides=cover,kpi,attention&auto=5&theme=dark")
     wait_ready(page, False)
     expect(corner(page)).to_have_text(re.compile(r"^1 / 3"))
-    expect(corner(page)).to_have_text(re.compile(r"^2 / 3"), timeout=15_000)   # moved on by itself
+    expect(corner(page)).to_have_text(re.compile(r"^2 / 3"), timeout=15_000)  # moved on by itself
     background = page.get_by_test_id("stApp").evaluate("e => getComputedStyle(e).backgroundColor")
-    assert background == "rgb(15, 23, 42)"                                      # the dark big-screen theme
+    assert background == "rgb(15, 23, 42)"  # the dark big-screen theme
     context.close()

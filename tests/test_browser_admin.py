@@ -1,6 +1,7 @@
 """数据管理 in the real browser: a viewer gets only the login form; the clerk logs in, uploads a
 good file, previews, publishes, sees the new value on 总览, rolls back and sees the old one;
 a bad file shows the issues table and publishes nothing."""
+
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard import auth
 from etl import pipeline, warehouse
-from tests.browser import CHROMIUM, serve_app, wait_ready
+from tests.browser import serve_app, wait_ready
 from tests.util import HEADER, baoji_rows, write_long_csv
 
 PASSWORD = "browser test password"
@@ -19,8 +20,9 @@ def served(tmp_path_factory):
     base = tmp_path_factory.mktemp("admin-data")
     rows = baoji_rows("城市低保人数", 300) + baoji_rows("农村低保人数", 100)
     assert pipeline.load(base, [write_long_csv(base.parent / "base.csv", rows)]).ok
-    with serve_app(base, base.parent / "streamlit-admin.log",
-                   **{auth.ENV_HASH: auth.hash_password(PASSWORD)}) as server:
+    with serve_app(
+        base, base.parent / "streamlit-admin.log", **{auth.ENV_HASH: auth.hash_password(PASSWORD)}
+    ) as server:
         yield server.url, base
 
 
@@ -71,8 +73,8 @@ def test_viewer_cannot_reach_the_uploader(page: Page, served):
 
 def test_publish_and_rollback_in_the_browser(page: Page, served, tmp_path):
     url, base = served
-    viewer = page.context.new_page()                        # leadership, in another tab
-    assert overview_total(viewer, url) == "4,800人"         # 12 counties × (300 + 100)
+    viewer = page.context.new_page()  # leadership, in another tab
+    assert overview_total(viewer, url) == "4,800人"  # 12 counties × (300 + 100)
     first = warehouse.current_version(base)
 
     log_in(page, url)
@@ -81,7 +83,7 @@ def test_publish_and_rollback_in_the_browser(page: Page, served, tmp_path):
     expect(page.get_by_test_id("stMetric").filter(has_text="变化数据")).to_contain_text("2")
     page.get_by_role("button", name="发布新版本").click()
     expect(page.get_by_text("已发布新版本")).to_be_visible(timeout=60_000)
-    assert overview_total(viewer, url) == "4,820人"        # no restart needed
+    assert overview_total(viewer, url) == "4,820人"  # no restart needed
 
     page.get_by_text("确认回滚").click()
     wait_ready(page)

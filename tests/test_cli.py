@@ -1,4 +1,5 @@
 """End-to-end: the `python -m etl` commands as a clerk or operator runs them."""
+
 import json
 import subprocess
 import sys
@@ -6,21 +7,32 @@ from pathlib import Path
 
 import pytest
 
-from tests.util import query, write_long_csv as write
+from tests.util import query
+from tests.util import write_long_csv as write
 
 REPO = Path(__file__).resolve().parents[1]
 
+
 def etl(*args, data_dir: Path, check: bool = False) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "etl", *args, "--data-dir", str(data_dir)],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "etl", *args, "--data-dir", str(data_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
+
 @pytest.mark.slow
 def test_load_validate_versions_rollback(tmp_path):
     data = tmp_path / "data"
-    first = write(tmp_path / "眉县2023.csv", "眉县,610326,2023,城市低保人数,0.03,万人\n眉 县,,2023,养老床位数,2.3,万张\n")
+    first = write(
+        tmp_path / "眉县2023.csv",
+        "眉县,610326,2023,城市低保人数,0.03,万人\n眉 县,,2023,养老床位数,2.3,万张\n",
+    )
     assert etl("where", data_dir=data).returncode == 1
 
     proc = etl("validate", str(first), "--json", data_dir=data, check=True)
@@ -30,8 +42,10 @@ def test_load_validate_versions_rollback(tmp_path):
     assert "已发布新版本" in proc.stdout
     db = etl("where", data_dir=data, check=True).stdout.strip()
     assert query(db, "SELECT indicator_id, value, origin FROM facts ORDER BY 1") == [
-        ("dibao_urban_persons", 300.0, "reported"), ("elderly_beds", 23000.0, "reported")]
-    lineage = query(db, "SELECT file_name, sheet, row, \"column\" FROM lineage ORDER BY row")
+        ("dibao_urban_persons", 300.0, "reported"),
+        ("elderly_beds", 23000.0, "reported"),
+    ]
+    lineage = query(db, 'SELECT file_name, sheet, row, "column" FROM lineage ORDER BY row')
     assert lineage == [("眉县2023.csv", "", 2, "E"), ("眉县2023.csv", "", 3, "E")]
     assert (data / "raw").exists() and len(list((data / "raw").glob("*眉县2023.csv"))) == 1
 
@@ -52,6 +66,7 @@ def test_load_validate_versions_rollback(tmp_path):
     assert etl("where", data_dir=data, check=True).stdout.strip() == db
     assert etl("rollback", "nope", data_dir=data).returncode == 1
 
+
 def test_bad_file_exits_1_with_chinese_location(tmp_path):
     bad = write(tmp_path / "bad.csv", "眉县,610326,2023,城市低保人数,约300,人\n")
     proc = etl("load", str(bad), data_dir=tmp_path / "data")
@@ -63,13 +78,28 @@ def test_bad_file_exits_1_with_chinese_location(tmp_path):
     report = json.loads(proc.stdout)
     assert proc.returncode == 1 and report["ok"] is False
     assert report["errors"][0] | {"message": ""} == {
-        "severity": "error", "code": "not_a_number", "message": "", "file": "bad.csv", "sheet": "",
-        "row": 2, "column": "E", "value": "约300", "suggestion": report["errors"][0]["suggestion"]}
+        "severity": "error",
+        "code": "not_a_number",
+        "message": "",
+        "file": "bad.csv",
+        "sheet": "",
+        "row": 2,
+        "column": "E",
+        "value": "约300",
+        "suggestion": report["errors"][0]["suggestion"],
+    }
+
 
 def test_build_uses_env_data_dir_and_sample(tmp_path):
     data = tmp_path / "envdata"
-    proc = subprocess.run([sys.executable, "-m", "etl", "build"], cwd=REPO, capture_output=True, text=True,
-                          env={**__import__("os").environ, "MZ_DATA_DIR": str(data)}, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "etl", "build"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "MZ_DATA_DIR": str(data)},
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "示例数据" in proc.stdout
     db = str(next((data / "warehouse" / "versions").glob("*/warehouse.duckdb")))
@@ -77,6 +107,7 @@ def test_build_uses_env_data_dir_and_sample(tmp_path):
     assert query(db, "SELECT bool_and(is_sample) FROM facts") == [(True,)]
     origins = dict(query(db, "SELECT origin, count(*) FROM facts GROUP BY 1"))
     assert set(origins) == {"reported", "aggregated", "derived"}
+
 
 def test_template_command(tmp_path):
     out = tmp_path / "宝鸡_2025.xlsx"

@@ -5,6 +5,7 @@ Every published version carries a "generation" marker: all facts rows have `valu
 generation` and the meta table has `('generation', '<generation>')`, so a reader can tell a
 complete version from a mixed one with one query. Real processes throughout, no mocking.
 """
+
 import json
 import os
 import random
@@ -30,10 +31,16 @@ def generation_tables(generation: int, n: int, years: int = 20) -> dict[str, pd.
     """A minimal warehouse (facts + meta) whose every row is marked with `generation`; the
     facts span `years` years, i.e. that many Parquet partitions."""
     codes = np.array([f"61{i:04d}" for i in range(1000)], dtype=object)
-    facts = pd.DataFrame({"region_code": codes[np.arange(n) % 1000], "year": 1000 + np.arange(n) % years,
-                          "indicator_id": np.full(n, "population", dtype=object),
-                          "value": np.full(n, float(generation)), "origin": np.full(n, "reported", dtype=object),
-                          "is_sample": np.zeros(n, dtype=bool)})
+    facts = pd.DataFrame(
+        {
+            "region_code": codes[np.arange(n) % 1000],
+            "year": 1000 + np.arange(n) % years,
+            "indicator_id": np.full(n, "population", dtype=object),
+            "value": np.full(n, float(generation)),
+            "origin": np.full(n, "reported", dtype=object),
+            "is_sample": np.zeros(n, dtype=bool),
+        }
+    )
     meta = pd.DataFrame({"key": ["is_sample", "generation"], "value": ["false", str(generation)]})
     return {"facts": facts, "meta": meta}
 
@@ -48,21 +55,26 @@ def check_version(base: Path, version: str) -> int:
     try:
         rows, low, high = con.execute("SELECT count(*), min(value), max(value) FROM facts").fetchone()
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        exported = con.execute(f"SELECT count(*) FROM read_parquet('{folder}/facts/*/*.parquet')").fetchone()[0]
+        exported = con.execute(f"SELECT count(*) FROM read_parquet('{folder}/facts/*/*.parquet')").fetchone()[
+            0
+        ]
     finally:
         con.close()
     assert exported == rows, f"{version}: {exported} of {rows} rows in the Parquet export"
     generation = int(meta["generation"])
     assert low == high == float(generation), f"{version}: mixed generations {low}..{high} (meta {generation})"
-    assert rows == manifest["row_counts"]["facts"], f"{version}: {rows} rows, manifest says {manifest['row_counts']}"
+    assert rows == manifest["row_counts"]["facts"], (
+        f"{version}: {rows} rows, manifest says {manifest['row_counts']}"
+    )
     return generation
 
 
 # A reader process: resolves CURRENT, opens the version read-only, checks it, over and over,
-# until the stop file appears and it has read the final generation. "fresh" opens a new connection per read; "cached" keeps the
-# last two connections per database path like dashboard/store.py's `_connection` cache, so a
-# connection may outlive the pruning of its version; "admin" lists the versions on offer for
-# rollback, as the admin page does. Prints one JSON summary line at the end.
+# until the stop file appears and it has read the final generation. "fresh" opens a new
+# connection per read; "cached" keeps the last two connections per database path like
+# dashboard/store.py's `_connection` cache, so a connection may outlive the pruning of its
+# version; "admin" lists the versions on offer for rollback, as the admin page does. Prints one
+# JSON summary line at the end.
 READER = textwrap.dedent("""
     import json, sys, time
     from collections import OrderedDict
@@ -146,15 +158,22 @@ READER = textwrap.dedent("""
 
 
 def start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", *args], cwd=REPO, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    return subprocess.Popen(
+        [sys.executable, "-c", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def test_readers_never_see_a_mixed_or_missing_version_during_50_publishes(tmp_path):
     rows, publishes = 500, 50
     base, stop = tmp_path / "data", tmp_path / "stop"
     warehouse.publish(base, generation_tables(0, rows), {})
-    readers = {mode: start([READER, str(base), str(stop), str(rows), mode]) for mode in ("fresh", "cached", "admin")}
+    readers = {
+        mode: start([READER, str(base), str(stop), str(rows), mode]) for mode in ("fresh", "cached", "admin")
+    }
     try:
         for proc in readers.values():
             assert proc.stdout.readline().strip() == "ready"
@@ -164,19 +183,27 @@ def test_readers_never_see_a_mixed_or_missing_version_during_50_publishes(tmp_pa
         publishing = time.monotonic() - started
         (tmp_path / "stop.tmp").write_text(str(publishes))
         (tmp_path / "stop.tmp").rename(stop)  # whole, never half-written
-        results = {mode: json.loads(proc.communicate(timeout=30)[0].strip().splitlines()[-1])
-                   for mode, proc in readers.items()}
+        results = {
+            mode: json.loads(proc.communicate(timeout=30)[0].strip().splitlines()[-1])
+            for mode, proc in readers.items()
+        }
     finally:
         for proc in readers.values():
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
     for mode, result in results.items():
-        assert result["bad"] == 0, f"{mode} reader: {result['bad']} bad of {result['reads']} reads: {result['errors']}"
-        assert result["reads"] > publishes, f"{mode} reader: only {result['reads']} reads in {publishing:.1f} s"
+        assert result["bad"] == 0, (
+            f"{mode} reader: {result['bad']} bad of {result['reads']} reads: {result['errors']}"
+        )
+        assert result["reads"] > publishes, (
+            f"{mode} reader: only {result['reads']} reads in {publishing:.1f} s"
+        )
         # The reads really interleaved with the publishes (not all before or after them).
         if mode != "admin":
-            assert len(result["generations"]) >= 5 and result["generations"][-1] == publishes, result["generations"]
+            assert len(result["generations"]) >= 5 and result["generations"][-1] == publishes, result[
+                "generations"
+            ]
     assert len(warehouse.list_versions(base)) == warehouse.KEEP_VERSIONS
     assert check_version(base, warehouse.current_version(base)) == publishes
 
@@ -222,7 +249,9 @@ def test_publish_killed_at_random_points_always_leaves_a_serving_consistent_vers
         current = warehouse.current_version(base)
         assert current is not None and warehouse.current_db(base).exists()
         generation = check_version(base, current)
-        assert generation in (serving, killed), f"kill {i} after {delay:.3f} s: serving generation {generation}"
+        assert generation in (serving, killed), (
+            f"kill {i} after {delay:.3f} s: serving generation {generation}"
+        )
         if generation == killed:
             completed += 1
         else:
@@ -237,7 +266,9 @@ def test_publish_killed_at_random_points_always_leaves_a_serving_consistent_vers
         assert warehouse.current_version(base) == version and check_version(base, version) == serving
         assert not list(versions_dir.glob(".tmp-*")) and not (base / "warehouse" / "CURRENT.tmp").exists()
     # The kills landed across the publish: some before it finished, and (usually) some after.
-    assert interrupted >= kills // 4, f"{interrupted} interrupted, {completed} completed (publish {duration:.2f} s)"
+    assert interrupted >= kills // 4, (
+        f"{interrupted} interrupted, {completed} completed (publish {duration:.2f} s)"
+    )
     assert len(warehouse.list_versions(base)) <= warehouse.KEEP_VERSIONS + 1
 
 

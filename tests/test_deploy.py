@@ -2,15 +2,14 @@
 127.0.0.1 only: a browser works through the proxy, 40 websocket sessions spread over both
 replicas without errors, a killed replica's sessions reconnect to the other and get their
 view back from the URL, and a publish during the load reaches both replicas whole."""
+
 import asyncio
 import concurrent.futures
 import os
 import re
-import shutil
 import signal
 import time
 import urllib.request
-from pathlib import Path
 
 import psutil
 import pytest
@@ -25,7 +24,7 @@ from tests.util import baoji_rows, write_long_csv
 # make test installs Debian's nginx and chromium; one worker runs the whole file (one cluster).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nginx")]
 QUERY = "city=610300&county=610302&county=610326"
-PAGE = "social_relief"      # the data here is 低保 only: its charts are drawn on 社会救助
+PAGE = "social_relief"  # the data here is 低保 only: its charts are drawn on 社会救助
 COUNTY = ("区县", ["渭滨区", "眉县"])
 
 
@@ -35,7 +34,7 @@ def cluster(tmp_path_factory):
     rows = baoji_rows("城市低保人数", 300) + baoji_rows("农村低保人数", 100)
     assert pipeline.load(base, [write_long_csv(base.parent / "base.csv", rows)]).ok
     with serve_cluster(base, 2, base.parent / "serve.log") as cluster:
-        children = psutil.Process(cluster.launcher.pid).children(recursive=True)   # replicas, nginx, workers
+        children = psutil.Process(cluster.launcher.pid).children(recursive=True)  # replicas, nginx, workers
         yield {"port": cluster.port, "replicas": cluster.replicas, "base": base}
     # Ctrl-C stopped every child: no replica or nginx of this run is left
     assert len(children) >= 4
@@ -63,8 +62,11 @@ def active_sessions(port: int) -> int:
 
 
 def replica_pid(port: int) -> int:
-    return next(p.pid for p in psutil.process_iter() if "streamlit" in " ".join(_cmdline(p))
-                and str(port) in _cmdline(p))
+    return next(
+        p.pid
+        for p in psutil.process_iter()
+        if "streamlit" in " ".join(_cmdline(p)) and str(port) in _cmdline(p)
+    )
 
 
 def test_browser_works_through_nginx(page: Page, cluster):
@@ -93,7 +95,7 @@ async def _open(port: int, n: int, page: str = PAGE) -> list[Session]:
 def test_forty_sessions_spread_over_both_replicas(cluster):
     async def run():
         sessions = await _open(cluster["port"], 40)
-        for session in sessions:                       # a filter change in every session
+        for session in sessions:  # a filter change in every session
             await session.rerun(PAGE, QUERY, COUNTY)
         counts = [active_sessions(p) for p in cluster["replicas"]]
         errors = sum(s.errors for s in sessions)
@@ -101,8 +103,9 @@ def test_forty_sessions_spread_over_both_replicas(cluster):
         for session in sessions:
             await session.close()
         return counts, errors, charts
+
     counts, errors, charts = run_async(run())
-    assert sum(counts) == 40 and min(counts) >= 5, counts     # both replicas carry sessions
+    assert sum(counts) == 40 and min(counts) >= 5, counts  # both replicas carry sessions
     assert errors == 0 and min(charts) >= 1
 
 
@@ -128,10 +131,11 @@ def test_sessions_of_a_killed_replica_reconnect_to_the_other(cluster):
         for session in sessions:
             await session.close()
         return on_victim, reconnected, broken
+
     on_victim, reconnected, broken = run_async(run())
     assert on_victim >= 1 and reconnected == on_victim, (on_victim, reconnected)
     assert broken == 0
-    deadline = time.time() + 60                                # the launcher restarts the replica
+    deadline = time.time() + 60  # the launcher restarts the replica
     while not healthy(f"http://127.0.0.1:{victim}/_stcore/health"):
         assert time.time() < deadline
         time.sleep(0.5)
@@ -142,7 +146,7 @@ def test_publish_during_load_reaches_both_replicas(cluster, tmp_path):
     before = warehouse.current_version(base)
 
     async def load(stop: asyncio.Event) -> list[str]:
-        sessions = await _open(cluster["port"], 10, page="")   # 总览 shows the data version
+        sessions = await _open(cluster["port"], 10, page="")  # 总览 shows the data version
         seen = []
         step = 0
         while not stop.is_set():
@@ -164,13 +168,16 @@ def test_publish_during_load_reaches_both_replicas(cluster, tmp_path):
         await asyncio.sleep(2)
         stop.set()
         return outcome, await task
+
     outcome, seen = run_async(run())
     assert outcome.ok and outcome.changed
     assert set(seen) <= {before, outcome.version} and outcome.version in seen
-    for port in cluster["replicas"]:                            # each replica directly
+    for port in cluster["replicas"]:  # each replica directly
+
         async def version_on(port=port):
             session = await Session.open(port)
             await session.rerun("", QUERY)
             await session.close()
             return [v for t in session.texts for v in re.findall(r"数据版本：(\S+?)　", t)]
+
         assert run_async(version_on()) == [outcome.version]

@@ -1,4 +1,5 @@
 """Aggregation and derivation: complete parents only, reported totals win, ratio of sums."""
+
 import pandas as pd
 import pytest
 
@@ -25,7 +26,8 @@ def counties(registry, city=BAOJI):
 
 def facts(rows):
     return pd.DataFrame(rows, columns=["region_code", "year", "indicator_id", "value"]).astype(
-        {"year": "int32", "value": "float64"})
+        {"year": "int32", "value": "float64"}
+    )
 
 
 def value(out, code, ind, year=2023):
@@ -37,8 +39,9 @@ def test_ratio_is_ratio_of_sums_not_mean_of_ratios(catalog, registry):
     codes = counties(registry)
     beds = {c: 100.0 + 37 * i for i, c in enumerate(codes)}
     elderly = {c: 2000.0 + 1500 * i * i for i, c in enumerate(codes)}
-    rows = [(c, 2023, "elderly_beds", beds[c]) for c in codes] + \
-           [(c, 2023, "pop_60plus", elderly[c]) for c in codes]
+    rows = [(c, 2023, "elderly_beds", beds[c]) for c in codes] + [
+        (c, 2023, "pop_60plus", elderly[c]) for c in codes
+    ]
     out, issues = derive(facts(rows), catalog, registry)
     expected = sum(beds.values()) / sum(elderly.values()) * 1000
     mean_of_ratios = sum(beds[c] / elderly[c] * 1000 for c in codes) / len(codes)
@@ -46,7 +49,9 @@ def test_ratio_is_ratio_of_sums_not_mean_of_ratios(catalog, registry):
     assert got == pytest.approx(expected, rel=1e-12) and origin == "derived"
     assert abs(got - mean_of_ratios) > 1  # the data is built so the wrong method would show
     assert value(out, BAOJI, "elderly_beds") == (sum(beds.values()), "aggregated")
-    assert value(out, codes[3], "beds_per_1000_elderly")[0] == pytest.approx(beds[codes[3]] / elderly[codes[3]] * 1000)
+    assert value(out, codes[3], "beds_per_1000_elderly")[0] == pytest.approx(
+        beds[codes[3]] / elderly[codes[3]] * 1000
+    )
     assert value(out, codes[0], "elderly_beds") == (beds[codes[0]], "reported")
     assert not issues
 
@@ -62,8 +67,10 @@ def test_no_city_row_when_a_county_is_missing(catalog, registry):
 def test_reported_total_wins_and_mismatch_over_one_percent_warns(catalog, registry):
     codes = counties(registry)
     rows = [(c, y, "tekun_persons", 100.0) for c in codes for y in (2022, 2023)]
-    rows += [(BAOJI, 2022, "tekun_persons", 1205.0),   # 0.4 % off the sum 1200: no warning
-             (BAOJI, 2023, "tekun_persons", 1300.0)]   # 8.3 % off: warning
+    rows += [
+        (BAOJI, 2022, "tekun_persons", 1205.0),  # 0.4 % off the sum 1200: no warning
+        (BAOJI, 2023, "tekun_persons", 1300.0),
+    ]  # 8.3 % off: warning
     out, issues = derive(facts(rows), catalog, registry)
     assert value(out, BAOJI, "tekun_persons", 2022) == (1205.0, "reported")
     assert value(out, BAOJI, "tekun_persons", 2023) == (1300.0, "reported")

@@ -1,4 +1,5 @@
 """Download files: cached under a digest of the table's content, never served for another table."""
+
 import io
 
 import openpyxl

@@ -11,6 +11,7 @@ from, in catalog units.
 Examples are derandomised and not stored (no .hypothesis/ folder in the checkout); raise
 HYPOTHESIS_MAX_EXAMPLES locally for a longer hunt.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,22 +32,37 @@ from etl.resolve import resolve
 from etl.sources import load_source
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "30"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 CATALOG = load_catalog()
 REGISTRY = load_registry()
 
 # (as written in a region column, as the title of a one-region table names it, code)
-COUNTIES = [("渭滨区", "宝鸡市渭滨区", "610302"), ("金台区", "宝鸡市金台区", "610303"),
-            ("岐山县", "宝鸡市岐山县", "610323"), ("眉 县", "宝鸡市眉县", "610326"),
-            ("凤 县", "宝鸡市凤县", "610330"), ("太白县", "宝鸡市太白县", "610331")]
+COUNTIES = [
+    ("渭滨区", "宝鸡市渭滨区", "610302"),
+    ("金台区", "宝鸡市金台区", "610303"),
+    ("岐山县", "宝鸡市岐山县", "610323"),
+    ("眉 县", "宝鸡市眉县", "610326"),
+    ("凤 县", "宝鸡市凤县", "610330"),
+    ("太白县", "宝鸡市太白县", "610331"),
+]
 SINGLE = [("福建省", "福建省", "350000"), ("宝鸡市", "宝鸡市", "610300"), ("眉县", "宝鸡市眉县", "610326")]
 # (label, catalog unit, id, English line)
-INDICATORS = [("城市低保人数", "人", "dibao_urban_persons", "Urban MLG recipients"),
-              ("农村低保人数", "人", "dibao_rural_persons", "Rural MLG recipients"),
-              ("养老床位数", "张", "elderly_beds", "Beds for the elderly")]
-VALUE = st.one_of(st.none(), st.integers(0, 400_000).map(Decimal),
-                  st.decimals(min_value=0, max_value=99_999, places=2, allow_nan=False, allow_infinity=False))
+INDICATORS = [
+    ("城市低保人数", "人", "dibao_urban_persons", "Urban MLG recipients"),
+    ("农村低保人数", "人", "dibao_rural_persons", "Rural MLG recipients"),
+    ("养老床位数", "张", "elderly_beds", "Beds for the elderly"),
+]
+VALUE = st.one_of(
+    st.none(),
+    st.integers(0, 400_000).map(Decimal),
+    st.decimals(min_value=0, max_value=99_999, places=2, allow_nan=False, allow_infinity=False),
+)
 
 
 @st.composite
@@ -60,13 +76,19 @@ def fact_sets(draw):
     indicators = draw(st.lists(st.sampled_from(INDICATORS), min_size=2, max_size=3, unique=True))
     units = {ind[2]: draw(st.sampled_from([ind[1], "万" + ind[1]])) for ind in indicators}
     values = {(r[2], y, i[2]): draw(VALUE) for r in regions for y in years for i in indicators}
-    style = draw(st.fixed_dictionaries({
-        "missing": st.sampled_from([None, "—", "…", "-"]),
-        "year": st.sampled_from(["int", "float", "年", "年末"]),
-        "encoding": st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
-        "format": st.sampled_from(["xlsx", "xlsx", "csv"]),   # printed layouts: a workbook, or a CSV per table
-        "corner": st.booleans(),                              # the cell over the row labels left blank
-    }))
+    style = draw(
+        st.fixed_dictionaries(
+            {
+                "missing": st.sampled_from([None, "—", "…", "-"]),
+                "year": st.sampled_from(["int", "float", "年", "年末"]),
+                "encoding": st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+                "format": st.sampled_from(
+                    ["xlsx", "xlsx", "csv"]
+                ),  # printed layouts: a workbook, or a CSV per table
+                "corner": st.booleans(),  # the cell over the row labels left blank
+            }
+        )
+    )
     return regions, years, indicators, units, values, style
 
 
@@ -95,7 +117,8 @@ def save(folder: Path, stem: str, sheets: dict[str, list[list]], style) -> list[
         for name, rows in sheets.items():
             text = io.StringIO()
             csv.writer(text, lineterminator="\n").writerows(
-                [["" if c is None else c for c in row] for row in rows])
+                [["" if c is None else c for c in row] for row in rows]
+            )
             paths.append(folder / f"{stem}_{name}.csv")
             paths[-1].write_bytes(text.getvalue().encode(style["encoding"]))
         return paths
@@ -128,10 +151,15 @@ def regions_by_indicators(folder, regions, years, indicators, facts, style) -> l
     units = facts[1]
     sheets = {}
     for n, year in enumerate(years, start=1):
-        rows = [[f"表{n}  各县（区）民政主要指标（{year}年）"], ["Main Indicators by County"],
-                ["地  区\nRegion"] + [f"{i[0]}({units[i[2]]})\n{i[3]}" for i in indicators]]
-        rows += [[region[0]] + [cell(facts, (region[2], year, i[2]), i, style) for i in indicators]
-                 for region in regions]
+        rows = [
+            [f"表{n}  各县（区）民政主要指标（{year}年）"],
+            ["Main Indicators by County"],
+            ["地  区\nRegion"] + [f"{i[0]}({units[i[2]]})\n{i[3]}" for i in indicators],
+        ]
+        rows += [
+            [region[0]] + [cell(facts, (region[2], year, i[2]), i, style) for i in indicators]
+            for region in regions
+        ]
         sheets[f"{year}"] = rows + [[], ["注：年末数。"]]
     return save(folder, "regions_by_indicators", sheets, style)
 
@@ -140,10 +168,14 @@ def items_by_years(folder, regions, years, indicators, facts, style) -> list[Pat
     units = facts[1]
     sheets = {}
     for region in regions:
-        rows = [[f"{region[1]}主要民政指标（{years[0]}—{years[-1]}年）"],
-                [None if style["corner"] else "项    目", "Item"] + [year_text(y, style) for y in years]]
-        rows += [[f"{i[0]}（{units[i[2]]}）", i[3]] + [cell(facts, (region[2], y, i[2]), i, style) for y in years]
-                 for i in indicators]
+        rows = [
+            [f"{region[1]}主要民政指标（{years[0]}—{years[-1]}年）"],
+            [None if style["corner"] else "项    目", "Item"] + [year_text(y, style) for y in years],
+        ]
+        rows += [
+            [f"{i[0]}（{units[i[2]]}）", i[3]] + [cell(facts, (region[2], y, i[2]), i, style) for y in years]
+            for i in indicators
+        ]
         sheets[region[2]] = rows + [["资料来源：民政局。"]]
     return save(folder, "items_by_years", sheets, style)
 
@@ -152,10 +184,14 @@ def years_by_indicators(folder, regions, years, indicators, facts, style) -> lis
     units = facts[1]
     sheets = {}
     for region in regions:
-        rows = [[f"{region[1]}民政事业发展情况"],
-                [None if style["corner"] else "年 份\nYear"] + [f"{i[0]}（{units[i[2]]}）" for i in indicators]]
-        rows += [[year_text(y, style)] + [cell(facts, (region[2], y, i[2]), i, style) for i in indicators]
-                 for y in years]
+        rows = [
+            [f"{region[1]}民政事业发展情况"],
+            [None if style["corner"] else "年 份\nYear"] + [f"{i[0]}（{units[i[2]]}）" for i in indicators],
+        ]
+        rows += [
+            [year_text(y, style)] + [cell(facts, (region[2], y, i[2]), i, style) for i in indicators]
+            for y in years
+        ]
         sheets[region[2]] = rows + [["注：年末数。"]]
     return save(folder, "years_by_indicators", sheets, style)
 
@@ -164,9 +200,14 @@ def regions_by_years(folder, regions, years, indicators, facts, style) -> list[P
     units = facts[1]
     sheets = {}
     for n, ind in enumerate(indicators, start=1):
-        rows = [[f"表{n}  {years[0]}—{years[-1]}年各县（区）{ind[0]}（{units[ind[2]]}）"],
-                ["地  区"] + [f"{y}年" for y in years]]
-        rows += [[region[0]] + [cell(facts, (region[2], y, ind[2]), ind, style) for y in years] for region in regions]
+        rows = [
+            [f"表{n}  {years[0]}—{years[-1]}年各县（区）{ind[0]}（{units[ind[2]]}）"],
+            ["地  区"] + [f"{y}年" for y in years],
+        ]
+        rows += [
+            [region[0]] + [cell(facts, (region[2], y, ind[2]), ind, style) for y in years]
+            for region in regions
+        ]
         sheets[ind[2]] = rows
     return save(folder, "regions_by_years", sheets, style)
 
@@ -179,17 +220,23 @@ def resolved(path: Path) -> set[tuple]:
     assert source is not None, issues
     raw, found = read_source(source)
     facts, more = resolve(raw, CATALOG, REGISTRY)
-    errors = [(i.code, i.sheet, i.row, i.column, i.message) for i in issues + found + more if i.severity == "error"]
+    errors = [
+        (i.code, i.sheet, i.row, i.column, i.message) for i in issues + found + more if i.severity == "error"
+    ]
     assert errors == [], (path.name, errors)
     assert len(facts) == len(set(map(tuple, facts[["region_code", "year", "indicator_id"]].to_numpy())))
-    return {(r.region_code, int(r.year), r.indicator_id, float(r.value)) for r in facts.itertuples(index=False)}
+    return {
+        (r.region_code, int(r.year), r.indicator_id, float(r.value)) for r in facts.itertuples(index=False)
+    }
 
 
 @PROPERTY
 @given(fact_sets())
 def test_every_layout_resolves_to_the_same_facts(drawn):
     regions, years, indicators, units, values, style = drawn
-    expected = {(code, year, ind, float(value)) for (code, year, ind), value in values.items() if value is not None}
+    expected = {
+        (code, year, ind, float(value)) for (code, year, ind), value in values.items() if value is not None
+    }
     facts = (None, units, values)
     with tempfile.TemporaryDirectory() as tmp:
         for layout in LAYOUTS:

@@ -13,9 +13,9 @@ indicators across, one region; (4) regions down × years across, one indicator n
 Figures: 福建统计年鉴2020 表21-19 (2019 城乡低保 by city, as the yearbook prints them) where
 published, realistic magnitudes elsewhere.
 """
+
 from __future__ import annotations
 
-from tests.util import xlsx
 import pandas as pd
 import pytest
 
@@ -26,9 +26,21 @@ from etl.regions import load_registry
 from etl.resolve import resolve
 from etl.sources import load_source
 from etl.template import write_template
+from tests.util import xlsx
 
 URBAN, RURAL = "城镇居民最低生活保障人数", "农村居民最低生活保障人数"
-OBS = ["row", "column", "region", "region_code", "year", "indicator", "context", "unit", "header_unit", "value"]
+OBS = [
+    "row",
+    "column",
+    "region",
+    "region_code",
+    "year",
+    "indicator",
+    "context",
+    "unit",
+    "header_unit",
+    "value",
+]
 
 
 def csv(path, lines: list[str], encoding: str):
@@ -44,17 +56,18 @@ def only_grid(path):
 
 
 def observations(frame: pd.DataFrame) -> list[tuple]:
-    assert list(frame.columns[:len(RAW_COLUMNS)]) == RAW_COLUMNS
+    assert list(frame.columns[: len(RAW_COLUMNS)]) == RAW_COLUMNS
     return [tuple(r) for r in frame[OBS].itertuples(index=False)]
 
 
-ORDER = [template, quarterly, long_table, series, yearbook]   # as etl.readers.read_source asks them
+ORDER = [template, quarterly, long_table, series, yearbook]  # as etl.readers.read_source asks them
 
 
 def read_only(path, reader):
-    """The one sheet of `path`, read by `reader`: it recognises the sheet and no reader asked before it does."""
+    """The one sheet of `path`, read by `reader`: it recognises the sheet and no reader asked before
+    it does."""
     grid = only_grid(path)
-    assert reader.detect(grid) and not any(m.detect(grid) for m in ORDER[:ORDER.index(reader)])
+    assert reader.detect(grid) and not any(m.detect(grid) for m in ORDER[: ORDER.index(reader)])
     frame, issues = reader.read(grid)
     assert issues == []
     return frame
@@ -66,8 +79,9 @@ def facts(path):
     assert source is not None, issues
     raw, found = read_source(source)
     resolved, more = resolve(raw, load_catalog(), load_registry())
-    rows = sorted((r.region_code, int(r.year), r.indicator_id, float(r.value))
-                  for r in resolved.itertuples(index=False))
+    rows = sorted(
+        (r.region_code, int(r.year), r.indicator_id, float(r.value)) for r in resolved.itertuples(index=False)
+    )
     return rows, issues + found + more
 
 
@@ -75,16 +89,21 @@ def codes(issues) -> list[tuple]:
     return sorted((i.severity, i.code, i.row, i.column) for i in issues)
 
 
-# ================================================================ (1) regions down × indicators across
+# ============================================================ (1) regions down × indicators across
 
 FUJIAN_2119 = [  # 福建统计年鉴2020 表21-19, as printed: a margin row and column, title merged over the table
     [],
     [None, "21-19  各市、县（区）城乡居民最低生活保障情况（2019年）"],
     [None, "Urban and Rural Minimum Living Security by City and County (2019)"],
     [None, None, None, None, "单位：万人"],
-    [None, "地  区", None, "城镇居民最低生活保障人数", "农村居民最低\n生活保障人数"],   # a wrapped label
-    [None, "Region", None, "Urban Residents Receiving Minimum Living Allowance",
-     "Rural Residents Receiving Minimum Living Allowance"],
+    [None, "地  区", None, "城镇居民最低生活保障人数", "农村居民最低\n生活保障人数"],  # a wrapped label
+    [
+        None,
+        "Region",
+        None,
+        "Urban Residents Receiving Minimum Living Allowance",
+        "Rural Residents Receiving Minimum Living Allowance",
+    ],
     [None, "全  省", "Fujian Province", 6.19, 41.45],
     [None, "福 州 市", "Fuzhou", 0.71, 4.92],
     [None, "#市辖区", "Districts under Fuzhou", 0.41, 0.87],
@@ -101,13 +120,15 @@ FUJIAN_2119_MERGES = ["B2:E2", "B3:E3", "B5:C5", "B6:C6"]
 
 
 def test_regions_by_indicators_year_in_title_unit_line_margins(tmp_path):
-    frame = read_only(xlsx(tmp_path / "2119.xlsx", {"21-19": FUJIAN_2119}, {"21-19": FUJIAN_2119_MERGES}), yearbook)
+    frame = read_only(
+        xlsx(tmp_path / "2119.xlsx", {"21-19": FUJIAN_2119}, {"21-19": FUJIAN_2119_MERGES}), yearbook
+    )
     assert observations(frame) == [
-        (7, "D", "全  省", None, 2019, URBAN, "", None, "万人", 6.19),     # a total row: passed through
+        (7, "D", "全  省", None, 2019, URBAN, "", None, "万人", 6.19),  # a total row: passed through
         (7, "E", "全  省", None, 2019, RURAL, "", None, "万人", 41.45),
         (8, "D", "福 州 市", None, 2019, URBAN, "", None, "万人", 0.71),
         (8, "E", "福 州 市", None, 2019, RURAL, "", None, "万人", 4.92),
-        (9, "D", "#市辖区", None, 2019, URBAN, "", None, "万人", 0.41),   # a region sub-row: as written
+        (9, "D", "#市辖区", None, 2019, URBAN, "", None, "万人", 0.41),  # a region sub-row: as written
         (9, "E", "#市辖区", None, 2019, RURAL, "", None, "万人", 0.87),
         (10, "D", "  鼓楼区", None, 2019, URBAN, "", None, "万人", 0.03),  # "—": no observation
         (11, "D", "  台江区", None, 2019, URBAN, "", None, "万人", 0.12),  # "…": no observation
@@ -137,13 +158,23 @@ BAOJI_YEAR_COLUMN = [  # one row per county and year: the year in a 年份 colum
 def test_regions_by_indicators_year_column_and_breakdown_column_gb18030(tmp_path):
     frame = read_only(csv(tmp_path / "bj.csv", BAOJI_YEAR_COLUMN, "gb18030"), yearbook)
     rows = []
-    for n, (region, year, values) in enumerate([
-            ("渭滨区", 2021, ("1520", "800", "2310", "1850")), ("渭滨区", 2022, ("1480", "780", "2270", "1920")),
-            ("眉 县", 2021, ("410", "—", "8120", "1200")), ("眉 县", 2022, ("395", "205", "7980", "1260")),
-            ("合  计", 2022, ("1875", "985", "10250", "3180"))], start=4):
+    for n, (region, year, values) in enumerate(
+        [
+            ("渭滨区", 2021, ("1520", "800", "2310", "1850")),
+            ("渭滨区", 2022, ("1480", "780", "2270", "1920")),
+            ("眉 县", 2021, ("410", "—", "8120", "1200")),
+            ("眉 县", 2022, ("395", "205", "7980", "1260")),
+            ("合  计", 2022, ("1875", "985", "10250", "3180")),
+        ],
+        start=4,
+    ):
         for column, indicator, context, unit, value in zip(
-                "DEFG", ("城市低保人数", "#女性", "农村低保人数", "养老床位数"), ("", "城市低保人数", "", ""),
-                ("人", "人", "人", "张"), values):
+            "DEFG",
+            ("城市低保人数", "#女性", "农村低保人数", "养老床位数"),
+            ("", "城市低保人数", "", ""),
+            ("人", "人", "人", "张"),
+            values,
+        ):
             if value != "—":
                 rows.append((n, column, region, None, year, indicator, context, None, unit, value))
     assert observations(frame) == rows
@@ -153,7 +184,13 @@ FUZHOU_YEAR_GROUPS = [  # "2018年" / "2019年" merged over the indicators of ea
     ["表5  福州市各区县城乡低保人数"],
     [None, None, None, None, "单位：万人"],
     ["地  区\nRegion", "2018年", None, "2019年", None],
-    [None, "城镇居民最低生活保障人数", "农村居民最低生活保障人数", "城镇居民最低生活保障人数", "农村居民最低生活保障人数"],
+    [
+        None,
+        "城镇居民最低生活保障人数",
+        "农村居民最低生活保障人数",
+        "城镇居民最低生活保障人数",
+        "农村居民最低生活保障人数",
+    ],
     ["福州市", 0.75, 5.1, 0.71, 4.92],
     ["  鼓楼区", 0.04, None, 0.03, None],
 ]
@@ -165,8 +202,11 @@ HEADER_YEAR = [  # the year written into each column header
 
 
 def test_regions_by_indicators_year_in_group_header_or_in_the_label(tmp_path):
-    path = xlsx(tmp_path / "fz.xlsx", {"分年": FUZHOU_YEAR_GROUPS, "表头年份": HEADER_YEAR},
-                {"分年": ["A3:A4", "B3:C3", "D3:E3"]})
+    path = xlsx(
+        tmp_path / "fz.xlsx",
+        {"分年": FUZHOU_YEAR_GROUPS, "表头年份": HEADER_YEAR},
+        {"分年": ["A3:A4", "B3:C3", "D3:E3"]},
+    )
     source, _ = load_source(path)
     groups, labels = source.grids
     frame, issues = yearbook.read(groups)
@@ -184,53 +224,81 @@ def test_regions_by_indicators_year_in_group_header_or_in_the_label(tmp_path):
     assert observations(frame) == [
         (3, "B", "台江区", None, 2019, "城市低保人数", "", None, "人", 1200),
         (3, "C", "台江区", None, 2019, "养老床位数", "", None, "张", 2350),
-        (3, "D", "台江区", None, 2018, "城市低保人数", "", None, None, 1260),   # no unit written
+        (3, "D", "台江区", None, 2018, "城市低保人数", "", None, None, 1260),  # no unit written
     ]
 
 
 def test_regions_by_indicators_end_to_end(tmp_path):
     found, issues = facts(xlsx(tmp_path / "2119.xlsx", {"21-19": FUJIAN_2119}, {"21-19": FUJIAN_2119_MERGES}))
     urban, rural = "dibao_urban_persons", "dibao_rural_persons"
-    assert found == sorted([
-        ("350000", 2019, urban, 61900.0), ("350000", 2019, rural, 414500.0),   # 全  省: 福建
-        ("350100", 2019, urban, 7100.0), ("350100", 2019, rural, 49200.0),
-        ("350102", 2019, urban, 300.0),
-        ("350103", 2019, urban, 1200.0),
-        ("350104", 2019, urban, 1100.0), ("350104", 2019, rural, 1400.0),
-        ("350121", 2019, urban, 300.0), ("350121", 2019, rural, 7200.0),
-        ("350181", 2019, urban, 800.0), ("350181", 2019, rural, 7400.0),
-    ])
+    assert found == sorted(
+        [
+            ("350000", 2019, urban, 61900.0),
+            ("350000", 2019, rural, 414500.0),  # 全  省: 福建
+            ("350100", 2019, urban, 7100.0),
+            ("350100", 2019, rural, 49200.0),
+            ("350102", 2019, urban, 300.0),
+            ("350103", 2019, urban, 1200.0),
+            ("350104", 2019, urban, 1100.0),
+            ("350104", 2019, rural, 1400.0),
+            ("350121", 2019, urban, 300.0),
+            ("350121", 2019, rural, 7200.0),
+            ("350181", 2019, urban, 800.0),
+            ("350181", 2019, rural, 7400.0),
+        ]
+    )
     assert [(i.code, i.row) for i in issues if i.severity == "error"] == []
-    assert ("warning", "subtotal_skipped", 9, "D") in codes(issues)   # #市辖区
+    assert ("warning", "subtotal_skipped", 9, "D") in codes(issues)  # #市辖区
 
     found, issues = facts(csv(tmp_path / "bj.csv", BAOJI_YEAR_COLUMN, "gb18030"))
-    assert found == sorted([
-        ("610302", 2021, "dibao_urban_persons", 1520.0), ("610302", 2021, "dibao_rural_persons", 2310.0),
-        ("610302", 2021, "elderly_beds", 1850.0),
-        ("610302", 2022, "dibao_urban_persons", 1480.0), ("610302", 2022, "dibao_rural_persons", 2270.0),
-        ("610302", 2022, "elderly_beds", 1920.0),
-        ("610326", 2021, "dibao_urban_persons", 410.0), ("610326", 2021, "dibao_rural_persons", 8120.0),
-        ("610326", 2021, "elderly_beds", 1200.0),
-        ("610326", 2022, "dibao_urban_persons", 395.0), ("610326", 2022, "dibao_rural_persons", 7980.0),
-        ("610326", 2022, "elderly_beds", 1260.0),
-        ("610300", 2022, "dibao_urban_persons", 1875.0), ("610300", 2022, "dibao_rural_persons", 10250.0),
-        ("610300", 2022, "elderly_beds", 3180.0),                         # 合  计: 宝鸡市
-    ])
+    assert found == sorted(
+        [
+            ("610302", 2021, "dibao_urban_persons", 1520.0),
+            ("610302", 2021, "dibao_rural_persons", 2310.0),
+            ("610302", 2021, "elderly_beds", 1850.0),
+            ("610302", 2022, "dibao_urban_persons", 1480.0),
+            ("610302", 2022, "dibao_rural_persons", 2270.0),
+            ("610302", 2022, "elderly_beds", 1920.0),
+            ("610326", 2021, "dibao_urban_persons", 410.0),
+            ("610326", 2021, "dibao_rural_persons", 8120.0),
+            ("610326", 2021, "elderly_beds", 1200.0),
+            ("610326", 2022, "dibao_urban_persons", 395.0),
+            ("610326", 2022, "dibao_rural_persons", 7980.0),
+            ("610326", 2022, "elderly_beds", 1260.0),
+            ("610300", 2022, "dibao_urban_persons", 1875.0),
+            ("610300", 2022, "dibao_rural_persons", 10250.0),
+            ("610300", 2022, "elderly_beds", 3180.0),  # 合  计: 宝鸡市
+        ]
+    )
     assert [i.code for i in issues if i.severity == "error"] == []
     assert {(i.code, i.value) for i in issues} == {("breakdown_skipped", "#女性")}
 
 
-# ================================================================ (2) indicators down × years across, one region
+# ============================================================ (2) indicators down × years across, one region
 
 FUJIAN_RELIEF = [  # a provincial yearbook's 社会救济情况: items down, years across, English Item column
     ["表21-3  福建省社会救济情况"],
     ["Social Relief"],
     [None, None, None, None, None, "单位：万人"],
     ["项    目", "Item", 2017, 2018.0, "2019年", "2019年比2018年增长(%)"],
-    ["城镇居民最低生活保障人数", "Urban Residents Receiving Minimum Living Allowance", 8.16, 7.03, 6.19, -11.9],
+    [
+        "城镇居民最低生活保障人数",
+        "Urban Residents Receiving Minimum Living Allowance",
+        8.16,
+        7.03,
+        6.19,
+        -11.9,
+    ],
     ["  #女性", "Female", 3.9, 3.4, 3.0, -11.8],
     ["  #老年人", "The Elderly", 1.2, "…", 0.93, None],
-    ["农村居民最低生活保障人数", "Rural Residents Receiving Minimum Living Allowance", 47.25, 44.6, 41.45, -7.1],
+    [
+        "农村居民最低生活保障人数",
+        "Rural Residents Receiving Minimum Living Allowance",
+        47.25,
+        44.6,
+        41.45,
+        -7.1,
+    ],
     ["  #女性", "Female", 21.3, 20.1, 18.7, -7.0],
     ["特困人员救助\n供养人数", "Persons Receiving Extreme-poverty Support", 6.45, "—", 6.31, None],
     ["养老床位数(万张)", "Beds for the Elderly (10 000 beds)", 18.2, 19.0, 20.4, 7.4],
@@ -241,13 +309,15 @@ FUJIAN_RELIEF = [  # a provincial yearbook's 社会救济情况: items down, yea
 
 
 def test_items_by_years_provincial_yearbook_with_breakdown_rows(tmp_path):
-    frame = read_only(xlsx(tmp_path / "213.xlsx", {"21-3": FUJIAN_RELIEF}, {"21-3": ["A1:F1", "A2:F2"]}), series)
+    frame = read_only(
+        xlsx(tmp_path / "213.xlsx", {"21-3": FUJIAN_RELIEF}, {"21-3": ["A1:F1", "A2:F2"]}), series
+    )
     p = "福建省"
     assert observations(frame) == [
         (5, "C", p, None, 2017, URBAN, "", None, "万人", 8.16),
         (5, "D", p, None, 2018, URBAN, "", None, "万人", 7.03),
         (5, "E", p, None, 2019, URBAN, "", None, "万人", 6.19),
-        (6, "C", p, None, 2017, "#女性", URBAN, None, "万人", 3.9),        # a breakdown of the item above
+        (6, "C", p, None, 2017, "#女性", URBAN, None, "万人", 3.9),  # a breakdown of the item above
         (6, "D", p, None, 2018, "#女性", URBAN, None, "万人", 3.4),
         (6, "E", p, None, 2019, "#女性", URBAN, None, "万人", 3.0),
         (7, "C", p, None, 2017, "#老年人", URBAN, None, "万人", 1.2),
@@ -260,7 +330,18 @@ def test_items_by_years_provincial_yearbook_with_breakdown_rows(tmp_path):
         (9, "E", p, None, 2019, "#女性", RURAL, None, "万人", 18.7),
         (10, "C", p, None, 2017, "特困人员救助供养人数", "", None, "万人", 6.45),
         (10, "E", p, None, 2019, "特困人员救助供养人数", "", None, "万人", 6.31),
-        (11, "C", p, None, 2017, "养老床位数", "", "万张", None, 18.2),  # the row's own unit replaces the note's
+        (
+            11,
+            "C",
+            p,
+            None,
+            2017,
+            "养老床位数",
+            "",
+            "万张",
+            None,
+            18.2,
+        ),  # the row's own unit replaces the note's
         (11, "D", p, None, 2018, "养老床位数", "", "万张", None, 19.0),
         (11, "E", p, None, 2019, "养老床位数", "", "万张", None, 20.4),
     ]  # nothing from the Item column B or the growth column F
@@ -282,12 +363,23 @@ SANMING = [  # a city yearbook's time series; the city is named only in the titl
 def test_items_by_years_city_series_gb18030(tmp_path):
     frame = read_only(csv(tmp_path / "三明.csv", SANMING, "gb18030"), series)
     expected = []
-    for row, (indicator, context, unit) in enumerate([
-            ("城市低保人数", "", "人"), ("#女性", "城市低保人数", "人"), ("农村低保人数", "", "人"),
-            ("特困人员救助供养人数", "", "人"), ("养老床位数", "", "张"), ("社会组织数", "", "个")], start=3):
+    for row, (indicator, context, unit) in enumerate(
+        [
+            ("城市低保人数", "", "人"),
+            ("#女性", "城市低保人数", "人"),
+            ("农村低保人数", "", "人"),
+            ("特困人员救助供养人数", "", "人"),
+            ("养老床位数", "", "张"),
+            ("社会组织数", "", "个"),
+        ],
+        start=3,
+    ):
         values = SANMING[row - 1].split(",")[1:]
-        expected += [(row, column, "三明市", None, year, indicator, context, unit, None, value)
-                     for column, year, value in zip("BCDEF", range(2018, 2023), values) if value != "—"]
+        expected += [
+            (row, column, "三明市", None, year, indicator, context, unit, None, value)
+            for column, year, value in zip("BCDEF", range(2018, 2023), values)
+            if value != "—"
+        ]
     assert observations(frame) == expected
     assert len(expected) == 29
 
@@ -327,35 +419,57 @@ def test_items_by_years_unit_column_numbering_and_year_ends_utf8(tmp_path):
 
 def test_items_by_years_end_to_end(tmp_path):
     found, issues = facts(xlsx(tmp_path / "213.xlsx", {"21-3": FUJIAN_RELIEF}))
-    assert found == sorted([
-        ("350000", 2017, "dibao_urban_persons", 81600.0), ("350000", 2018, "dibao_urban_persons", 70300.0),
-        ("350000", 2019, "dibao_urban_persons", 61900.0),
-        ("350000", 2017, "dibao_rural_persons", 472500.0), ("350000", 2018, "dibao_rural_persons", 446000.0),
-        ("350000", 2019, "dibao_rural_persons", 414500.0),
-        ("350000", 2017, "tekun_persons", 64500.0), ("350000", 2019, "tekun_persons", 63100.0),
-        ("350000", 2017, "elderly_beds", 182000.0), ("350000", 2018, "elderly_beds", 190000.0),
-        ("350000", 2019, "elderly_beds", 204000.0),
-    ])
+    assert found == sorted(
+        [
+            ("350000", 2017, "dibao_urban_persons", 81600.0),
+            ("350000", 2018, "dibao_urban_persons", 70300.0),
+            ("350000", 2019, "dibao_urban_persons", 61900.0),
+            ("350000", 2017, "dibao_rural_persons", 472500.0),
+            ("350000", 2018, "dibao_rural_persons", 446000.0),
+            ("350000", 2019, "dibao_rural_persons", 414500.0),
+            ("350000", 2017, "tekun_persons", 64500.0),
+            ("350000", 2019, "tekun_persons", 63100.0),
+            ("350000", 2017, "elderly_beds", 182000.0),
+            ("350000", 2018, "elderly_beds", 190000.0),
+            ("350000", 2019, "elderly_beds", 204000.0),
+        ]
+    )
     assert [i for i in issues if i.severity == "error"] == []
     assert sorted(i.value for i in issues if i.code == "breakdown_skipped") == ["#女性", "#女性", "#老年人"]
 
     found, issues = facts(csv(tmp_path / "三明.csv", SANMING, "gb18030"))
-    table = {"dibao_urban_persons": 2, "dibao_rural_persons": 4, "tekun_persons": 5, "elderly_beds": 6,
-             "social_organizations": 7}
-    assert found == sorted((("350400", year, ind, float(SANMING[row].split(",")[year - 2017]))
-                            for ind, row in table.items() for year in range(2018, 2023)))
+    table = {
+        "dibao_urban_persons": 2,
+        "dibao_rural_persons": 4,
+        "tekun_persons": 5,
+        "elderly_beds": 6,
+        "social_organizations": 7,
+    }
+    assert found == sorted(
+        (
+            ("350400", year, ind, float(SANMING[row].split(",")[year - 2017]))
+            for ind, row in table.items()
+            for year in range(2018, 2023)
+        )
+    )
     assert [i for i in issues if i.severity == "error"] == []
 
     found, issues = facts(csv(tmp_path / "眉县.csv", MEIXIAN_UNIT_COLUMN, "utf-8-sig"))
-    assert found == sorted([
-        ("610326", 2020, "dibao_urban_persons", 420.0), ("610326", 2021, "dibao_urban_persons", 410.0),
-        ("610326", 2022, "dibao_urban_persons", 395.0),
-        ("610326", 2020, "dibao_rural_persons", 8300.0), ("610326", 2021, "dibao_rural_persons", 8100.0),
-        ("610326", 2022, "dibao_rural_persons", 8000.0),
-        ("610326", 2020, "elderly_beds", 1150.0), ("610326", 2022, "elderly_beds", 1260.0),
-        ("610326", 2020, "certified_social_workers", 36.0), ("610326", 2021, "certified_social_workers", 41.0),
-        ("610326", 2022, "certified_social_workers", 52.0),
-    ])
+    assert found == sorted(
+        [
+            ("610326", 2020, "dibao_urban_persons", 420.0),
+            ("610326", 2021, "dibao_urban_persons", 410.0),
+            ("610326", 2022, "dibao_urban_persons", 395.0),
+            ("610326", 2020, "dibao_rural_persons", 8300.0),
+            ("610326", 2021, "dibao_rural_persons", 8100.0),
+            ("610326", 2022, "dibao_rural_persons", 8000.0),
+            ("610326", 2020, "elderly_beds", 1150.0),
+            ("610326", 2022, "elderly_beds", 1260.0),
+            ("610326", 2020, "certified_social_workers", 36.0),
+            ("610326", 2021, "certified_social_workers", 41.0),
+            ("610326", 2022, "certified_social_workers", 52.0),
+        ]
+    )
     assert [i for i in issues if i.severity == "error"] == []
 
 
@@ -365,13 +479,16 @@ def test_items_by_years_through_validate(tmp_path):
     path = xlsx(tmp_path / "in" / "213.xlsx", {"21-3": FUJIAN_RELIEF})
     outcome = pipeline.validate(tmp_path / "data", [path])
     assert outcome.ok, [i.message for i in outcome.issues.items]
-    assert outcome.fact_count >= 11   # the 11 reported facts, plus whatever derive.py computes from them
+    assert outcome.fact_count >= 11  # the 11 reported facts, plus whatever derive.py computes from them
 
 
-@pytest.mark.parametrize("title, where", [
-    (["表21-3  社会救济情况", "Social Relief"], (1, "A")),
-    ([], (1, "A")),
-])
+@pytest.mark.parametrize(
+    "title, where",
+    [
+        (["表21-3  社会救济情况", "Social Relief"], (1, "A")),
+        ([], (1, "A")),
+    ],
+)
 def test_single_region_table_without_a_region_in_its_title_is_one_error(tmp_path, title, where):
     rows = [[t] for t in title] + FUJIAN_RELIEF[3:6]
     grid = only_grid(xlsx(tmp_path / "t.xlsx", {"救济": rows}))
@@ -379,21 +496,29 @@ def test_single_region_table_without_a_region_in_its_title_is_one_error(tmp_path
     frame, issues = series.read(grid)
     assert frame.empty and list(frame.columns) == RAW_COLUMNS
     assert [(i.severity, i.code, i.file, i.sheet, i.row, i.column) for i in issues] == [
-        ("error", "unknown_region", "t.xlsx", "救济", *where)]
+        ("error", "unknown_region", "t.xlsx", "救济", *where)
+    ]
     assert "没有写明地区" in issues[0].message and "福建省社会救济情况" in issues[0].suggestion
     if title:
         assert "“表21-3  社会救济情况”" in issues[0].message
 
 
-@pytest.mark.parametrize("corner", ["项    目\nItem", "指 标", "指标名称", "主要指标", "年份", "项目  年份", None])
+@pytest.mark.parametrize(
+    "corner", ["项    目\nItem", "指 标", "指标名称", "主要指标", "年份", "项目  年份", None]
+)
 def test_items_by_years_corner_spellings(tmp_path, corner):
     """The cell over the item labels may say 项目, 指标, 年份 (naming the header row), a diagonal
     "项目  年份", or nothing: the years across decide the layout."""
-    sheet = [["三明市养老服务主要指标"], [corner, "Item", "2021年", "2022年"],
-             ["养老床位数(张)", "Beds for the elderly", 17050, 17800],
-             ["养老机构数(家)", "Elderly care institutions", 96, "—"]]
+    sheet = [
+        ["三明市养老服务主要指标"],
+        [corner, "Item", "2021年", "2022年"],
+        ["养老床位数(张)", "Beds for the elderly", 17050, 17800],
+        ["养老机构数(家)", "Elderly care institutions", 96, "—"],
+    ]
     frame = read_only(xlsx(tmp_path / "c.xlsx", {"s": sheet}), series)
-    assert observations(frame) == [   # the Chinese labels, never the English ones (which are catalog aliases too)
+    assert observations(
+        frame
+    ) == [  # the Chinese labels, never the English ones (which are catalog aliases too)
         (3, "C", "三明市", None, 2021, "养老床位数", "", "张", None, 17050),
         (3, "D", "三明市", None, 2022, "养老床位数", "", "张", None, 17800),
         (4, "C", "三明市", None, 2021, "养老机构数", "", "家", None, 96),
@@ -401,8 +526,12 @@ def test_items_by_years_corner_spellings(tmp_path, corner):
 
 
 def test_items_by_years_under_a_merged_year_group(tmp_path):
-    sheet = [["三明市养老服务主要指标"], ["项  目", "年  份", None], [None, 2021, 2022.0],
-             ["养老床位数(张)", 17050, 17800]]
+    sheet = [
+        ["三明市养老服务主要指标"],
+        ["项  目", "年  份", None],
+        [None, 2021, 2022.0],
+        ["养老床位数(张)", 17050, 17800],
+    ]
     frame = read_only(xlsx(tmp_path / "g.xlsx", {"s": sheet}, {"s": ["A2:A3", "B2:C2"]}), series)
     assert observations(frame) == [
         (4, "B", "三明市", None, 2021, "养老床位数", "", "张", None, 17050),
@@ -412,8 +541,12 @@ def test_items_by_years_under_a_merged_year_group(tmp_path):
 
 @pytest.mark.parametrize("corner", ["年 份\nYear", "Year", "年度", "项目  年份", None])
 def test_years_by_indicators_corner_spellings(tmp_path, corner):
-    sheet = [["三明市养老服务主要指标"], [corner, "养老床位数(张)", "养老机构数(家)"], ["2021年", 17050, 96],
-             [2022, 17800, "—"]]
+    sheet = [
+        ["三明市养老服务主要指标"],
+        [corner, "养老床位数(张)", "养老机构数(家)"],
+        ["2021年", 17050, 96],
+        [2022, 17800, "—"],
+    ]
     frame = read_only(xlsx(tmp_path / "c.xlsx", {"s": sheet}), series)
     assert observations(frame) == [
         (3, "B", "三明市", None, 2021, "养老床位数", "", None, "张", 17050),
@@ -422,7 +555,7 @@ def test_years_by_indicators_corner_spellings(tmp_path, corner):
     ]
 
 
-# ================================================================ (3) years down × indicators across, one region
+# ============================================================ (3) years down × indicators across, one region
 
 MEIXIAN_YEARS = [
     ["表5-2  宝鸡市眉县主要民政指标（2018—2022年）"],
@@ -440,8 +573,9 @@ MEIXIAN_YEARS = [
 
 
 def test_years_by_indicators_merged_year_header_and_group(tmp_path):
-    frame = read_only(xlsx(tmp_path / "52.xlsx", {"5-2": MEIXIAN_YEARS}, {"5-2": ["A1:D1", "A3:A4", "B3:C3"]}),
-                      series)
+    frame = read_only(
+        xlsx(tmp_path / "52.xlsx", {"5-2": MEIXIAN_YEARS}, {"5-2": ["A1:D1", "A3:A4", "B3:C3"]}), series
+    )
     m = "宝鸡市眉县"
     assert observations(frame) == [
         (5, "B", m, None, 2018, "城市低保人数", "城乡低保", None, "人", 452),
@@ -485,7 +619,7 @@ def test_years_by_indicators_blank_corner_unit_row_and_a_mistyped_year_utf8(tmp_
         (6, "B", g, None, 2021, "养老床位数", "", None, "张", "1800"),
         (6, "D", g, None, 2021, tekun, "", None, "人", "41"),
         (6, "E", g, None, 2021, "#女性", tekun, None, "人", "18"),
-        (7, "B", g, None, "20l9", "养老床位数", "", None, "张", "1"),   # as written: resolve.py reports it
+        (7, "B", g, None, "20l9", "养老床位数", "", None, "张", "1"),  # as written: resolve.py reports it
         (7, "C", g, None, "20l9", "城市低保人数", "", None, "人", "1"),
         (7, "D", g, None, "20l9", tekun, "", None, "人", "1"),
     ]
@@ -494,27 +628,44 @@ def test_years_by_indicators_blank_corner_unit_row_and_a_mistyped_year_utf8(tmp_
 def test_years_by_indicators_end_to_end(tmp_path):
     found, issues = facts(xlsx(tmp_path / "52.xlsx", {"5-2": MEIXIAN_YEARS}, {"5-2": ["A3:A4", "B3:C3"]}))
     m, urban, rural, beds = "610326", "dibao_urban_persons", "dibao_rural_persons", "elderly_beds"
-    assert found == sorted([
-        (m, 2018, urban, 452.0), (m, 2018, rural, 8500.0), (m, 2018, beds, 1100.0),   # 0.85 万人 → 8500 人
-        (m, 2019, urban, 430.0), (m, 2019, rural, 8300.0), (m, 2019, beds, 1150.0),
-        (m, 2020, urban, 420.0), (m, 2020, beds, 1200.0),
-        (m, 2021, urban, 410.0), (m, 2021, rural, 8100.0),
-        (m, 2022, urban, 395.0), (m, 2022, rural, 8000.0), (m, 2022, beds, 1260.0),
-    ])
+    assert found == sorted(
+        [
+            (m, 2018, urban, 452.0),
+            (m, 2018, rural, 8500.0),
+            (m, 2018, beds, 1100.0),  # 0.85 万人 → 8500 人
+            (m, 2019, urban, 430.0),
+            (m, 2019, rural, 8300.0),
+            (m, 2019, beds, 1150.0),
+            (m, 2020, urban, 420.0),
+            (m, 2020, beds, 1200.0),
+            (m, 2021, urban, 410.0),
+            (m, 2021, rural, 8100.0),
+            (m, 2022, urban, 395.0),
+            (m, 2022, rural, 8000.0),
+            (m, 2022, beds, 1260.0),
+        ]
+    )
     assert [i for i in issues if i.severity == "error"] == []
 
     found, issues = facts(csv(tmp_path / "鼓楼.csv", GULOU_YEARS, "utf-8"))
     g = "350102"
-    assert found == sorted([
-        (g, 2019, "elderly_beds", 1620.0), (g, 2019, "dibao_urban_persons", 300.0), (g, 2019, "tekun_persons", 45.0),
-        (g, 2020, "elderly_beds", 1710.0), (g, 2020, "dibao_urban_persons", 280.0),
-        (g, 2021, "elderly_beds", 1800.0), (g, 2021, "tekun_persons", 41.0),
-    ])
+    assert found == sorted(
+        [
+            (g, 2019, "elderly_beds", 1620.0),
+            (g, 2019, "dibao_urban_persons", 300.0),
+            (g, 2019, "tekun_persons", 45.0),
+            (g, 2020, "elderly_beds", 1710.0),
+            (g, 2020, "dibao_urban_persons", 280.0),
+            (g, 2021, "elderly_beds", 1800.0),
+            (g, 2021, "tekun_persons", 41.0),
+        ]
+    )
     assert [(i.code, i.row, i.column, i.value) for i in issues if i.severity == "error"] == [
-        ("year_invalid", 7, "B", "20l9")]
+        ("year_invalid", 7, "B", "20l9")
+    ]
 
 
-# ================================================================ (4) regions down × years across, one indicator
+# ============================================================ (4) regions down × years across, one indicator
 
 BAOJI_WIDE = [
     ["表3  2018—2022年宝鸡市各县区城市低保人数（单位：人）"],
@@ -529,43 +680,61 @@ BAOJI_WIDE = [
 
 def test_regions_by_years_blank_corner_indicator_and_unit_in_title(tmp_path):
     frame = read_only(xlsx(tmp_path / "w.xlsx", {"表3": BAOJI_WIDE}), yearbook)
-    expected = [(row, column, BAOJI_WIDE[row - 1][0], None, year, "城市低保人数", "", None, "人", value)
-                for row in range(3, 7)
-                for column, year, value in zip("BCDEF", range(2018, 2023), BAOJI_WIDE[row - 1][1:])
-                if value not in (None, "…")]
+    expected = [
+        (row, column, BAOJI_WIDE[row - 1][0], None, year, "城市低保人数", "", None, "人", value)
+        for row in range(3, 7)
+        for column, year, value in zip("BCDEF", range(2018, 2023), BAOJI_WIDE[row - 1][1:])
+        if value not in (None, "…")
+    ]
     assert observations(frame) == expected and len(expected) == 18
-    assert not series.detect(only_grid(tmp_path / "w.xlsx"))   # the labels are places: not one region's items
+    assert not series.detect(only_grid(tmp_path / "w.xlsx"))  # the labels are places: not one region's items
 
 
 def test_regions_by_years_end_to_end(tmp_path):
     found, issues = facts(xlsx(tmp_path / "w.xlsx", {"表3": BAOJI_WIDE}))
     codes_of = {"渭滨区": "610302", "眉 县": "610326", "凤 县": "610330", "合  计": "610300"}
-    assert found == sorted((codes_of[row[0]], year, "dibao_urban_persons", float(value))
-                           for row in BAOJI_WIDE[2:6] for year, value in zip(range(2018, 2023), row[1:])
-                           if value not in (None, "…"))
+    assert found == sorted(
+        (codes_of[row[0]], year, "dibao_urban_persons", float(value))
+        for row in BAOJI_WIDE[2:6]
+        for year, value in zip(range(2018, 2023), row[1:])
+        if value not in (None, "…")
+    )
     assert [i for i in issues if i.severity == "error"] == []
 
 
-# ================================================================ dispatch
+# ============================================================ dispatch
+
 
 def test_each_sheet_goes_to_its_own_reader(tmp_path):
     from tests.test_readers import quarterly_sheet
-    path = xlsx(tmp_path / "all.xlsx", {
-        "季报": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"),
-        "长表": [["地区", "年份", "指标", "数值", "单位"], ["凤县", 2023, "养老床位数", 800, "张"]],
-        "21-19": FUJIAN_2119,
-        "21-3": FUJIAN_RELIEF,
-        "5-2": MEIXIAN_YEARS,
-        "表3": BAOJI_WIDE,
-    })
+
+    path = xlsx(
+        tmp_path / "all.xlsx",
+        {
+            "季报": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"),
+            "长表": [["地区", "年份", "指标", "数值", "单位"], ["凤县", 2023, "养老床位数", 800, "张"]],
+            "21-19": FUJIAN_2119,
+            "21-3": FUJIAN_RELIEF,
+            "5-2": MEIXIAN_YEARS,
+            "表3": BAOJI_WIDE,
+        },
+    )
     source, _ = load_source(path)
     frame, issues = read_source(source)
     assert issues == []
     shapes = frame.groupby("sheet", sort=False)["shape"].unique().map(list).to_dict()
-    assert shapes == {"季报": ["quarterly"], "长表": ["long_table"], "21-19": ["yearbook"], "21-3": ["series"],
-                      "5-2": ["series"], "表3": ["yearbook"]}
+    assert shapes == {
+        "季报": ["quarterly"],
+        "长表": ["long_table"],
+        "21-19": ["yearbook"],
+        "21-3": ["series"],
+        "5-2": ["series"],
+        "表3": ["yearbook"],
+    }
 
-    filled = write_template("610300", 2023, tmp_path / "模板.xlsx", values={("610326", "elderly_beds"): 1200.0})
+    filled = write_template(
+        "610300", 2023, tmp_path / "模板.xlsx", values={("610326", "elderly_beds"): 1200.0}
+    )
     source, _ = load_source(filled)
     assert not any(series.detect(grid) for grid in source.grids)
     frame, issues = read_source(source)

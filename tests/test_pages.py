@@ -1,5 +1,6 @@
 """Every page with AppTest: sample and empty warehouses, URL filters, county changes, page
 switches, and downloads whose content is exactly the data shown."""
+
 import base64
 import io
 from pathlib import Path
@@ -8,8 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.io
 import pytest
-from streamlit.testing.v1 import AppTest
 from streamlit.runtime.state.query_params import QueryParams
+from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 from dashboard.topic import rank_text, ranks
@@ -19,9 +20,18 @@ from etl.regions import load_registry
 from tests.util import RecordingStorage, download, query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["overview", "social_relief", "elderly_care", "charity", "social_work", "compare", "query", "catalog",
-         "reconcile",
-         "present"]
+PAGES = [
+    "overview",
+    "social_relief",
+    "elderly_care",
+    "charity",
+    "social_work",
+    "compare",
+    "query",
+    "catalog",
+    "reconcile",
+    "present",
+]
 FUZHOU = "350100"
 
 
@@ -72,13 +82,13 @@ def trace_names(at, n=0) -> list[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_the_sample(monkeypatch, sample, page):
     at = app(monkeypatch, sample, page)
-    if page == "present":                                      # slides, not a page: the mark is on the slide
+    if page == "present":  # slides, not a page: the mark is on the slide
         assert any("示例数据" in m.value for m in at.markdown)
         return
     assert at.title and any("示例数据" in w.value for w in at.warning)
-    assert len(at.get("download_button")) >= 2                 # xlsx and CSV of what the page shows
+    assert len(at.get("download_button")) >= 2  # xlsx and CSV of what the page shows
     if page in ("social_relief", "elderly_care", "charity", "social_work"):
-        assert len(figures(at)) == 2                               # trend + ranking; other tabs run only when open
+        assert len(figures(at)) == 2  # trend + ranking; other tabs run only when open
     if page == "compare":
         assert len(figures(at)) == 1
 
@@ -92,7 +102,14 @@ def test_every_page_runs_on_an_empty_warehouse(monkeypatch, empty, page):
 
 
 def test_url_sets_the_filters(monkeypatch, sample):
-    at = app(monkeypatch, sample, "charity", city=FUZHOU, county=["350102", "350103"], **{"from": "2019", "to": "2022"})
+    at = app(
+        monkeypatch,
+        sample,
+        "charity",
+        city=FUZHOU,
+        county=["350102", "350103"],
+        **{"from": "2019", "to": "2022"},
+    )
     assert at.sidebar.selectbox[0].value == FUZHOU
     assert at.sidebar.multiselect[0].value == ["350102", "350103"]
     assert at.sidebar.select_slider[0].value == (2019, 2022)
@@ -111,14 +128,19 @@ def test_unknown_codes_in_the_url_are_ignored_with_a_notice(monkeypatch, sample)
 
 def test_county_filter_changes_the_chart_and_survives_a_page_switch(monkeypatch, sample):
     at = app(monkeypatch, sample, "social_relief")
-    assert len([t for t in figures(at)[0].data if t.name != "公报值"]) == 13   # 12 counties + the city
+    assert len([t for t in figures(at)[0].data if t.name != "公报值"]) == 13  # 12 counties + the city
     at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
     assert trace_names(at) == ["宝鸡市（全市）", "渭滨区", "眉县"]
     assert at.query_params["county"] == ["610302", "610326"]
     at.switch_page("pages/elderly_care.py").run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["610302", "610326"]
-    assert trace_names(at) == ["公报值", "宝鸡市（全市）", "渭滨区", "眉县"]   # 宝鸡 2019 published beds per 1,000
+    assert trace_names(at) == [
+        "公报值",
+        "宝鸡市（全市）",
+        "渭滨区",
+        "眉县",
+    ]  # 宝鸡 2019 published beds per 1,000
 
 
 def test_the_url_is_written_once_and_only_when_the_view_changed(monkeypatch, sample):
@@ -128,7 +150,7 @@ def test_the_url_is_written_once_and_only_when_the_view_changed(monkeypatch, sam
     monkeypatch.setattr(QueryParams, "_send_query_param_msg", lambda self: (writes.append(1), real(self))[1])
     at = app(monkeypatch, sample, "elderly_care")
     first = len(writes)
-    at.run()                                               # nothing changed
+    at.run()  # nothing changed
     assert len(writes) == first
     at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
     assert len(writes) == first + 1
@@ -136,14 +158,22 @@ def test_the_url_is_written_once_and_only_when_the_view_changed(monkeypatch, sam
 
 
 def test_topic_download_is_exactly_the_filtered_data(monkeypatch, sample):
-    at = app(monkeypatch, sample, "charity", county=["610302", "610326"], view="表格",
-             **{"from": "2020", "to": "2023"})
-    assert not figures(at) and at.dataframe                    # the 表格 tab from the URL, nothing else ran
+    at = app(
+        monkeypatch,
+        sample,
+        "charity",
+        county=["610302", "610326"],
+        view="表格",
+        **{"from": "2020", "to": "2023"},
+    )
+    assert not figures(at) and at.dataframe  # the 表格 tab from the URL, nothing else ran
     got = pd.read_csv(io.BytesIO(download(at, "下载 CSV")), encoding="utf-8-sig", dtype={"区划代码": str})
     assert download(at, "下载 CSV").startswith(b"\xef\xbb\xbf")
-    expected = query(warehouse.current_db(sample),
-                     "SELECT region_code, year, value FROM facts WHERE indicator_id = 'charity_funds_raised' AND "
-                     "region_code IN ('610300', '610302', '610326') AND year BETWEEN 2020 AND 2023 ORDER BY 1, 2")
+    expected = query(
+        warehouse.current_db(sample),
+        "SELECT region_code, year, value FROM facts WHERE indicator_id = 'charity_funds_raised' AND "
+        "region_code IN ('610300', '610302', '610326') AND year BETWEEN 2020 AND 2023 ORDER BY 1, 2",
+    )
     assert list(zip(got["区划代码"], got["年份"])) == [(code, year) for code, year, _ in expected]
     assert got["数值"].tolist() == pytest.approx([value for _, _, value in expected], rel=1e-14)
     assert set(got["单位"]) == {"万元"} and set(got["指标"]) == {"慈善募集资金"}
@@ -153,12 +183,19 @@ def test_topic_download_is_exactly_the_filtered_data(monkeypatch, sample):
 
 
 def test_query_page_table_and_downloads(monkeypatch, sample):
-    at = app(monkeypatch, sample, "query", q_ind=["elderly_beds", "social_workers_per_10k"],
-             q_reg=["610300", "350100", "350102"])
+    at = app(
+        monkeypatch,
+        sample,
+        "query",
+        q_ind=["elderly_beds", "social_workers_per_10k"],
+        q_reg=["610300", "350100", "350102"],
+    )
     shown = at.dataframe[0].value
-    expected = query(warehouse.current_db(sample),
-                     "SELECT count(*) FROM facts WHERE indicator_id IN ('elderly_beds', 'social_workers_per_10k') "
-                     "AND region_code IN ('610300', '350100', '350102')")[0][0]
+    expected = query(
+        warehouse.current_db(sample),
+        "SELECT count(*) FROM facts WHERE indicator_id IN ('elderly_beds', 'social_workers_per_10k') "
+        "AND region_code IN ('610300', '350100', '350102')",
+    )[0][0]
     assert len(shown) == expected
     got = pd.read_csv(io.BytesIO(download(at, "下载 CSV")), encoding="utf-8-sig", dtype={"区划代码": str})
     assert sorted(set(got["区划代码"])) == ["350100", "350102", "610300"]
@@ -176,8 +213,11 @@ def test_compare_page_ranking_table(monkeypatch, sample):
     table = at.dataframe[0].value
     assert len(table) == 12 and table["排名"].tolist() == sorted(table["排名"].tolist())
     assert set(table["是否达标"]) <= {"达标", "未达标"}
-    expected = query(warehouse.current_db(sample), "SELECT max(value) FROM facts WHERE year = 2024 AND "
-                     "indicator_id = 'beds_per_1000_elderly' AND region_code LIKE '6103%' AND region_code <> '610300'")
+    expected = query(
+        warehouse.current_db(sample),
+        "SELECT max(value) FROM facts WHERE year = 2024 AND "
+        "indicator_id = 'beds_per_1000_elderly' AND region_code LIKE '6103%' AND region_code <> '610300'",
+    )
     assert table.iloc[0, 2] == pytest.approx(round(expected[0][0], 1))
 
 
@@ -191,7 +231,7 @@ def test_catalog_search(monkeypatch, sample):
 
 def test_a_failing_query_shows_a_chinese_message(monkeypatch, tmp_path):
     tables, _ = pipeline.assemble([], load_catalog(), load_registry(), is_sample=False)
-    del tables["targets"]                                       # a broken version: one table missing
+    del tables["targets"]  # a broken version: one table missing
     warehouse.publish(tmp_path, tables, {"command": "test"})
     at = app(monkeypatch, tmp_path, "catalog")
     assert any("数据查询失败" in e.value for e in at.error)
@@ -201,17 +241,23 @@ def test_single_county_cards_show_its_value_and_rank(monkeypatch, sample):
     at = app(monkeypatch, sample, "elderly_care", county="610326", to="2024")
     card = next(m for m in at.metric if m.label.startswith("养老床位数"))
     assert card.label == "养老床位数（眉县）"
-    beds = query(warehouse.current_db(sample), "SELECT region_code, value FROM facts WHERE year = 2024 AND "
-                 "indicator_id = 'elderly_beds' AND region_code LIKE '6103%' AND region_code <> '610300' "
-                 "ORDER BY value DESC")
+    beds = query(
+        warehouse.current_db(sample),
+        "SELECT region_code, value FROM facts WHERE year = 2024 AND "
+        "indicator_id = 'elderly_beds' AND region_code LIKE '6103%' AND region_code <> '610300' "
+        "ORDER BY value DESC",
+    )
     position = [code for code, _ in beds].index("610326") + 1
     assert any(c.value == f"在12个区县中排第{position}" for c in at.caption)
 
 
 def test_topic_chart_has_a_copyable_narrative_from_the_data(monkeypatch, sample):
     at = app(monkeypatch, sample, "elderly_care", to="2024")
-    (value,) = query(warehouse.current_db(sample), "SELECT value FROM facts WHERE region_code = '610300' AND "
-                     "year = 2024 AND indicator_id = 'beds_per_1000_elderly'")[0]
+    (value,) = query(
+        warehouse.current_db(sample),
+        "SELECT value FROM facts WHERE region_code = '610300' AND "
+        "year = 2024 AND indicator_id = 'beds_per_1000_elderly'",
+    )[0]
     words = at.code[0].value
     assert words.startswith(f"2024年宝鸡市每千名老年人养老床位数为{value:.1f}张")
     assert "以上为示例数据" in words and "目标不低于35.0张" in words
@@ -236,13 +282,16 @@ def test_presentation_follows_the_url_and_the_buttons(monkeypatch, sample):
 def test_a_warehouse_of_an_older_layout_is_rebuilt_on_start(monkeypatch, tmp_path, sample):
     import json
     import shutil
+
     base = tmp_path / "data"
     shutil.copytree(sample, base)
     old = warehouse.current_version(base)
     manifest = warehouse.version_path(base, old) / warehouse.MANIFEST
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "schema": 1}), encoding="utf-8")
     at = app(monkeypatch, base, "catalog")
-    assert warehouse.current_version(base) != old and warehouse.is_current_schema(base, warehouse.current_version(base))
+    assert warehouse.current_version(base) != old and warehouse.is_current_schema(
+        base, warehouse.current_version(base)
+    )
     assert at.title[0].value == "指标说明"
 
 
@@ -250,10 +299,10 @@ def test_trend_marks_published_figures_with_their_quote(monkeypatch, sample):
     at = app(monkeypatch, sample, "elderly_care", city="610300", ind="beds_per_1000_elderly")
     marks = [t for t in figures(at)[0].data if t.name == "公报值"]
     assert len(marks) == 1
-    assert numbers(marks[0].x) == [2019] and numbers(marks[0].y) == [36.0]   # 宝鸡 2019: 36 张/千名老年人
+    assert numbers(marks[0].x) == [2019] and numbers(marks[0].y) == [36.0]  # 宝鸡 2019: 36 张/千名老年人
     assert "36" in marks[0].customdata[0][1] and "讲话" in marks[0].customdata[0][3]
     words = " ".join(m.value for m in at.markdown)
-    assert "2019年数值" in words and "公布的36张/千名老年人" in words         # 文字解读 cites it
+    assert "2019年数值" in words and "公布的36张/千名老年人" in words  # 文字解读 cites it
 
 
 def test_reconcile_page_shows_each_figure_beside_the_warehouse(monkeypatch, sample):
@@ -274,7 +323,7 @@ def test_no_national_reference_line_for_totals_or_years_without_one(monkeypatch,
     at = app(monkeypatch, sample, "elderly_care", city="610300", ind="beds_per_1000_elderly")
     assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]
     at = app(monkeypatch, sample, "elderly_care", city="610300", ind="elderly_beds")
-    assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]   # a national total: another scale
+    assert not [t for t in figures(at)[0].data if t.name == "全国（公报）"]  # a national total: another scale
 
 
 def test_a_publish_is_shown_at_the_next_rerun_not_the_cached_view(monkeypatch, tmp_path):
@@ -286,22 +335,30 @@ def test_a_publish_is_shown_at_the_next_rerun_not_the_cached_view(monkeypatch, t
     assert 99999.0 not in numbers(mei.y) and any("示例数据" in w.value for w in at.warning)
     counties = load_registry().frame().query("parent_code == '610300' and kind == 'county'")["code"]
     update = tmp_path / "宝鸡2025.csv"
-    update.write_text("区划代码,年份,指标,数值,单位\n" + "".join(
-        f"{c},2025,养老床位数,{99999 if c == '610326' else 1000},张\n" for c in counties), encoding="utf-8")
-    assert pipeline.load(tmp_path, [update]).ok           # the first real load replaces the sample
+    update.write_text(
+        "区划代码,年份,指标,数值,单位\n"
+        + "".join(f"{c},2025,养老床位数,{99999 if c == '610326' else 1000},张\n" for c in counties),
+        encoding="utf-8",
+    )
+    assert pipeline.load(tmp_path, [update]).ok  # the first real load replaces the sample
     at.run()
     assert not at.exception
     mei = next(t for t in figures(at)[0].data if t.name == "眉县")
     assert numbers(mei.y) == [99999.0] and not any("示例数据" in w.value for w in at.warning)
-    words = " ".join(m.value for m in at.markdown)                  # 文字解读 of the new version
+    words = " ".join(m.value for m in at.markdown)  # 文字解读 of the new version
     assert "2025年宝鸡市养老床位数为11.1万张" in words and "眉县最高（10.00万张）" in words
 
 
 def test_tied_counties_share_a_rank_everywhere():
     """One ranking rule for the cards and 区县对比's table: ties share the best rank of their
     group ("并列第2") and the next rank skips; where lower is better, the lowest is first."""
-    counties = pd.DataFrame({"region_code": ["a", "b", "c", "d"], "region_name": ["甲", "乙", "丙", "丁"],
-                             "value": [30.0, 20.0, 20.0, 10.0]})
+    counties = pd.DataFrame(
+        {
+            "region_code": ["a", "b", "c", "d"],
+            "region_name": ["甲", "乙", "丙", "丁"],
+            "value": [30.0, 20.0, 20.0, 10.0],
+        }
+    )
     higher = pd.Series({"higher_is_better": True, "decimals": 0})
     lower = pd.Series({"higher_is_better": False, "decimals": 0})
     assert ranks(counties["value"], higher).tolist() == [1, 2, 2, 4]

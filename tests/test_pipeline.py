@@ -1,8 +1,10 @@
 """Pipeline behaviour across files: later loads win, lineage, warnings that do not block."""
+
 from pathlib import Path
 
 from etl import pipeline, warehouse
-from tests.util import query, write_long_csv as write
+from tests.util import query
+from tests.util import write_long_csv as write
 
 
 def rows(base: Path, sql: str):
@@ -17,9 +19,13 @@ def test_later_file_wins_and_lineage_follows(tmp_path):
     outcome = pipeline.load(base, [b])
     assert outcome.ok and outcome.changed
     assert rows(base, "SELECT indicator_id, value FROM facts WHERE region_code='610326' ORDER BY 1") == [
-        ("dibao_rural_persons", 900.0), ("dibao_urban_persons", 310.0)]
+        ("dibao_rural_persons", 900.0),
+        ("dibao_urban_persons", 310.0),
+    ]
     assert rows(base, "SELECT indicator_id, file_name, row FROM lineage ORDER BY 1") == [
-        ("dibao_rural_persons", "a.csv", 3), ("dibao_urban_persons", "b.csv", 3)]
+        ("dibao_rural_persons", "a.csv", 3),
+        ("dibao_urban_persons", "b.csv", 3),
+    ]
     manifest = warehouse.read_manifest(base, warehouse.current_version(base))
     assert [i["name"] for i in manifest["inputs"]] == ["a.csv", "b.csv"]
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
@@ -62,13 +68,21 @@ def test_validate_writes_nothing(tmp_path):
 
 def test_untracked_quarterly_items_are_skipped_with_a_warning(tmp_path):
     import openpyxl
+
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "眉县"
-    for row in (["民政统计季报"], ["填报单位：宝鸡市眉县民政局", None, None, "2023年第4季度"],
-                ["指标名称", "代码", "单位", "数量"], ["一、社会救助"], ["（一）城市最低生活保障"],
-                ["    保障人数", "01", "人", 300], ["    其中：女性", "02", "人", 150],
-                ["二、其他"], ["    殡葬服务机构数", "03", "个", 2]):
+    for row in (
+        ["民政统计季报"],
+        ["填报单位：宝鸡市眉县民政局", None, None, "2023年第4季度"],
+        ["指标名称", "代码", "单位", "数量"],
+        ["一、社会救助"],
+        ["（一）城市最低生活保障"],
+        ["    保障人数", "01", "人", 300],
+        ["    其中：女性", "02", "人", 150],
+        ["二、其他"],
+        ["    殡葬服务机构数", "03", "个", 2],
+    ):
         sheet.append(row)
     path = tmp_path / "季报.xlsx"
     book.save(path)
@@ -78,7 +92,8 @@ def test_untracked_quarterly_items_are_skipped_with_a_warning(tmp_path):
     skipped = sorted((i.code, i.value) for i in outcome.issues.warnings if i.code.endswith("_skipped"))
     assert skipped == [("breakdown_skipped", "其中：女性"), ("indicator_skipped", "殡葬服务机构数")]
     assert rows(base, "SELECT region_code, indicator_id, value FROM facts") == [
-        ("610326", "dibao_urban_persons", 300.0)]
+        ("610326", "dibao_urban_persons", 300.0)
+    ]
 
 
 def test_lineage_view_has_one_row_per_fact_with_the_files_stored_once(tmp_path):
@@ -86,22 +101,41 @@ def test_lineage_view_has_one_row_per_fact_with_the_files_stored_once(tmp_path):
     and `lineage_cells` (integers per fact) with the contract's columns and types; a file
     replaced by a later one keeps only the facts it still wins."""
     base = tmp_path / "data"
-    a = write(tmp_path / "a.csv", "眉县,,2023,城市低保人数,300,人\n眉县,,2023,农村低保人数,900,人\n"
-                                  "眉县,,2022,农村低保人数,800,人\n")
+    a = write(
+        tmp_path / "a.csv",
+        "眉县,,2023,城市低保人数,300,人\n眉县,,2023,农村低保人数,900,人\n眉县,,2022,农村低保人数,800,人\n",
+    )
     b = write(tmp_path / "b.csv", "\n眉县,,2023,城市低保人数,310,人\n")
     assert pipeline.load(base, [a]).ok and pipeline.load(base, [b]).ok
     manifest = warehouse.read_manifest(base, warehouse.current_version(base))
     sha = {i["name"]: i["sha256"] for i in manifest["inputs"]}
-    assert rows(base, "SELECT table_type FROM information_schema.tables WHERE table_name = 'lineage'") == [("VIEW",)]
-    assert rows(base, "SELECT column_name, data_type FROM information_schema.columns "
-                      "WHERE table_name = 'lineage' ORDER BY ordinal_position") == [
-        ("region_code", "VARCHAR"), ("year", "INTEGER"), ("indicator_id", "VARCHAR"), ("file_name", "VARCHAR"),
-        ("file_sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "BIGINT"), ("column", "VARCHAR")]
+    assert rows(base, "SELECT table_type FROM information_schema.tables WHERE table_name = 'lineage'") == [
+        ("VIEW",)
+    ]
+    assert rows(
+        base,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'lineage' ORDER BY ordinal_position",
+    ) == [
+        ("region_code", "VARCHAR"),
+        ("year", "INTEGER"),
+        ("indicator_id", "VARCHAR"),
+        ("file_name", "VARCHAR"),
+        ("file_sha256", "VARCHAR"),
+        ("sheet", "VARCHAR"),
+        ("row", "BIGINT"),
+        ("column", "VARCHAR"),
+    ]
     assert rows(base, "SELECT * FROM lineage ORDER BY indicator_id, year") == [
         ("610326", 2022, "dibao_rural_persons", "a.csv", sha["a.csv"], "", 4, "E"),
         ("610326", 2023, "dibao_rural_persons", "a.csv", sha["a.csv"], "", 3, "E"),
-        ("610326", 2023, "dibao_urban_persons", "b.csv", sha["b.csv"], "", 3, "E")]
+        ("610326", 2023, "dibao_urban_persons", "b.csv", sha["b.csv"], "", 3, "E"),
+    ]
     assert rows(base, "SELECT file_id, file_name, file_sha256 FROM lineage_files ORDER BY file_id") == [
-        (0, "a.csv", sha["a.csv"]), (1, "b.csv", sha["b.csv"])]
+        (0, "a.csv", sha["a.csv"]),
+        (1, "b.csv", sha["b.csv"]),
+    ]
     assert rows(base, "SELECT count(*) FROM lineage_cells") == [(3,)]
-    assert rows(base, "SELECT count(*) FROM lineage_texts WHERE text = 'a.csv' OR length(text) = 64") == [(0,)]
+    assert rows(base, "SELECT count(*) FROM lineage_texts WHERE text = 'a.csv' OR length(text) = 64") == [
+        (0,)
+    ]

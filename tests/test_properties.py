@@ -9,6 +9,7 @@ is `None`, so the property there is "returns normally".
 Examples are derandomised and not stored (no .hypothesis/ folder in the checkout), so the
 suite is reproducible; raise HYPOTHESIS_MAX_EXAMPLES locally for a longer hunt.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,29 +31,92 @@ from etl.readers import RAW_COLUMNS, long_table, read_source
 from etl.regions import load_registry
 from etl.resolve import FACT_COLUMNS, resolve
 from etl.settings import MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_SHOWN_CHARS
-from etl.sources import (Grid, Source, _size_issues, _text_issues, _text_problem, load_source,
-                         safe_upload_name, shorten)
+from etl.sources import (
+    Grid,
+    Source,
+    _size_issues,
+    _text_issues,
+    _text_problem,
+    load_source,
+    safe_upload_name,
+    shorten,
+)
 from etl.units import clean_unit, conversion_factor, convert
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "200"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 CATALOG = load_catalog()
 REGISTRY = load_registry()
 HEADER = ["地区", "区划代码", "年份", "指标", "数值", "单位"]
 
 # Values a clerk, a broken export or an attacker might put in a cell.
-TRICKY = ["NaN", "nan", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e-320", "0", "-0", "+5", "-5",
-          "1,234", "1，234", "约300", "三百", "300人", "-", "—", "--", "/", "无", "", " ", "\u3000",
-          "=1+1", "@SUM(A1)", "+cmd|' /C calc'!A0", "眉县", "凤县", "城关区", "610326", "610326.0",
-          "999999", "2023", "2023年", "二〇二三", "2099", "城市低保人数", "养老床位数", "万人", "人", "张",
-          "元/人·月", "‰", "%", "\x00", "\x07", "\u202e", "\ufeff", "𠀀", "a" * 2000, "眉" * 1200]
+TRICKY = [
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "0",
+    "-0",
+    "+5",
+    "-5",
+    "1,234",
+    "1，234",
+    "约300",
+    "三百",
+    "300人",
+    "-",
+    "—",
+    "--",
+    "/",
+    "无",
+    "",
+    " ",
+    "\u3000",
+    "=1+1",
+    "@SUM(A1)",
+    "+cmd|' /C calc'!A0",
+    "眉县",
+    "凤县",
+    "城关区",
+    "610326",
+    "610326.0",
+    "999999",
+    "2023",
+    "2023年",
+    "二〇二三",
+    "2099",
+    "城市低保人数",
+    "养老床位数",
+    "万人",
+    "人",
+    "张",
+    "元/人·月",
+    "‰",
+    "%",
+    "\x00",
+    "\x07",
+    "\u202e",
+    "\ufeff",
+    "𠀀",
+    "a" * 2000,
+    "眉" * 1200,
+]
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 CELL = st.one_of(
     st.none(),
     st.text(max_size=20),
-    st.text(alphabet=st.characters(max_codepoint=0x40), max_size=8),   # controls, digits, signs
+    st.text(alphabet=st.characters(max_codepoint=0x40), max_size=8),  # controls, digits, signs
     st.sampled_from(TRICKY),
     st.integers(min_value=-(2**70), max_value=2**70),
     FINITE,
@@ -112,8 +176,9 @@ def test_long_table_reader_on_any_grid(body):
 @given(st.lists(st.lists(CELL, max_size=8), max_size=8))
 def test_reader_dispatch_on_any_grid_without_a_header(rows):
     """No header at all (or a random one): some reader or a no_header error, nothing else."""
-    _through_pipeline(Source(path=None, name="g.xlsx", sha256="0" * 64,
-                             grids=[Grid(file="g.xlsx", sheet="表1", rows=rows)]))
+    _through_pipeline(
+        Source(path=None, name="g.xlsx", sha256="0" * 64, grids=[Grid(file="g.xlsx", sheet="表1", rows=rows)])
+    )
 
 
 def _text(cell) -> str:
@@ -156,6 +221,7 @@ def _xlsx_value(cell):
 @given(st.lists(RAGGED_ROW, max_size=8))
 def test_xlsx_file_with_any_cells(tmp_path_factory, body):
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(HEADER)
@@ -166,14 +232,16 @@ def test_xlsx_file_with_any_cells(tmp_path_factory, body):
                 value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
             target = ws.cell(row=r, column=c, value=value)
             if isinstance(value, str):
-                target.data_type = "s"   # "=1+1" stays text, as a clerk's typed text would
+                target.data_type = "s"  # "=1+1" stays text, as a clerk's typed text would
     path = tmp_path_factory.mktemp("xlsx") / "input.xlsx"
     wb.save(path)
     _load_and_check(path)
 
 
 @PROPERTY
-@given(st.binary(max_size=600), st.sampled_from([".csv", ".xlsx", ".xls", ".xlsm", ".ods", ".txt", ".pdf", ""]))
+@given(
+    st.binary(max_size=600), st.sampled_from([".csv", ".xlsx", ".xls", ".xlsm", ".ods", ".txt", ".pdf", ""])
+)
 def test_any_bytes_under_any_suffix(tmp_path_factory, data, suffix):
     path = tmp_path_factory.mktemp("bytes") / f"input{suffix}"
     path.write_bytes(data)
@@ -181,12 +249,37 @@ def test_any_bytes_under_any_suffix(tmp_path_factory, data, suffix):
 
 
 # ---------------------------------------------------------------- units
-CATALOG_UNITS = sorted({(i.unit, i.display_unit or "", i.scale if i.is_ratio else None)
-                        for i in CATALOG.indicators.values()}, key=str)
-UNIT_TEXT = st.one_of(st.text(max_size=12), st.sampled_from(["万人", "亿元", "元/人·年", "元/人・月", "‰", "%",
-                                                            "张/千名老人", "人/万人", "十万人", "百万元", "万 人",
-                                                            "（万人）", "\x00", "\u202e人", "ｍ", "𠀀"]),
-                      st.none(), st.integers(), st.floats(), st.booleans())
+CATALOG_UNITS = sorted(
+    {(i.unit, i.display_unit or "", i.scale if i.is_ratio else None) for i in CATALOG.indicators.values()},
+    key=str,
+)
+UNIT_TEXT = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "万人",
+            "亿元",
+            "元/人·年",
+            "元/人・月",
+            "‰",
+            "%",
+            "张/千名老人",
+            "人/万人",
+            "十万人",
+            "百万元",
+            "万 人",
+            "（万人）",
+            "\x00",
+            "\u202e人",
+            "ｍ",
+            "𠀀",
+        ]
+    ),
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+)
 
 
 @PROPERTY
@@ -199,9 +292,16 @@ def test_conversion_factor_returns_a_positive_fraction_or_none(given_unit, targe
 
 
 @PROPERTY
-@given(st.lists(st.tuples(st.one_of(FINITE, st.sampled_from([math.nan, math.inf, -math.inf])),
-                          st.sampled_from(["人", "万人", "亿元", "元", "千元", "十万人", "元/人·年", "%"]),
-                          st.sampled_from(CATALOG_UNITS)), max_size=20))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(FINITE, st.sampled_from([math.nan, math.inf, -math.inf])),
+            st.sampled_from(["人", "万人", "亿元", "元", "千元", "十万人", "元/人·年", "%"]),
+            st.sampled_from(CATALOG_UNITS),
+        ),
+        max_size=20,
+    )
+)
 def test_convert_keeps_length_and_finiteness(rows):
     values, factors = [], []
     for value, given_unit, (unit, display, scale) in rows:
@@ -228,7 +328,9 @@ def test_convert_does_not_overflow_on_the_largest_floats():
 
 def test_a_value_beyond_the_double_range_is_out_of_range(tmp_path):
     path = tmp_path / "huge.csv"
-    path.write_text("地区,区划代码,年份,指标,数值,单位\n眉县,610326,2023,60岁及以上人口,1.7e308,万人\n", encoding="utf-8")
+    path.write_text(
+        "地区,区划代码,年份,指标,数值,单位\n眉县,610326,2023,60岁及以上人口,1.7e308,万人\n", encoding="utf-8"
+    )
     outcome = pipeline.load(tmp_path / "data", [path])
     assert [i.code for i in outcome.issues.errors] == ["out_of_range"]
 
@@ -240,9 +342,9 @@ def test_safe_upload_name_is_always_a_plain_base_name(name):
     safe = safe_upload_name(name)
     assert safe and len(safe) <= MAX_NAME_CHARS and len(safe.encode("utf-8")) <= MAX_NAME_BYTES
     assert "/" not in safe and "\\" not in safe and not safe.startswith((".", " "))
-    assert not any(ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f for ch in safe)
+    assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in safe)
     assert safe not in (".", "..")
-    assert safe_upload_name(safe) == safe           # idempotent
+    assert safe_upload_name(safe) == safe  # idempotent
 
 
 @PROPERTY

@@ -9,6 +9,7 @@ unchanged. The concurrency tests use real processes and the real lock (no mockin
 a moment must be hit (right after the pointer swap, inside a publish) the subprocess wraps one
 warehouse function.
 """
+
 import errno
 import hashlib
 import io
@@ -45,14 +46,20 @@ def snapshot(base: Path) -> dict[str, str]:
     return out
 
 
-def facts(base: Path, sql: str = "SELECT region_code, year, indicator_id, value FROM facts "
-                                 "WHERE origin = 'reported' ORDER BY ALL"):
+def facts(
+    base: Path,
+    sql: str = "SELECT region_code, year, indicator_id, value FROM facts "
+    "WHERE origin = 'reported' ORDER BY ALL",
+):
     return query(warehouse.current_db(base), sql)
 
 
 def count(base: Path, indicator: str) -> int:
-    return query(warehouse.current_db(base), "SELECT count(*) FROM facts WHERE indicator_id = ? "
-                 "AND origin = 'reported'", [indicator])[0][0]
+    return query(
+        warehouse.current_db(base),
+        "SELECT count(*) FROM facts WHERE indicator_id = ? AND origin = 'reported'",
+        [indicator],
+    )[0][0]
 
 
 def manifest_names(base: Path) -> list[str]:
@@ -69,8 +76,9 @@ def staged(base: Path) -> list[Path]:
 
 
 def only_error(outcome: pipeline.Outcome, code: str):
-    assert not outcome.ok and [i.code for i in outcome.issues.errors] == [code], \
-        [i.as_text() for i in outcome.issues.errors]
+    assert not outcome.ok and [i.code for i in outcome.issues.errors] == [code], [
+        i.as_text() for i in outcome.issues.errors
+    ]
     return outcome.issues.errors[0]
 
 
@@ -80,8 +88,14 @@ def base(served):
 
 
 def etl(*args, data_dir: Path, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "etl", *args, "--data-dir", str(data_dir)], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "etl", *args, "--data-dir", str(data_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 # A pre-warmed `python -m etl …`: imports first, says "ready", runs the command line it is then
@@ -117,9 +131,15 @@ RUNNER = textwrap.dedent("""
 
 
 def runner(env: dict | None = None) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )
     assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
     return proc
 
@@ -152,8 +172,14 @@ HOLDER = textwrap.dedent("""
 
 class Holder:
     def __init__(self, base: Path):
-        self.proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(base)], cwd=REPO, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(base)],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         assert self.proc.stdout.readline().strip() == "locked"
 
     def release(self) -> None:
@@ -174,11 +200,18 @@ def test_two_loads_started_together_both_end_up_served(base, tmp_path):
     """Pre-warmed `etl load` processes released within milliseconds of each other, twice: every
     file is in the final version (manifest and facts) and in raw/; one of each pair waited."""
     pairs = [("农村低保人数", "特困人员救助供养人数"), ("低保边缘人口数", "持证社会工作者人数")]
-    ids = {"农村低保人数": "dibao_rural_persons", "特困人员救助供养人数": "tekun_persons",
-           "低保边缘人口数": "near_dibao_persons", "持证社会工作者人数": "certified_social_workers"}
+    ids = {
+        "农村低保人数": "dibao_rural_persons",
+        "特困人员救助供养人数": "tekun_persons",
+        "低保边缘人口数": "near_dibao_persons",
+        "持证社会工作者人数": "certified_social_workers",
+    }
     waited = 0
     for round_, pair in enumerate(pairs):
-        files = [write_long_csv(tmp_path / f"r{round_}_{n}.csv", baoji_rows(ind, 10 + n)) for n, ind in enumerate(pair)]
+        files = [
+            write_long_csv(tmp_path / f"r{round_}_{n}.csv", baoji_rows(ind, 10 + n))
+            for n, ind in enumerate(pair)
+        ]
         procs = [runner() for _ in files]
         for proc, path in zip(procs, files):
             go(proc, "load", path, "--data-dir", base)
@@ -191,7 +224,7 @@ def test_two_loads_started_together_both_end_up_served(base, tmp_path):
     assert sorted(manifest_names(base)) == sorted(names)
     for pair in pairs:
         for indicator in pair:
-            assert count(base, ids[indicator]) == 24, indicator          # 12 counties x 2 years
+            assert count(base, ids[indicator]) == 24, indicator  # 12 counties x 2 years
     assert count(base, "dibao_urban_persons") == 24
     assert raw_names(base) == sorted(names) and not staged(base)
     assert [e["event"] for e in warehouse.history(base)].count("publish") == 5
@@ -205,20 +238,30 @@ def test_rollback_during_a_load_waits_and_holds(base, tmp_path):
     assert pipeline.load(base, [write_long_csv(tmp_path / "x.csv", baoji_rows("农村低保人数", 50))]).ok
     slow = runner({"HOOK": "slow_publish", "SLOW": "1.5"})
     back = runner()
-    go(slow, "load", write_long_csv(tmp_path / "y.csv", baoji_rows("特困人员救助供养人数", 7)), "--data-dir", base)
+    go(
+        slow,
+        "load",
+        write_long_csv(tmp_path / "y.csv", baoji_rows("特困人员救助供养人数", 7)),
+        "--data-dir",
+        base,
+    )
     assert slow.stdout.readline().strip() == "locked"
     started = time.monotonic()
     go(back, "rollback", first, "--data-dir", base)
     code, out, err = finish(back)
     assert code == 0 and f"已回退到版本 {first}" in out, out + err
-    assert pipeline.WAITING in err and time.monotonic() - started > 0.5     # it waited for the load
+    assert pipeline.WAITING in err and time.monotonic() - started > 0.5  # it waited for the load
     code, out, err = finish(slow)
     assert code == 0 and "已发布新版本" in out, out + err
     loaded = out.split("已发布新版本 ")[1].split("：")[0]
-    assert warehouse.current_version(base) == first                       # the rollback held
+    assert warehouse.current_version(base) == first  # the rollback held
     events = [(e["event"], e["version"]) for e in warehouse.history(base)]
     assert events[-2:] == [("publish", loaded), ("rollback", first)]
-    assert sorted(i["name"] for i in warehouse.read_manifest(base, loaded)["inputs"]) == ["base.csv", "x.csv", "y.csv"]
+    assert sorted(i["name"] for i in warehouse.read_manifest(base, loaded)["inputs"]) == [
+        "base.csv",
+        "x.csv",
+        "y.csv",
+    ]
     # the next load builds on what is served (the rollback's version), not on the load's
     assert pipeline.load(base, [write_long_csv(tmp_path / "z.csv", baoji_rows("低保边缘人口数", 3))]).ok
     assert sorted(manifest_names(base)) == ["base.csv", "z.csv"]
@@ -236,7 +279,9 @@ def test_a_second_writer_waits_then_gives_up_busy_with_nothing_changed(base, tmp
         took = time.monotonic() - started
         issue = only_error(outcome, "busy")
         assert pipeline.WAITING in steps and 0.5 <= took < 5
-        assert issue.file == "凤县.csv" and "另一项发布" in issue.message and "本次未做任何改动" in issue.message
+        assert (
+            issue.file == "凤县.csv" and "另一项发布" in issue.message and "本次未做任何改动" in issue.message
+        )
         assert "文件 凤县.csv：另一项发布（导入、重建或回滚）正在进行，已等待 0.5 秒" in issue.as_text()
         assert only_error(pipeline.build(base), "busy")
         with pytest.raises(warehouse.Busy, match="已等待 0.5 秒"):
@@ -249,7 +294,7 @@ def test_a_second_writer_waits_then_gives_up_busy_with_nothing_changed(base, tmp
         assert proc.returncode == 1 and "未回退：另一项发布" in proc.stderr, proc.stdout + proc.stderr
         assert snapshot(base) == before and warehouse.current_version(base) == version
         holder.release()
-        assert pipeline.load(base, [new]).ok                  # once it is free, the load goes through
+        assert pipeline.load(base, [new]).ok  # once it is free, the load goes through
     assert count(base, "dibao_rural_persons") == 1
 
 
@@ -257,8 +302,18 @@ def test_the_lock_is_reentrant_in_a_thread_and_exclusive_between_threads(base, m
     """The caller holds the lock and publish takes it again (no deadlock); another thread of the
     same process (another 数据管理 session) waits for it like another process would."""
     monkeypatch.setenv(warehouse.ENV_PUBLISH_WAIT, "0.3")
-    tables = {"facts": pd.DataFrame({"region_code": ["610302"], "year": [2023], "indicator_id": ["population"],
-                                     "value": [1.0], "origin": ["reported"], "is_sample": [False]})}
+    tables = {
+        "facts": pd.DataFrame(
+            {
+                "region_code": ["610302"],
+                "year": [2023],
+                "indicator_id": ["population"],
+                "value": [1.0],
+                "origin": ["reported"],
+                "is_sample": [False],
+            }
+        )
+    }
     results = []
     with warehouse.publish_lock(base):
         version = warehouse.publish(base, tables, {})
@@ -272,12 +327,21 @@ def test_the_lock_is_reentrant_in_a_thread_and_exclusive_between_threads(base, m
 def test_the_admin_guard_refuses_a_publish_when_the_version_moved(base, tmp_path):
     """数据管理 publishes what it previewed: a load in between (another clerk) refuses it."""
     checked = warehouse.current_version(base)
-    assert pipeline.load(base, [write_long_csv(tmp_path / "other.csv", "岐山县,610323,2023,城市低保人数,301,人\n")]).ok
+    assert pipeline.load(
+        base, [write_long_csv(tmp_path / "other.csv", "岐山县,610323,2023,城市低保人数,301,人\n")]
+    ).ok
     before = snapshot(base)
-    outcome = pipeline.load(base, [write_long_csv(tmp_path / "mine.csv", "眉县,610326,2023,城市低保人数,320,人\n")],
-                            base_version=checked)
+    outcome = pipeline.load(
+        base,
+        [write_long_csv(tmp_path / "mine.csv", "眉县,610326,2023,城市低保人数,320,人\n")],
+        base_version=checked,
+    )
     issue = only_error(outcome, "busy")
-    assert issue.file == "mine.csv" and "校验之后数据已被他人更新" in issue.message and "本次未发布" in issue.message
+    assert (
+        issue.file == "mine.csv"
+        and "校验之后数据已被他人更新" in issue.message
+        and "本次未发布" in issue.message
+    )
     assert snapshot(base) == before
 
 
@@ -295,7 +359,7 @@ def test_a_load_killed_around_the_swap_loses_nothing(base, tmp_path, moment):
     assert code == -signal.SIGKILL, out + err
     published = moment == "die_after_swap"
     assert (warehouse.current_version(base) != before) == published
-    assert [p.name.endswith("first.csv") for p in staged(base)] == [True]      # not yet in raw/
+    assert [p.name.endswith("first.csv") for p in staged(base)] == [True]  # not yet in raw/
     assert raw_names(base) == ["base.csv"]
 
     second = write_long_csv(tmp_path / "second.csv", baoji_rows("特困人员救助供养人数", 40))
@@ -321,10 +385,13 @@ def test_a_staged_input_of_a_version_no_longer_served_is_kept(base, tmp_path):
     pipeline.rollback(base, first)
     later = next(p for p in (base / "raw").iterdir() if p.name.endswith("later.csv"))
     staging = base / "raw" / pipeline.STAGING
-    later.replace(staging / later.name)                # listed by a version, but not the current one
-    (staging / "20260101T000000000000_deadbeef_never.csv").write_text(HEADER + "眉县,,2023,城市低保人数,1,人\n",
-                                                                     encoding="utf-8")
-    assert pipeline.load(base, [write_long_csv(tmp_path / "c.csv", "凤县,610330,2023,农村低保人数,1,人\n")]).ok
+    later.replace(staging / later.name)  # listed by a version, but not the current one
+    (staging / "20260101T000000000000_deadbeef_never.csv").write_text(
+        HEADER + "眉县,,2023,城市低保人数,1,人\n", encoding="utf-8"
+    )
+    assert pipeline.load(
+        base, [write_long_csv(tmp_path / "c.csv", "凤县,610330,2023,农村低保人数,1,人\n")]
+    ).ok
     assert raw_names(base) == ["base.csv", "c.csv", "later.csv"] and not staged(base)
     assert sorted(manifest_names(base)) == ["base.csv", "c.csv"]
 
@@ -359,14 +426,20 @@ def test_a_suffix_build_would_not_read_is_refused(base, tmp_path):
 
 # ---------------------------------------------------------------- 4. conflicts within one load
 def test_two_files_of_one_load_may_not_disagree(base, tmp_path):
-    a = write_long_csv(tmp_path / "a.csv", "眉县,610326,2023,农村低保人数,900,人\n凤县,610330,2023,农村低保人数,5,人\n")
-    b = write_long_csv(tmp_path / "b.csv", "凤县,610330,2023,农村低保人数,5,人\n\n眉县,610326,2023,农村低保人数,950,人\n")
+    a = write_long_csv(
+        tmp_path / "a.csv", "眉县,610326,2023,农村低保人数,900,人\n凤县,610330,2023,农村低保人数,5,人\n"
+    )
+    b = write_long_csv(
+        tmp_path / "b.csv", "凤县,610330,2023,农村低保人数,5,人\n\n眉县,610326,2023,农村低保人数,950,人\n"
+    )
     before = snapshot(base)
     outcome = pipeline.load(base, [a, b])
     issue = only_error(outcome, "duplicate")
     assert (issue.file, issue.row, issue.column, issue.value) == ("b.csv", 4, "E", "950")
-    assert issue.message == ("眉县2023年“农村低保人数”在本次导入的两个文件中数值不同："
-                             "文件 a.csv，第2行，E列为 900，文件 b.csv，第4行，E列为 950。")
+    assert issue.message == (
+        "眉县2023年“农村低保人数”在本次导入的两个文件中数值不同："
+        "文件 a.csv，第2行，E列为 900，文件 b.csv，第4行，E列为 950。"
+    )
     assert issue.as_text().startswith("[错误] 文件 b.csv，第4行，E列：眉县2023年")
     assert only_error(pipeline.validate(base, [a, b]), "duplicate") == issue
     assert snapshot(base) == before
@@ -385,16 +458,27 @@ def test_errors_found_after_combining_block_build_and_load(base, tmp_path, monke
 
     def derive(reported, catalog, registry):
         out, issues = real(reported, catalog, registry)
-        return out, issues + [error("out_of_range", "宝鸡市2023年“低保覆盖率”算得 150%，超出合理范围（0～100%）。",
-                                    file="眉县.csv", row=2, column="E", value="150")]
+        return out, issues + [
+            error(
+                "out_of_range",
+                "宝鸡市2023年“低保覆盖率”算得 150%，超出合理范围（0～100%）。",
+                file="眉县.csv",
+                row=2,
+                column="E",
+                value="150",
+            )
+        ]
+
     new = write_long_csv(tmp_path / "眉县.csv", "眉县,610326,2023,农村低保人数,120,人\n")
     before = snapshot(base)
     monkeypatch.setattr(pipeline, "derive", derive)
     for outcome in (pipeline.load(base, [new]), pipeline.build(base), pipeline.validate(base, [new])):
         issue = only_error(outcome, "out_of_range")
-        assert outcome.version is None and issue.as_text().startswith("[错误] 文件 眉县.csv，第2行，E列：宝鸡市")
+        assert outcome.version is None and issue.as_text().startswith(
+            "[错误] 文件 眉县.csv，第2行，E列：宝鸡市"
+        )
         assert snapshot(base) == before
-    assert pipeline.check_files(base, [new])[2] is None        # 数据管理 offers no preview, no publish
+    assert pipeline.check_files(base, [new])[2] is None  # 数据管理 offers no preview, no publish
     assert cli.main(["load", str(new), "--data-dir", str(base)]) == 1
     assert snapshot(base) == before
 
@@ -411,28 +495,36 @@ def workbook(cells_row2: str, *, prefix: str = "") -> bytes:
 
     def text(ref, value):
         return f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t>{value}</{p}t></{p}is></{p}c>'
-    header = "".join(text(f"{c}1", v) for c, v in zip("ABCDEF", ["地区", "区划代码", "年份", "指标", "数值", "单位"]))
-    sheet = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-             f'<{p}worksheet {ns}><{p}sheetData><{p}row r="1">{header}</{p}row>'
-             f'<{p}row r="2">{text("A2", "眉县")}{text("B2", "610326")}<{p}c r="C2"><{p}v>2023</{p}v></{p}c>'
-             f'{text("D2", "农村低保人数")}{cells_row2}{text("F2", "人")}</{p}row>'
-             f'</{p}sheetData></{p}worksheet>')
+
+    header = "".join(
+        text(f"{c}1", v) for c, v in zip("ABCDEF", ["地区", "区划代码", "年份", "指标", "数值", "单位"])
+    )
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<{p}worksheet {ns}><{p}sheetData><{p}row r="1">{header}</{p}row>'
+        f'<{p}row r="2">{text("A2", "眉县")}{text("B2", "610326")}<{p}c r="C2"><{p}v>2023</{p}v></{p}c>'
+        f"{text('D2', '农村低保人数')}{cells_row2}{text('F2', '人')}</{p}row>"
+        f"</{p}sheetData></{p}worksheet>"
+    )
     files = {
         "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        '</Types>',
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>",
         "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Target="xl/workbook.xml" Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
-        '</Relationships>',
+        "</Relationships>",
         "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
         '<sheets><sheet r:id="rId1" sheetId="1" name="数据"/></sheets></workbook>',
         "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Target="worksheets/sheet1.xml" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Id="rId1"/>'
-        '</Relationships>',
+        '<Relationship Target="worksheets/sheet1.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Id="rId1"/>'
+        "</Relationships>",
         "xl/worksheets/sheet1.xml": sheet,
     }
     buf = io.BytesIO()
@@ -442,15 +534,23 @@ def workbook(cells_row2: str, *, prefix: str = "") -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("cell", ['<c t="n" r="E2"><f>1+1</f></c>', '<c s="0" r="E2" t="n"><f>1+1</f><v/></c>',
-                                  '<c\n  r = \'E2\'><f t="shared" ref="E2" si="0">1+1</f><v></v></c>'])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c t="n" r="E2"><f>1+1</f></c>',
+        '<c s="0" r="E2" t="n"><f>1+1</f><v/></c>',
+        '<c\n  r = \'E2\'><f t="shared" ref="E2" si="0">1+1</f><v></v></c>',
+    ],
+)
 def test_an_uncalculated_formula_is_found_whatever_the_attribute_order(base, tmp_path, cell):
     path = tmp_path / "公式.xlsx"
     path.write_bytes(workbook(cell))
     before = snapshot(base)
     issue = only_error(pipeline.load(base, [path]), "formula")
     assert (issue.file, issue.sheet, issue.row, issue.column) == ("公式.xlsx", "数据", 2, "E")
-    assert issue.as_text().startswith("[错误] 文件 公式.xlsx，工作表 数据，第2行，E列：单元格 E2 是公式，但文件中没有保存计算结果")
+    assert issue.as_text().startswith(
+        "[错误] 文件 公式.xlsx，工作表 数据，第2行，E列：单元格 E2 是公式，但文件中没有保存计算结果"
+    )
     assert snapshot(base) == before
 
 
@@ -467,11 +567,14 @@ def test_formula_scan_is_namespace_aware_and_positional():
     with zipfile.ZipFile(io.BytesIO(prefixed)) as zf:
         assert sources._uncalculated_formulas(zf.read("xl/worksheets/sheet1.xml")) == ["E2"]
     # cells without r take the next column; a formula in another namespace is not a cell's
-    xml = (f'<worksheet xmlns="{MAIN}" xmlns:o="urn:other"><sheetData><row r="7"><c><v>1</v></c><c><f>A7</f></c>'
-           f'<c r="D7"><o:f>x</o:f><v>2</v></c><c t="str"><f>"a"</f><v>a</v></c></row><row><c r="B8"><f>1</f></c></row>'
-           '</sheetData></worksheet>').encode()
+    xml = (
+        f'<worksheet xmlns="{MAIN}" xmlns:o="urn:other"><sheetData><row r="7"><c><v>1</v></c><c><f>A7</f></c>'
+        f'<c r="D7"><o:f>x</o:f><v>2</v></c><c t="str"><f>"a"</f><v>a</v></c></row>'
+        '<row><c r="B8"><f>1</f></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
     assert sources._uncalculated_formulas(xml) == ["B7", "B8"]
-    assert sources._uncalculated_formulas(b"<worksheet><sheetData><row") == []     # damaged: calamine says so
+    assert sources._uncalculated_formulas(b"<worksheet><sheetData><row") == []  # damaged: calamine says so
 
 
 def test_the_sparse_sheet_guard_reads_either_quote(base, tmp_path, monkeypatch):
@@ -481,6 +584,7 @@ def test_the_sparse_sheet_guard_reads_either_quote(base, tmp_path, monkeypatch):
 
     def parser(*args, **kwargs):
         raise AssertionError("calamine must not see this file")
+
     monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_filelike", parser)
     for cell in ("<c r='XFD2'><v>1</v></c>", '<c r = "XFD2"><v>1</v></c>'):
         path = tmp_path / "稀疏.xlsx"
@@ -496,17 +600,23 @@ def test_the_sparse_sheet_guard_reads_either_quote(base, tmp_path, monkeypatch):
 def test_a_full_disk_is_a_chinese_error_and_leaves_nothing_behind(base, tmp_path, monkeypatch, capsys, where):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     if where == "staging":
-        monkeypatch.setattr(pipeline.shutil, "copyfile", lambda src, dst: (Path(dst).write_bytes(b"half"), full()))
+        monkeypatch.setattr(
+            pipeline.shutil, "copyfile", lambda src, dst: (Path(dst).write_bytes(b"half"), full())
+        )
     elif where == "version":
         real = warehouse._write_tables
         monkeypatch.setattr(warehouse, "_write_tables", lambda folder, tables: (real(folder, tables), full()))
-    else:                                # CURRENT.tmp written, then the rename onto CURRENT fails
+    else:  # CURRENT.tmp written, then the rename onto CURRENT fails
         real_replace = os.replace
-        monkeypatch.setattr(warehouse.os, "replace", lambda src, dst: (
-            full() if Path(dst).name == "CURRENT" else real_replace(src, dst)))
+        monkeypatch.setattr(
+            warehouse.os,
+            "replace",
+            lambda src, dst: full() if Path(dst).name == "CURRENT" else real_replace(src, dst),
+        )
     new = write_long_csv(tmp_path / "凤县.csv", "凤县,610330,2023,农村低保人数,120,人\n")
-    if where != "staging":               # a file dropped into raw/ by hand: the next build has work to do
+    if where != "staging":  # a file dropped into raw/ by hand: the next build has work to do
         write_long_csv(base / "raw" / "手工放入.csv", "陇县,610327,2023,农村低保人数,7,人\n")
     before, version = snapshot(base), warehouse.current_version(base)
     outcome = pipeline.load(base, [new])
@@ -525,11 +635,14 @@ def test_a_full_disk_is_a_chinese_error_and_leaves_nothing_behind(base, tmp_path
 
 def test_a_full_disk_during_rollback_is_reported_in_chinese(base, tmp_path, monkeypatch, capsys):
     first = warehouse.current_version(base)
-    assert pipeline.load(base, [write_long_csv(tmp_path / "b.csv", "凤县,610330,2023,农村低保人数,1,人\n")]).ok
+    assert pipeline.load(
+        base, [write_long_csv(tmp_path / "b.csv", "凤县,610330,2023,农村低保人数,1,人\n")]
+    ).ok
     before = snapshot(base)
 
     def full(base, version):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(warehouse, "_swap_pointer", full)
     assert cli.main(["rollback", first, "--data-dir", str(base)]) == 1
     assert "未回退：磁盘空间不足，无法写入数据仓库，本次未回滚，当前版本保持不变。" in capsys.readouterr().err
@@ -545,7 +658,9 @@ def test_a_folder_given_as_a_file_is_not_a_file(base, tmp_path):
     assert issue.file == "眉县数据" and issue.message == "“眉县数据”是文件夹，不是数据文件，无法导入。"
     assert snapshot(base) == before
     proc = etl("load", str(folder), data_dir=base)
-    assert proc.returncode == 1 and "[错误] 文件 眉县数据：“眉县数据”是文件夹" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "[错误] 文件 眉县数据：“眉县数据”是文件夹" in proc.stdout, (
+        proc.stdout + proc.stderr
+    )
     assert "Is a directory" not in proc.stdout + proc.stderr
     issue = only_error(pipeline.load(base, [tmp_path / "没有.csv"]), "file_unreadable")
     assert issue.message == "无法打开文件“没有.csv”：文件不存在。"
@@ -557,7 +672,11 @@ def test_a_header_only_file_is_empty_and_publishes_nothing(base, tmp_path):
     path.write_text(HEADER, encoding="utf-8")
     before = snapshot(base)
     issue = only_error(pipeline.load(base, [path]), "empty")
-    assert issue.file == "空表.csv" and issue.message.startswith("文件中没有任何数据") and "只有表头" in issue.message
+    assert (
+        issue.file == "空表.csv"
+        and issue.message.startswith("文件中没有任何数据")
+        and "只有表头" in issue.message
+    )
     assert snapshot(base) == before
     proc = etl("load", str(path), data_dir=base)
     assert proc.returncode == 1 and "[错误] 文件 空表.csv：文件中没有任何数据" in proc.stdout
@@ -567,6 +686,7 @@ def test_a_header_only_file_is_empty_and_publishes_nothing(base, tmp_path):
 # ---------------------------------------------------------------- 数据管理 under the same lock
 def test_the_admin_page_waits_for_the_lock_and_says_busy_in_chinese(base, monkeypatch):
     from tests.test_admin import UPDATE, login, open_admin, texts, upload
+
     monkeypatch.setenv(warehouse.ENV_PUBLISH_WAIT, "0.5")
     first = warehouse.current_version(base)
     at = upload(login(open_admin(monkeypatch, base)), ("眉县2023.csv", UPDATE))
@@ -580,7 +700,7 @@ def test_the_admin_page_waits_for_the_lock_and_says_busy_in_chinese(base, monkey
         assert "本次未做任何改动，当前版本保持不变" in shown
         assert snapshot(base) == before and warehouse.current_version(base) == first
         holder.release()
-    at.button(key="publish").click().run()                  # once free, the same check publishes
+    at.button(key="publish").click().run()  # once free, the same check publishes
     assert warehouse.current_version(base) != first and "已发布新版本" in texts(at)
     with Holder(base):
         at.selectbox(key="rollback_to").set_value(first)

@@ -3,13 +3,14 @@
 Each test writes a realistic file into tmp_path, loads it through etl.sources (so encodings,
 merged ranges and Excel coordinates are the real ones) and checks what the reader hands over.
 """
+
 from __future__ import annotations
 
-from tests.util import xlsx
 import pytest
 
 from etl.readers import RAW_COLUMNS, as_objects, long_table, quarterly, series, yearbook
 from etl.sources import load_source
+from tests.util import xlsx
 
 
 def grids(path):
@@ -22,18 +23,20 @@ def rows(frame, *columns):
     """The frame as a list of tuples (default: every raw column but `sheet`), with `unit` the unit
     the value is in: the row's own unit, else the one its header or title states (`header_unit`)."""
     columns = columns or tuple(c for c in RAW_COLUMNS if c not in ("sheet", "header_unit"))
-    frame = frame.assign(**{c: as_objects(frame[c]) for c in frame.columns})   # Categoricals as their texts
+    frame = frame.assign(**{c: as_objects(frame[c]) for c in frame.columns})  # Categoricals as their texts
     frame = frame.assign(unit=frame["unit"].where(frame["unit"].notna(), frame["header_unit"]))
     return [tuple(r) for r in frame[list(columns)].itertuples(index=False)]
 
 
 # ---------------------------------------------------------------- long tables
 
-LONG_CSV = ("地区,区划代码,年份,指标,数值,单位\n"
-            "眉县,610326,2023,城市低保人数,300,人\n"
-            ",,,,,\n"
-            "凤县,610330,2023,农村低保人数,1.2,万人\n"
-            "岐山县,,2023,养老床位数,约300,张\n")
+LONG_CSV = (
+    "地区,区划代码,年份,指标,数值,单位\n"
+    "眉县,610326,2023,城市低保人数,300,人\n"
+    ",,,,,\n"
+    "凤县,610330,2023,农村低保人数,1.2,万人\n"
+    "岐山县,,2023,养老床位数,约300,张\n"
+)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -55,15 +58,20 @@ def test_long_csv_in_every_encoding(tmp_path, encoding):
 
 
 def test_long_xlsx_title_year_code_in_region_column_and_notes(tmp_path):
-    path = xlsx(tmp_path / "long.xlsx", {"低保": [
-        ["宝鸡市2023年社会救助数据"],
-        [],
-        ["序号", "地区（或代码）", "指标名称", "数值（万人）"],
-        [1, "眉县", "城市低保人数", 0.03],
-        [2, 610330, "城市低保人数", 0.05],
-        [],
-        ["注：数据截至2023年12月31日。"],
-    ]})
+    path = xlsx(
+        tmp_path / "long.xlsx",
+        {
+            "低保": [
+                ["宝鸡市2023年社会救助数据"],
+                [],
+                ["序号", "地区（或代码）", "指标名称", "数值（万人）"],
+                [1, "眉县", "城市低保人数", 0.03],
+                [2, 610330, "城市低保人数", 0.05],
+                [],
+                ["注：数据截至2023年12月31日。"],
+            ]
+        },
+    )
     (grid,) = grids(path)
     assert long_table.detect(grid)
     frame, issues = long_table.read(grid)
@@ -77,8 +85,11 @@ def test_long_xlsx_title_year_code_in_region_column_and_notes(tmp_path):
 
 def test_long_table_without_year_is_one_error_naming_the_header_row(tmp_path):
     path = tmp_path / "no_year.csv"
-    path.write_text("宝鸡市社会救助数据\n地区,区划代码,指标,数值,单位\n眉县,610326,城市低保人数,300,人\n"
-                    "凤县,610330,城市低保人数,200,人\n", encoding="utf-8")
+    path.write_text(
+        "宝鸡市社会救助数据\n地区,区划代码,指标,数值,单位\n眉县,610326,城市低保人数,300,人\n"
+        "凤县,610330,城市低保人数,200,人\n",
+        encoding="utf-8",
+    )
     (grid,) = grids(path)
     frame, issues = long_table.read(grid)
     assert frame.empty and list(frame.columns) == RAW_COLUMNS
@@ -97,9 +108,14 @@ def test_other_sheets_are_not_long_tables(tmp_path):
 FUJIAN_2119 = [
     ["21-19 各市、县（区）城乡居民最低生活保障情况（2019年）"],
     ["Urban and Rural Minimum Living Security by City and County (2019)"],
-    ["地  区\nRegion", None,
-     "城镇居民最低生活保障人数(万人)\nNumber of Urban Residents Receiving Minimum Living Allowance (10 000 persons)",
-     "农村居民最低生活保障人数(万人)\nNumber of Rural Residents Receiving Minimum Living Allowance (10 000 persons)"],
+    [
+        "地  区\nRegion",
+        None,
+        "城镇居民最低生活保障人数(万人)\n"
+        "Number of Urban Residents Receiving Minimum Living Allowance (10 000 persons)",
+        "农村居民最低生活保障人数(万人)\n"
+        "Number of Rural Residents Receiving Minimum Living Allowance (10 000 persons)",
+    ],
     ["全  省", "Fujian", 6.19, 41.45],
     ["福 州 市", "Fuzhou", 0.71, 4.92],
     ["  市辖区", "District under Fuzhou", 0.41, 0.87],
@@ -126,11 +142,11 @@ def test_yearbook_bilingual_two_line_headers_title_year_footnotes(tmp_path):
         (4, "D", "全  省", None, 2019, rural, "", "万人", 41.45),
         (5, "C", "福 州 市", None, 2019, urban, "", "万人", 0.71),
         (5, "D", "福 州 市", None, 2019, rural, "", "万人", 4.92),
-        (6, "C", "  市辖区", None, 2019, urban, "", "万人", 0.41),   # subtotal: passed through
+        (6, "C", "  市辖区", None, 2019, urban, "", "万人", 0.41),  # subtotal: passed through
         (6, "D", "  市辖区", None, 2019, rural, "", "万人", 0.87),
-        (7, "C", "  鼓楼区", None, 2019, urban, "", "万人", 0.03),   # blank cell: no observation
-        (8, "C", "  台江区", None, 2019, urban, "", "万人", 0.12),   # "-": no observation
-        (9, "C", "  仓山区", None, 2019, urban, "", "万人", 0.11),   # "…": no observation
+        (7, "C", "  鼓楼区", None, 2019, urban, "", "万人", 0.03),  # blank cell: no observation
+        (8, "C", "  台江区", None, 2019, urban, "", "万人", 0.12),  # "-": no observation
+        (9, "C", "  仓山区", None, 2019, urban, "", "万人", 0.11),  # "…": no observation
         (11, "C", "  马尾区", None, 2019, urban, "", "万人", 0.05),  # after a blank row
         (11, "D", "  马尾区", None, 2019, rural, "", "万人", 0.11),
     ]  # nothing from the English column B, nothing at or after the footnote
@@ -176,17 +192,22 @@ def test_yearbook_unit_note_numbering_code_and_remark_columns(tmp_path):
     frame, issues = yearbook.read(grid)
     assert issues == []
     assert rows(frame, "row", "column", "region", "region_code", "year", "indicator", "unit", "value") == [
-        (4, "D", "眉县", "610326", 2021, "养老床位数", "张", 1200),      # unit from the "单位：张" note
-        (4, "E", "眉县", "610326", 2021, "护理型床位数", "床", 600)]     # the header's own unit wins
+        (4, "D", "眉县", "610326", 2021, "养老床位数", "张", 1200),  # unit from the "单位：张" note
+        (4, "E", "眉县", "610326", 2021, "护理型床位数", "床", 600),
+    ]  # the header's own unit wins
 
 
 def test_yearbook_wide_years_indicator_from_title(tmp_path):
     path = tmp_path / "wide.csv"
-    path.write_bytes(("表3 2016—2020年各县（区）城市低保人数（人）\n"
-                      "地区,2016,2017年,2018\n"
-                      "眉 县,410,395,\n"
-                      "凤 县,220,-,201\n"
-                      "资料来源：宝鸡市民政局\n").encode("gb18030"))
+    path.write_bytes(
+        (
+            "表3 2016—2020年各县（区）城市低保人数（人）\n"
+            "地区,2016,2017年,2018\n"
+            "眉 县,410,395,\n"
+            "凤 县,220,-,201\n"
+            "资料来源：宝鸡市民政局\n"
+        ).encode("gb18030")
+    )
     (grid,) = grids(path)
     assert yearbook.detect(grid) and not long_table.detect(grid) and not series.detect(grid)
     frame, issues = yearbook.read(grid)
@@ -227,12 +248,13 @@ def test_yearbook_without_year_is_year_missing(tmp_path):
 def test_title_year():
     assert yearbook.title_year(["21-19 各市、县（区）城乡居民最低生活保障情况（2019年）"]) == 2019
     assert yearbook.title_year(["Urban and Rural Minimum Living Security (2019)"]) == 2019
-    assert yearbook.title_year(["2016—2020年各县城市低保人数"]) is None   # a range is not one year
-    assert yearbook.title_year(["福建统计年鉴2020", "表21-19"]) is None     # a publication, not a data year
+    assert yearbook.title_year(["2016—2020年各县城市低保人数"]) is None  # a range is not one year
+    assert yearbook.title_year(["福建统计年鉴2020", "表21-19"]) is None  # a publication, not a data year
     assert yearbook.title_year([]) is None
 
 
 # ---------------------------------------------------------------- 民政统计季报
+
 
 def quarterly_sheet(unit_line: str, period: str, header=("指标名称", "代码", "单位", "数量")) -> list[list]:
     return [
@@ -256,7 +278,9 @@ def quarterly_sheet(unit_line: str, period: str, header=("指标名称", "代码
 
 
 def test_quarterly_q4_with_sections_and_header_block(tmp_path):
-    path = xlsx(tmp_path / "jibao.xlsx", {"眉县": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度")})
+    path = xlsx(
+        tmp_path / "jibao.xlsx", {"眉县": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度")}
+    )
     (grid,) = grids(path)
     assert quarterly.detect(grid)  # long_table would take it too (代码 column): dispatch asks quarterly first
     assert not series.detect(grid)
@@ -271,7 +295,9 @@ def test_quarterly_q4_with_sections_and_header_block(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("period", ["2023年4季度", "2023年四季度", "2023年年报", "2023年全年", "2023年1-4季度"])
+@pytest.mark.parametrize(
+    "period", ["2023年4季度", "2023年四季度", "2023年年报", "2023年全年", "2023年1-4季度"]
+)
 def test_quarterly_annual_period_spellings(tmp_path, period):
     (grid,) = grids(xlsx(tmp_path / "q.xlsx", {"s": quarterly_sheet("地区：眉县", period)}))
     frame, issues = quarterly.read(grid)
@@ -280,13 +306,16 @@ def test_quarterly_annual_period_spellings(tmp_path, period):
 
 
 def test_quarterly_workbook_of_counties_takes_benqi_column(tmp_path):
-    feng = quarterly_sheet("填报单位：宝鸡市凤县民政局      2023年第四季度", None,
-                           header=("指标名称", "单位", "本期", "同期"))
+    feng = quarterly_sheet(
+        "填报单位：宝鸡市凤县民政局      2023年第四季度", None, header=("指标名称", "单位", "本期", "同期")
+    )
     for row in feng[4:14]:
         if len(row) == 4:  # 指标名称 | 单位 | 本期 | 同期: drop the code column, add last year's value
             row[1:] = [row[2], row[3], 1]
-    path = xlsx(tmp_path / "two.xlsx", {
-        "眉县": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"), "凤县": feng})
+    path = xlsx(
+        tmp_path / "two.xlsx",
+        {"眉县": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"), "凤县": feng},
+    )
     mei, feng_grid = grids(path)
     frame, issues = quarterly.read(feng_grid)
     assert issues == []
@@ -296,7 +325,9 @@ def test_quarterly_workbook_of_counties_takes_benqi_column(tmp_path):
 
 
 def test_quarterly_q3_is_refused_with_one_period_error(tmp_path):
-    (grid,) = grids(xlsx(tmp_path / "q3.xlsx", {"眉县": quarterly_sheet("填报单位：眉县民政局", "2023年第3季度")}))
+    (grid,) = grids(
+        xlsx(tmp_path / "q3.xlsx", {"眉县": quarterly_sheet("填报单位：眉县民政局", "2023年第3季度")})
+    )
     assert quarterly.detect(grid)
     frame, issues = quarterly.read(grid)
     assert frame.empty
@@ -312,21 +343,28 @@ def test_quarterly_without_period_is_year_missing(tmp_path):
 
 def test_long_table_with_quantity_column_is_not_a_quarterly_report(tmp_path):
     path = tmp_path / "long.csv"
-    path.write_text("2023年第4季度低保数据\n地区,指标名称,单位,数量\n眉县,城市低保人数,人,300\n", encoding="utf-8-sig")
+    path.write_text(
+        "2023年第4季度低保数据\n地区,指标名称,单位,数量\n眉县,城市低保人数,人,300\n", encoding="utf-8-sig"
+    )
     (grid,) = grids(path)
     assert not quarterly.detect(grid) and long_table.detect(grid) and not series.detect(grid)
 
 
 # ---------------------------------------------------------------- dispatch
 
+
 def test_read_source_dispatches_each_sheet_to_its_reader(tmp_path):
     pytest.importorskip("etl.readers.template")
     from etl.readers import read_source
-    path = xlsx(tmp_path / "mixed.xlsx", {
-        "季报": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"),
-        "年鉴": [["各县区城市低保人数（2022年）"], ["地区", "城市低保人数(人)"], ["眉 县", 310]],
-        "长表": [["地区", "年份", "指标", "数值", "单位"], ["凤县", 2023, "养老床位数", 800, "张"]],
-    })
+
+    path = xlsx(
+        tmp_path / "mixed.xlsx",
+        {
+            "季报": quarterly_sheet("填报单位：宝鸡市眉县民政局", "2023年第4季度"),
+            "年鉴": [["各县区城市低保人数（2022年）"], ["地区", "城市低保人数(人)"], ["眉 县", 310]],
+            "长表": [["地区", "年份", "指标", "数值", "单位"], ["凤县", 2023, "养老床位数", 800, "张"]],
+        },
+    )
     source, _ = load_source(path)
     frame, issues = read_source(source)
     assert issues == []

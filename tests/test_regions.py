@@ -1,4 +1,5 @@
 """The national registry and how written names and codes resolve to it."""
+
 import pytest
 
 from etl.regions import default_cities, load_registry
@@ -47,25 +48,28 @@ def test_zones_are_not_required_counties(registry):
     assert not set(zones) & set(registry.counties_of_city("130100"))
 
 
-@pytest.mark.parametrize("text,code,status", [
-    ("眉县", "610326", "ok"),
-    ("眉 县", "610326", "ok"),
-    ("宝鸡市眉县", "610326", "ok"),
-    ("陕西省宝鸡市眉县", "610326", "ok"),
-    ("渭滨", "610302", "ok"),
-    ("凤翔县", "610305", "alias"),
-    ("长乐市", "350112", "alias"),
-    ("第八师", "659001", "alias"),
-    ("鼓楼区", "350102", "ok"),          # four 鼓楼区 in China; the table's other rows are in 福州
-    ("平潭县*", "350128", "ok"),
-    ("平潭县（综合实验区）", "350128", "ok"),
-    ("宝鸡市", "610300", "ok"),
-    ("北京市", "110000", "ok"),
-    ("市辖区", None, "subtotal"),
-    ("福州市辖区", None, "subtotal"),
-    ("眉具", None, "unknown"),
-    ("城关区", None, "ambiguous"),
-])
+@pytest.mark.parametrize(
+    "text,code,status",
+    [
+        ("眉县", "610326", "ok"),
+        ("眉 县", "610326", "ok"),
+        ("宝鸡市眉县", "610326", "ok"),
+        ("陕西省宝鸡市眉县", "610326", "ok"),
+        ("渭滨", "610302", "ok"),
+        ("凤翔县", "610305", "alias"),
+        ("长乐市", "350112", "alias"),
+        ("第八师", "659001", "alias"),
+        ("鼓楼区", "350102", "ok"),  # four 鼓楼区 in China; the table's other rows are in 福州
+        ("平潭县*", "350128", "ok"),
+        ("平潭县（综合实验区）", "350128", "ok"),
+        ("宝鸡市", "610300", "ok"),
+        ("北京市", "110000", "ok"),
+        ("市辖区", None, "subtotal"),
+        ("福州市辖区", None, "subtotal"),
+        ("眉具", None, "unknown"),
+        ("城关区", None, "ambiguous"),
+    ],
+)
 def test_resolve_names(registry, text, code, status):
     res = resolve(registry, text)
     assert (res.code, res.status) == (code, status)
@@ -80,25 +84,32 @@ def test_total_row_takes_the_city_of_the_other_names(registry):
     out = registry.resolve_names(["眉县", "凤县", "合计"])
     assert (out["合计"].code, out["合计"].status) == ("610300", "total")
     out = registry.resolve_names(["眉县", "鼓楼区", "合计"], context=SCOPE)
-    assert (out["合计"].code, out["合计"].status) == (None, "total")   # 宝鸡 and 福州 share no province
+    assert (out["合计"].code, out["合计"].status) == (None, "total")  # 宝鸡 and 福州 share no province
     assert "不属于同一个省" in out["合计"].note
 
 
 FUJIAN_CITIES = ["福州市", "厦门市", "莆田市", "三明市", "泉州市", "漳州市", "南平市", "龙岩市", "宁德市"]
 
 
-@pytest.mark.parametrize("word,others,code", [
-    ("全  省", FUJIAN_CITIES, "350000"),               # 福建统计年鉴 21-19: the row above the cities
-    ("全省", ["鼓楼区", "台江区", "仓山区"], "350000"),   # a city table printing the province for comparison
-    ("合计", FUJIAN_CITIES, "350000"),
-    ("总计", ["鼓楼区", "台江区", "仓山区", "马尾区"], "350100"),
-    ("全市", ["眉县", "凤县", "太白县"], "610300"),
-    ("全市", FUJIAN_CITIES, None),                     # a province's cities have no one 全市
-    ("合计", ["眉县"], None),                          # one county is no table to total
-    ("全区", ["南宁市", "柳州市"], "450000"),            # 广西壮族自治区
-    ("全区", FUJIAN_CITIES, None),                     # 福建 is no autonomous region
-    ("全兵团", ["石河子市", "五家渠市"], "659000"),
-])
+@pytest.mark.parametrize(
+    "word,others,code",
+    [
+        ("全  省", FUJIAN_CITIES, "350000"),  # 福建统计年鉴 21-19: the row above the cities
+        (
+            "全省",
+            ["鼓楼区", "台江区", "仓山区"],
+            "350000",
+        ),  # a city table printing the province for comparison
+        ("合计", FUJIAN_CITIES, "350000"),
+        ("总计", ["鼓楼区", "台江区", "仓山区", "马尾区"], "350100"),
+        ("全市", ["眉县", "凤县", "太白县"], "610300"),
+        ("全市", FUJIAN_CITIES, None),  # a province's cities have no one 全市
+        ("合计", ["眉县"], None),  # one county is no table to total
+        ("全区", ["南宁市", "柳州市"], "450000"),  # 广西壮族自治区
+        ("全区", FUJIAN_CITIES, None),  # 福建 is no autonomous region
+        ("全兵团", ["石河子市", "五家渠市"], "659000"),
+    ],
+)
 def test_total_rows_mean_the_common_parent_the_word_fits(registry, word, others, code):
     res = registry.resolve_names([word, *others])[word]
     assert (res.code, res.status) == (code, "total")
@@ -108,11 +119,19 @@ def test_total_rows_mean_the_common_parent_the_word_fits(registry, word, others,
 def test_same_name_districts_follow_the_other_rows_never_the_default_area(registry):
     nanjing = registry.resolve_names(["玄武区", "秦淮区", "建邺区", "鼓楼区"])
     assert {t: r.code for t, r in nanjing.items()} == {
-        "玄武区": "320102", "秦淮区": "320104", "建邺区": "320105", "鼓楼区": "320106"}
+        "玄武区": "320102",
+        "秦淮区": "320104",
+        "建邺区": "320105",
+        "鼓楼区": "320106",
+    }
     alone = registry.resolve_names(["鼓楼区"])["鼓楼区"]
     assert alone.status == "ambiguous" and {"350102", "320106", "410204", "320302"} <= set(alone.candidates)
     assert [registry.full_name(c) for c in ("350102", "320106", "350100", "110100")] == [
-        "福州市鼓楼区", "南京市鼓楼区", "福建省福州市", "北京市"]
+        "福州市鼓楼区",
+        "南京市鼓楼区",
+        "福建省福州市",
+        "北京市",
+    ]
 
 
 def test_leading_name_of_a_title(registry):
@@ -120,7 +139,7 @@ def test_leading_name_of_a_title(registry):
     assert registry.leading_name("2006—2022年三明市主要民政指标") == "三明市"
     assert registry.leading_name("宝鸡市眉县城乡低保") == "宝鸡市眉县"
     assert registry.leading_name("新疆生产建设兵团社会服务") == "新疆生产建设兵团"
-    assert registry.leading_name("各城区低保情况") is None        # a name inside the title is not the table's place
+    assert registry.leading_name("各城区低保情况") is None  # a name inside the title is not the table's place
     assert registry.leading_name("21-19 各市、县（区）城乡居民最低生活保障情况（2019年）") is None
 
 

@@ -1,5 +1,6 @@
 """示例数据: the generated files go through all four readers into the warehouse unchanged,
 and the city totals equal the figures the bureaus published, read from data/published/."""
+
 import duckdb
 import pandas as pd
 import pytest
@@ -22,8 +23,9 @@ def built(tmp_path_factory):
 
 
 def city_value(con, city, year, ind):
-    row = con.execute("SELECT value, origin FROM facts WHERE region_code=? AND year=? AND indicator_id=?",
-                      [city, year, ind]).fetchone()
+    row = con.execute(
+        "SELECT value, origin FROM facts WHERE region_code=? AND year=? AND indicator_id=?", [city, year, ind]
+    ).fetchone()
     return row
 
 
@@ -42,11 +44,18 @@ def test_files_in_all_four_shapes(built):
 
 def test_every_county_value_survives_the_readers(built):
     _, _, con = built
-    got = con.execute("SELECT region_code, year, indicator_id, value FROM facts WHERE origin='reported' "
-                      "AND region_code IN (SELECT code FROM regions WHERE level='county')").df()
+    got = con.execute(
+        "SELECT region_code, year, indicator_id, value FROM facts WHERE origin='reported' "
+        "AND region_code IN (SELECT code FROM regions WHERE level='county')"
+    ).df()
     truth = sample_truth()
-    merged = truth.merge(got, on=["region_code", "year", "indicator_id"], how="outer", indicator=True,
-                         suffixes=("_truth", "_got"))
+    merged = truth.merge(
+        got,
+        on=["region_code", "year", "indicator_id"],
+        how="outer",
+        indicator=True,
+        suffixes=("_truth", "_got"),
+    )
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
     assert (merged["value_truth"] == merged["value_got"]).all()
 
@@ -56,38 +65,44 @@ def test_sample_is_flagged_and_traced(built):
     assert outcome.is_sample
     assert con.execute("SELECT value FROM meta WHERE key='is_sample'").fetchone() == ("true",)
     assert con.execute("SELECT bool_and(is_sample) FROM facts").fetchone() == (True,)
-    missing = con.execute("SELECT count(*) FROM facts f LEFT JOIN lineage l USING (region_code, year, indicator_id) "
-                          "WHERE f.origin='reported' AND l.file_sha256 IS NULL").fetchone()[0]
+    missing = con.execute(
+        "SELECT count(*) FROM facts f LEFT JOIN lineage l USING (region_code, year, indicator_id) "
+        "WHERE f.origin='reported' AND l.file_sha256 IS NULL"
+    ).fetchone()[0]
     assert missing == 0
 
 
 def test_published_city_figures(built):
     _, _, con = built
-    assert city_value(con, "610300", 2019, "elderly_beds")[0] == 23000           # 2.3万张
+    assert city_value(con, "610300", 2019, "elderly_beds")[0] == 23000  # 2.3万张
     assert round(city_value(con, "610300", 2019, "beds_per_1000_elderly")[0]) == 36  # 36‰
-    assert city_value(con, "610300", 2019, "temp_relief_cases")[0] == 41700      # 4.17万人次
+    assert city_value(con, "610300", 2019, "temp_relief_cases")[0] == 41700  # 4.17万人次
     assert city_value(con, "610300", 2019, "temp_relief_funds")[0] == 2844
     assert city_value(con, "610300", 2019, "vagrant_relief_cases")[0] == 9085
     assert city_value(con, "610300", 2019, "marriage_registrations")[0] == 23000
-    assert city_value(con, "610300", 2020, "population")[0] == 3321853           # 七普
+    assert city_value(con, "610300", 2020, "population")[0] == 3321853  # 七普
     assert city_value(con, "350100", 2020, "population")[0] == 8291268
-    assert city_value(con, "350102", 2020, "population")[0] == 669090            # 鼓楼区 七普
-    assert city_value(con, "610305", 2020, "population")[0] == 386156            # 凤翔区 七普
+    assert city_value(con, "350102", 2020, "population")[0] == 669090  # 鼓楼区 七普
+    assert city_value(con, "610305", 2020, "population")[0] == 386156  # 凤翔区 七普
     assert city_value(con, "350100", 2023, "certified_social_workers")[0] == 9151
     assert round(city_value(con, "350100", 2023, "social_workers_per_10k")[0], 1) == 10.9
     assert city_value(con, "350100", 2023, "elderly_care_institutions")[0] == 167
     assert city_value(con, "350100", 2023, "elderly_canteens")[0] == 528
     assert round(city_value(con, "659000", 2020, "beds_per_1000_elderly")[0], 1) == 36.8
-    mawei = con.execute("SELECT value FROM facts WHERE region_code='350105' AND year=2019 "
-                        "AND indicator_id='dibao_rural_persons'").fetchone()[0]
-    assert mawei == 1100                                                          # 福建统计年鉴2020: 0.11万人
+    mawei = con.execute(
+        "SELECT value FROM facts WHERE region_code='350105' AND year=2019 "
+        "AND indicator_id='dibao_rural_persons'"
+    ).fetchone()[0]
+    assert mawei == 1100  # 福建统计年鉴2020: 0.11万人
 
 
 def test_every_city_year_complete(built):
     _, _, con = built
     n = con.execute("SELECT count(*) FROM indicators").fetchone()[0]
-    per_city = con.execute("SELECT region_code, year, count(*) FROM facts WHERE region_code IN (?, ?, ?) "
-                           "GROUP BY ALL", list(CITIES)).fetchall()
+    per_city = con.execute(
+        "SELECT region_code, year, count(*) FROM facts WHERE region_code IN (?, ?, ?) GROUP BY ALL",
+        list(CITIES),
+    ).fetchall()
     assert len(per_city) == len(CITIES) * 10
     assert all(count == n for _, _, count in per_city)
 
@@ -104,8 +119,11 @@ def test_generator_is_deterministic(tmp_path):
 def totals(truth, registry):
     """Sample values summed by city as well as by county: (region, year, indicator) → value."""
     by_county = truth.set_index(["region_code", "year", "indicator_id"])["value"]
-    by_city = truth.assign(region_code=truth["region_code"].map(registry.city_of)).groupby(
-        ["region_code", "year", "indicator_id"])["value"].sum()
+    by_city = (
+        truth.assign(region_code=truth["region_code"].map(registry.city_of))
+        .groupby(["region_code", "year", "indicator_id"])["value"]
+        .sum()
+    )
     return pd.concat([by_county, by_city])
 
 
@@ -141,39 +159,48 @@ def published_copy(tmp_path, monkeypatch, edits):
 def test_anchors_are_read_from_data_published(tmp_path, monkeypatch):
     """Every kind of anchor follows a changed figure in the files: nothing is typed into the code."""
     seed, research = "seed_facts.csv", "research_facts.csv"
-    published_copy(tmp_path, monkeypatch, {
-        (seed, "宝鸡市", 2019, "临时救助人次"): "4.5",                                   # 万人次
-        (seed, "宝鸡市", 2019, "每千名老年人养老床位"): "40",                              # → 60+ base
-        (seed, "福州市", 2023, "慈善组织数"): "95",
-        (seed, "福州市", 2023, "每万人持证社工数"): "10",                                 # → population
-        (research, "宝鸡市", 2020, "常住人口（七普）"): "3400000",
-        (research, "福州市", 2020, "常住人口（七普，含平潭；县级分列只列12个县(市)区）"): "8300000",
-        (research, "鼓楼区", 2020, "常住人口（七普）"): "670000",
-        (research, "陈仓区", 2020, "山区常住人口（七普）"): "90000",
-        (research, "马尾区", 2019, "农村居民最低生活保障人数"): "0.2",                    # 万人
-        (research, "新疆生产建设兵团", 2020, "每千名老年人拥有养老床位（“十三五”末）"): "30.5",
-    })
+    published_copy(
+        tmp_path,
+        monkeypatch,
+        {
+            (seed, "宝鸡市", 2019, "临时救助人次"): "4.5",  # 万人次
+            (seed, "宝鸡市", 2019, "每千名老年人养老床位"): "40",  # → 60+ base
+            (seed, "福州市", 2023, "慈善组织数"): "95",
+            (seed, "福州市", 2023, "每万人持证社工数"): "10",  # → population
+            (research, "宝鸡市", 2020, "常住人口（七普）"): "3400000",
+            (research, "福州市", 2020, "常住人口（七普，含平潭；县级分列只列12个县(市)区）"): "8300000",
+            (research, "鼓楼区", 2020, "常住人口（七普）"): "670000",
+            (research, "陈仓区", 2020, "山区常住人口（七普）"): "90000",
+            (research, "马尾区", 2019, "农村居民最低生活保障人数"): "0.2",  # 万人
+            (research, "新疆生产建设兵团", 2020, "每千名老年人拥有养老床位（“十三五”末）"): "30.5",
+        },
+    )
     registry = load_registry()
     got = totals(sample_truth(load_catalog(), registry), registry)
     assert got[("610300", 2019, "temp_relief_cases")] == 45_000
-    assert got[("610300", 2019, "pop_60plus")] == 575_000                               # 23000 / 40 × 1000
+    assert got[("610300", 2019, "pop_60plus")] == 575_000  # 23000 / 40 × 1000
     assert got[("350100", 2023, "charity_organizations")] == 95
-    assert got[("350100", 2023, "population")] == 9_151_000                             # 9151 / 10 × 10,000
+    assert got[("350100", 2023, "population")] == 9_151_000  # 9151 / 10 × 10,000
     assert got[("610300", 2020, "population")] == 3_400_000
     assert got[("350100", 2020, "population")] == 8_300_000
     assert got[("350102", 2020, "population")] == 670_000
-    assert got[("610304", 2020, "population")] == 389_990 + 90_000                      # 川塬 + 山区
+    assert got[("610304", 2020, "population")] == 389_990 + 90_000  # 川塬 + 山区
     assert got[("350105", 2019, "dibao_rural_persons")] == 2_000
     beds = got[("659000", 2020, "elderly_beds")] / got[("659000", 2020, "pop_60plus")] * 1000
     assert round(beds, 1) == 30.5
 
 
-@pytest.mark.parametrize("edit, message", [
-    (("seed_facts.csv", "福州市", 2023, "持证社会工作者人数"), "350100 2023 certified_social_workers"),
-    (("seed_facts.csv", "宝鸡市", 2019, "养老床位数"), "610300 2019 elderly_beds"),
-    (("research_facts.csv", "新疆生产建设兵团", 2020, "每千名老年人拥有养老床位（“十三五”末）"),
-     "659000 2020 beds_per_1000_elderly"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("seed_facts.csv", "福州市", 2023, "持证社会工作者人数"), "350100 2023 certified_social_workers"),
+        (("seed_facts.csv", "宝鸡市", 2019, "养老床位数"), "610300 2019 elderly_beds"),
+        (
+            ("research_facts.csv", "新疆生产建设兵团", 2020, "每千名老年人拥有养老床位（“十三五”末）"),
+            "659000 2020 beds_per_1000_elderly",
+        ),
+    ],
+)
 def test_a_missing_anchor_figure_stops_the_generator(tmp_path, monkeypatch, edit, message):
     published_copy(tmp_path, monkeypatch, {edit: None})
     with pytest.raises(ValueError, match=message):

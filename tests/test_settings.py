@@ -1,4 +1,5 @@
 """One registry of settings (etl/settings.py): complete, documented in the README, read at call time."""
+
 import re
 import tomllib
 from pathlib import Path
@@ -9,12 +10,14 @@ from etl import paths, settings, warehouse
 from etl.regions import default_cities
 
 REPO = Path(__file__).resolve().parents[1]
-PRODUCT = ("app.py", "etl", "dashboard", "pages", "deploy")   # the code that runs, not tests or tools
+PRODUCT = ("app.py", "etl", "dashboard", "pages", "deploy")  # the code that runs, not tests or tools
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 # A variable read by name: os.environ.get("X"), os.getenv("X"), os.environ["X"], os.environ.setdefault("X").
-_READ_LITERAL = re.compile(r"""(?:environ\.(?:get|setdefault|pop)|getenv)\(\s*(['"])(\w+)\1"""
-                           r"""|environ\[\s*(['"])(\w+)\3\s*\]""")
+_READ_LITERAL = re.compile(
+    r"""(?:environ\.(?:get|setdefault|pop)|getenv)\(\s*(['"])(\w+)\1"""
+    r"""|environ\[\s*(['"])(\w+)\3\s*\]"""
+)
 # Any variable name of ours written as a string, wherever it is used (ENV_X = "MZ_…", env dicts …).
 _NAMED = re.compile(r"""['"]((?:MZ|STREAMLIT)_[A-Z0-9_]+|BROWSER_PATH)['"]""")
 # Reading the environment (not writing it: `os.environ[X] = …`, nor passing it on: `{**os.environ}`).
@@ -37,7 +40,8 @@ def test_readme_table_is_generated_from_the_settings():
     shown = text.split(START, 1)[1].split(END, 1)[0].strip()
     assert shown == settings.markdown_table().strip(), (
         "README.md's settings table differs from etl/settings.py: run `.venv/bin/python -m etl.settings` "
-        f"and paste its output between {START} and {END} in README.md")
+        f"and paste its output between {START} and {END} in README.md"
+    )
 
 
 def test_the_registry_is_well_formed():
@@ -48,8 +52,9 @@ def test_the_registry_is_well_formed():
         assert s.meaning and "|" not in s.meaning and "\n" not in s.meaning, s.name
         assert s.env or s.default is not None, f"{s.name}: a fixed limit needs its value"
     # Every constant of the module is a registered setting (or an environment variable's name).
-    constants = {n for n in vars(settings)
-                 if n.isupper() and not n.startswith(("ENV_", "_")) and n != "SETTINGS"}
+    constants = {
+        n for n in vars(settings) if n.isupper() and not n.startswith(("ENV_", "_")) and n != "SETTINGS"
+    }
     assert constants <= set(names), f"constants missing from SETTINGS: {sorted(constants - set(names))}"
     for s in settings.SETTINGS:
         if s.name in constants:
@@ -80,16 +85,26 @@ def test_every_environment_variable_read_is_registered():
 
 
 def test_only_the_settings_module_reads_the_environment():
-    readers = [str(p.relative_to(REPO)) for p in product_sources()
-               if p != REPO / "etl" / "settings.py" and _READS.search(p.read_text(encoding="utf-8"))]
+    readers = [
+        str(p.relative_to(REPO))
+        for p in product_sources()
+        if p != REPO / "etl" / "settings.py" and _READS.search(p.read_text(encoding="utf-8"))
+    ]
     assert not readers, f"read the environment through etl/settings.py accessors instead: {readers}"
 
 
 def test_publish_wait_from_the_environment(monkeypatch):
     monkeypatch.delenv(settings.ENV_PUBLISH_WAIT, raising=False)
     assert warehouse.publish_wait() == settings.PUBLISH_WAIT == 300
-    for text, expected in [("0.5", 0.5), (" 2 ", 2.0), ("0", 0.0), ("-3", 0.0),
-                           ("abc", 300.0), ("", 300.0), ("  ", 300.0)]:
+    for text, expected in [
+        ("0.5", 0.5),
+        (" 2 ", 2.0),
+        ("0", 0.0),
+        ("-3", 0.0),
+        ("abc", 300.0),
+        ("", 300.0),
+        ("  ", 300.0),
+    ]:
         monkeypatch.setenv("MZ_PUBLISH_WAIT", text)
         assert warehouse.publish_wait() == expected, text
 
@@ -121,9 +136,17 @@ def test_data_dir_and_the_other_variables(monkeypatch, tmp_path):
     assert settings.admin_password_hash() == "scrypt$1"
 
 
-@pytest.mark.parametrize("setting, shown", [
-    ("MAX_FILE_BYTES", "256 MB"), ("MAX_ROWS", "1,000,000 行"), ("ADMIN_IDLE_SECONDS", "1,800 秒（30 分钟）"),
-    ("PUBLISH_WAIT", "300 秒（5 分钟）"), ("MAX_NAME_BYTES", "200 字节"), ("BROWSER_PATH", "`/usr/bin/chromium`")])
+@pytest.mark.parametrize(
+    "setting, shown",
+    [
+        ("MAX_FILE_BYTES", "256 MB"),
+        ("MAX_ROWS", "1,000,000 行"),
+        ("ADMIN_IDLE_SECONDS", "1,800 秒（30 分钟）"),
+        ("PUBLISH_WAIT", "300 秒（5 分钟）"),
+        ("MAX_NAME_BYTES", "200 字节"),
+        ("BROWSER_PATH", "`/usr/bin/chromium`"),
+    ],
+)
 def test_defaults_are_shown_readably(setting, shown):
     assert settings.shown_default(next(s for s in settings.SETTINGS if s.name == setting)) == shown
 

@@ -1,5 +1,6 @@
 """The store's queries on a published sample warehouse: the fast paths (code range without an
 IN list, pre-aggregated listings) answer exactly what a plain scan of the facts answers."""
+
 import duckdb
 import pytest
 
@@ -25,8 +26,10 @@ def test_a_city_with_all_its_counties_is_read_by_code_range_alone(facts_table):
     where, params = store._in_codes(everything)
     assert " IN " not in where and params == ("610300", max(everything))
     got = store.facts(everything, ("elderly_beds", "pop_60plus"))
-    want = facts_table[facts_table["region_code"].isin(everything)
-                       & facts_table["indicator_id"].isin(["elderly_beds", "pop_60plus"])]
+    want = facts_table[
+        facts_table["region_code"].isin(everything)
+        & facts_table["indicator_id"].isin(["elderly_beds", "pop_60plus"])
+    ]
     assert len(got) == len(want) > 0 and set(got["region_code"]) == set(want["region_code"])
     assert got["value"].sum() == pytest.approx(want["value"].sum())
 
@@ -37,8 +40,9 @@ def test_a_partial_selection_keeps_its_in_list(facts_table):
     assert " IN " in where and params[:3] == some
     got = store.facts(some, ("elderly_beds",))
     assert set(got["region_code"]) == set(some)
-    assert len(got) == len(facts_table[facts_table["region_code"].isin(some)
-                                       & (facts_table["indicator_id"] == "elderly_beds")])
+    assert len(got) == len(
+        facts_table[facts_table["region_code"].isin(some) & (facts_table["indicator_id"] == "elderly_beds")]
+    )
 
 
 def test_years_and_listings_from_the_pre_aggregated_tables(facts_table):
@@ -53,14 +57,18 @@ def test_years_and_listings_from_the_pre_aggregated_tables(facts_table):
     assert (listed.set_index("code")["name"] == regions.loc[listed["code"], "name"]).all()
     assert store.fact_years() == sorted(int(y) for y in facts_table["year"].unique())
     assert store.category_names().to_dict() == {c.id: c.name_zh for c in load_catalog().categories.values()}
-    assert list(store.category_names().index)[:3] == ["population", "social_relief", "elderly_care"]   # catalog order
+    assert list(store.category_names().index)[:3] == [
+        "population",
+        "social_relief",
+        "elderly_care",
+    ]  # catalog order
 
 
 def test_a_caller_changing_its_answer_does_not_change_the_shared_one(facts_table):
     sql = "SELECT region_code, value FROM facts WHERE region_code = ? ORDER BY year, indicator_id"
     first = store.query(sql, ("610326",))
     before = first["value"].tolist()
-    first.loc[first.index[0], "value"] = -1.0        # in place, on the frame the cache handed out
+    first.loc[first.index[0], "value"] = -1.0  # in place, on the frame the cache handed out
     first["region_code"] = "改过"
     again = store.query(sql, ("610326",))
     assert again["value"].tolist() == before and set(again["region_code"]) == {"610326"}
@@ -77,14 +85,16 @@ def test_per_version_answers_once_per_version_and_follows_a_publish(tmp_path, mo
         return store.facts((city,), ("elderly_beds",), 2025, 2025)
 
     first = beds("610300")
-    first.loc[first.index[0], "value"] = -1.0          # a caller's change stays in its own copy
+    first.loc[first.index[0], "value"] = -1.0  # a caller's change stays in its own copy
     assert beds("610300")["value"].iloc[0] > 0 and calls == ["610300"]
     old = store.current_db()
     counties = load_registry().frame().query("parent_code == '610300' and kind == 'county'")["code"]
     update = tmp_path / "宝鸡2025.csv"
-    update.write_text("区划代码,年份,指标,数值,单位\n" + "".join(f"{c},2025,养老床位数,1000,张\n" for c in counties),
-                      encoding="utf-8")
-    assert pipeline.load(tmp_path, [update]).ok           # publishes a new version
+    update.write_text(
+        "区划代码,年份,指标,数值,单位\n" + "".join(f"{c},2025,养老床位数,1000,张\n" for c in counties),
+        encoding="utf-8",
+    )
+    assert pipeline.load(tmp_path, [update]).ok  # publishes a new version
     assert store.current_db() != old and store.version() == warehouse.current_version(tmp_path)
     assert beds("610300")["value"].iloc[0] == 1000 * len(counties) and calls == ["610300", "610300"]
 
@@ -92,7 +102,8 @@ def test_per_version_answers_once_per_version_and_follows_a_publish(tmp_path, mo
 def test_per_version_refuses_a_function_of_a_page_script():
     def in_a_page():
         return 1
-    in_a_page.__module__ = "__main__"        # how Streamlit runs a page: anew on every rerun
+
+    in_a_page.__module__ = "__main__"  # how Streamlit runs a page: anew on every rerun
     with pytest.raises(TypeError, match="dashboard module"):
         store.per_version(maxsize=1)(in_a_page)
 

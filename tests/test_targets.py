@@ -1,6 +1,7 @@
 """One target check: `Target.meets` decides every 达标 / 未达标, for a floor (">=") and a ceiling
 ("<="), in the topic table, 区县对比's table, the ranking colours, the deck's 需要关注的事项 and
 the narrative; `store.target_of` picks the target in force."""
+
 import copy
 import math
 from pathlib import Path
@@ -26,14 +27,19 @@ def target(op: str, value: float = 35) -> Target:
     return Target(value=value, op=op, year=2025, scope="测试", source="测试规划")
 
 
-@pytest.mark.parametrize("op,below,equal,above", [
-    (">=", False, True, True), (">", False, False, True),
-    ("<=", True, True, False), ("<", True, False, False),
-])
+@pytest.mark.parametrize(
+    "op,below,equal,above",
+    [
+        (">=", False, True, True),
+        (">", False, False, True),
+        ("<=", True, True, False),
+        ("<", True, False, False),
+    ],
+)
 def test_meets_for_every_op(op, below, equal, above):
     t = target(op)
     assert (t.meets(34.9), t.meets(35), t.meets(35.0), t.meets(35.1)) == (below, equal, equal, above)
-    assert t.meets(35) is equal                                   # a real bool, not numpy's
+    assert t.meets(35) is equal  # a real bool, not numpy's
     for missing in (None, math.nan, float("nan"), pd.NA, pd.NaT):
         assert t.meets(missing) is None
 
@@ -41,12 +47,17 @@ def test_meets_for_every_op(op, below, equal, above):
 def test_every_op_is_covered_and_written():
     assert {t.op for t in map(target, TARGET_OPS)} == TARGET_OPS
     assert [(t.symbol, t.goal_words, t.miss_words) for t in map(target, (">=", "<=", ">", "<"))] == [
-        ("≥", "不低于", "低于"), ("≤", "不高于", "高于"), (">", "高于", "不高于"), ("<", "低于", "不低于")]
+        ("≥", "不低于", "低于"),
+        ("≤", "不高于", "高于"),
+        (">", "高于", "不高于"),
+        ("<", "低于", "不低于"),
+    ]
     assert target(">=").label("张/千名老年人") == "目标 ≥35张/千名老年人"
     assert target("<=", 12.5).label() == "目标 ≤12.5"
 
 
 # ---------------------------------------------------------------------------- store.target_of
+
 
 def _publish_with_targets(base: Path, beds_targets: list[dict]) -> None:
     data = copy.deepcopy(read_catalog_data())
@@ -55,15 +66,23 @@ def _publish_with_targets(base: Path, beds_targets: list[dict]) -> None:
     warehouse.publish(base, tables, {"command": "test"})
 
 
-@pytest.mark.parametrize("listed,chosen", [
-    ([(35, ">=", 2020), (40, ">=", 2025), (30, ">=", None)], (40, 2025)),   # the latest plan year
-    ([(30, "<=", None), (35, ">=", 2020)], (35, 2020)),                     # a dated one over an undated one
-    ([(30, "<=", None)], (30, None)),                                       # undated, when it is the only one
-    ([(35, ">=", 2025), (38, ">=", 2025)], (35, 2025)),                     # same year: the first listed
-])
+@pytest.mark.parametrize(
+    "listed,chosen",
+    [
+        ([(35, ">=", 2020), (40, ">=", 2025), (30, ">=", None)], (40, 2025)),  # the latest plan year
+        ([(30, "<=", None), (35, ">=", 2020)], (35, 2020)),  # a dated one over an undated one
+        ([(30, "<=", None)], (30, None)),  # undated, when it is the only one
+        ([(35, ">=", 2025), (38, ">=", 2025)], (35, 2025)),  # same year: the first listed
+    ],
+)
 def test_target_of_picks_the_latest_plan_year(monkeypatch, tmp_path, listed, chosen):
-    _publish_with_targets(tmp_path, [{"value": v, "op": op, "year": y, "scope": "全国", "source": f"规划{n}"}
-                                     for n, (v, op, y) in enumerate(listed)])
+    _publish_with_targets(
+        tmp_path,
+        [
+            {"value": v, "op": op, "year": y, "scope": "全国", "source": f"规划{n}"}
+            for n, (v, op, y) in enumerate(listed)
+        ],
+    )
     monkeypatch.setenv("MZ_DATA_DIR", str(tmp_path))
     got = store.target_of(BEDS)
     assert isinstance(got, Target) and (got.value, got.year) == chosen
@@ -72,6 +91,7 @@ def test_target_of_picks_the_latest_plan_year(monkeypatch, tmp_path, listed, cho
 
 
 # ---------------------------------------------------------------------------- a ceiling everywhere
+
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
@@ -95,9 +115,12 @@ def ceiling(monkeypatch, sample):
 
 def beds_2024(base: Path) -> dict[str, float]:
     """County name → 2024 value of 宝鸡's counties."""
-    rows = query(warehouse.current_db(base),
-                 "SELECT r.name, f.value FROM facts f JOIN regions r ON r.code = f.region_code "
-                 "WHERE f.year = 2024 AND f.indicator_id = ? AND r.parent_code = '610300'", [BEDS])
+    rows = query(
+        warehouse.current_db(base),
+        "SELECT r.name, f.value FROM facts f JOIN regions r ON r.code = f.region_code "
+        "WHERE f.year = 2024 AND f.indicator_id = ? AND r.parent_code = '610300'",
+        [BEDS],
+    )
     return dict(rows)
 
 
@@ -149,10 +172,19 @@ def test_deck_attention_says_above_a_ceiling(ceiling):
 
 
 def test_narrative_of_a_ceiling():
-    story = narrative.Story(name="低保资金支出", unit="万元", decimals=0, higher_is_better=False, place="宝鸡市",
-                            year=2024, series={2024: 900.0}, counties=[("渭滨区", 800.0), ("眉县", 1200.0)],
-                            target=target("<=", 1000))
+    story = narrative.Story(
+        name="低保资金支出",
+        unit="万元",
+        decimals=0,
+        higher_is_better=False,
+        place="宝鸡市",
+        year=2024,
+        series={2024: 900.0},
+        counties=[("渭滨区", 800.0), ("眉县", 1200.0)],
+        target=target("<=", 1000),
+    )
     assert narrative.counties_sentence(story) == (
-        "2个区县中，渭滨区最低（800万元），眉县最高（1,200万元）；目标不高于1,000万元，1个区县未达标：眉县。")
+        "2个区县中，渭滨区最低（800万元），眉县最高（1,200万元）；目标不高于1,000万元，1个区县未达标：眉县。"
+    )
     floor = narrative.Story(**{**story.__dict__, "target": target(">=", 1000)})
     assert narrative.counties_sentence(floor).endswith("目标不低于1,000万元，1个区县未达标：渭滨区。")

@@ -1,4 +1,5 @@
 """The fill-in workbook: what the ETL writes for the counties reads back exactly."""
+
 import openpyxl
 import pytest
 
@@ -28,8 +29,11 @@ def test_template_layout(tmp_path):
 
 
 def test_template_values_read_back(tmp_path):
-    values = {("610326", "elderly_beds"): 812, ("610330", "dibao_urban_standard"): 655.5,
-              ("610302", "population"): 531_000}
+    values = {
+        ("610326", "elderly_beds"): 812,
+        ("610330", "dibao_urban_standard"): 655.5,
+        ("610302", "population"): 531_000,
+    }
     out = write_template("610300", 2024, tmp_path / "filled.xlsx", values)
     source, issues = load_source(out)
     assert not issues
@@ -40,7 +44,11 @@ def test_template_values_read_back(tmp_path):
     assert got == values
     assert set(raw["year"]) == {2024}
     beds = raw[raw["indicator"] == "elderly_beds"].iloc[0]
-    assert (beds["sheet"], beds["row"], beds["header_unit"]) == ("养老服务", 7 + 6, "张")  # 眉县 is the 7th county
+    assert (beds["sheet"], beds["row"], beds["header_unit"]) == (
+        "养老服务",
+        7 + 6,
+        "张",
+    )  # 眉县 is the 7th county
 
 
 def test_template_refuses_a_county_code(tmp_path):

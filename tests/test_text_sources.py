@@ -1,4 +1,5 @@
 """Shared text normalisation and file loading (encodings, broken files, formulas)."""
+
 from pathlib import Path
 
 import openpyxl
@@ -22,8 +23,10 @@ def test_normalize_removes_spaces_markers_and_fullwidth():
 
 
 def test_split_unit_from_bilingual_header():
-    assert split_unit("城镇居民最低生活保障人数(万人)\nNumber of urban (10 000 persons)") == \
-        ("城镇居民最低生活保障人数", "万人")
+    assert split_unit("城镇居民最低生活保障人数(万人)\nNumber of urban (10 000 persons)") == (
+        "城镇居民最低生活保障人数",
+        "万人",
+    )
     assert split_unit("养老床位数（张）") == ("养老床位数", "张")
     assert split_unit("低保标准（元/人·月）") == ("低保标准", "元/人·月")
     assert split_unit("地 区") == ("地区", None)

@@ -1,4 +1,5 @@
 """Unit conversion must be exact: published figures like 2.3万张 must become 23000 张, not 22999.99…"""
+
 from fractions import Fraction
 
 import pandas as pd
@@ -7,23 +8,26 @@ import pytest
 from etl.units import clean_unit, conversion_factor, convert
 
 
-@pytest.mark.parametrize("given, unit, factor", [
-    ("万人", "人", 10_000),
-    ("人", "人", 1),
-    (None, "人", 1),
-    ("", "万元", 1),
-    ("亿元", "万元", 10_000),
-    ("元", "万元", Fraction(1, 10_000)),
-    ("千元", "万元", Fraction(1, 10)),
-    ("万张", "张", 10_000),
-    ("万人次", "人次", 10_000),
-    ("次", "人次", 1),
-    ("万对", "对", 10_000),
-    ("名", "人", 1),
-    ("个", "家", 1),
-    ("所", "家", 1),
-    ("万户", "户", 10_000),
-])
+@pytest.mark.parametrize(
+    "given, unit, factor",
+    [
+        ("万人", "人", 10_000),
+        ("人", "人", 1),
+        (None, "人", 1),
+        ("", "万元", 1),
+        ("亿元", "万元", 10_000),
+        ("元", "万元", Fraction(1, 10_000)),
+        ("千元", "万元", Fraction(1, 10)),
+        ("万张", "张", 10_000),
+        ("万人次", "人次", 10_000),
+        ("次", "人次", 1),
+        ("万对", "对", 10_000),
+        ("名", "人", 1),
+        ("个", "家", 1),
+        ("所", "家", 1),
+        ("万户", "户", 10_000),
+    ],
+)
 def test_count_and_money_factors(given, unit, factor):
     assert conversion_factor(given, unit) == factor
 

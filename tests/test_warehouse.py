@@ -1,4 +1,5 @@
 """Publishing: atomic pointer swap, pruning, rollback, and survival of a killed publish."""
+
 import json
 import os
 import signal
@@ -19,9 +20,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def tables(value: float, n: int = 3) -> dict[str, pd.DataFrame]:
-    facts = pd.DataFrame({"region_code": [f"61030{i}" for i in range(n)], "year": [2023] * n,
-                          "indicator_id": ["population"] * n, "value": [value + i for i in range(n)],
-                          "origin": ["reported"] * n, "is_sample": [False] * n})
+    facts = pd.DataFrame(
+        {
+            "region_code": [f"61030{i}" for i in range(n)],
+            "year": [2023] * n,
+            "indicator_id": ["population"] * n,
+            "value": [value + i for i in range(n)],
+            "origin": ["reported"] * n,
+            "is_sample": [False] * n,
+        }
+    )
     return {"facts": facts, "meta": pd.DataFrame({"key": ["is_sample"], "value": ["false"]})}
 
 
@@ -44,12 +52,15 @@ def test_publish_writes_duckdb_parquet_manifest_and_pointer(tmp_path):
     assert manifest["inputs"][0]["sha256"] == "x"
     assert read_values(tmp_path) == [1.0, 2.0, 3.0]
     con = duckdb.connect()
-    parquet = con.execute(f"SELECT count(*), min(year) FROM read_parquet('{folder}/facts/*/*.parquet', "
-                          "hive_partitioning=true)").fetchone()
+    parquet = con.execute(
+        f"SELECT count(*), min(year) FROM read_parquet('{folder}/facts/*/*.parquet', hive_partitioning=true)"
+    ).fetchone()
     assert parquet == (3, 2023)
-    types = dict(duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
-                 .execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name='facts'")
-                 .fetchall())
+    types = dict(
+        duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+        .execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name='facts'")
+        .fetchall()
+    )
     assert types["year"] == "INTEGER" and types["value"] == "DOUBLE" and types["is_sample"] == "BOOLEAN"
 
 
@@ -79,15 +90,30 @@ def test_content_hash_is_stable_and_sensitive():
 
 def lineage_tables(**changes) -> dict[str, pd.DataFrame]:
     """A compact lineage as `pipeline._lineage` lays it out: two files, four texts, three facts."""
-    files = pd.DataFrame({"file_id": np.array([0, 1], dtype="int32"),
-                          "file_name": pd.array(["a.csv", "b.xlsx"], dtype="str"),
-                          "file_sha256": pd.array(["a" * 64, "b" * 64], dtype="str")})
-    texts = pd.DataFrame({"text_id": np.arange(7, dtype="int32"),
-                          "text": pd.array(["610303", "610302", "population", "表1", "", "C", "E"], dtype="str")})
-    cells = pd.DataFrame({"region_text": pd.array([0, 1, 0], dtype="Int32"), "year": np.array([2023, 2022, 2022], dtype="int32"),
-                          "indicator_text": pd.array([2, 2, 2], dtype="Int32"), "file_id": np.array([1, 0, 1], dtype="int32"),
-                          "sheet_text": pd.array([3, 4, None], dtype="Int32"), "row": np.array([5, 2, 6], dtype="int64"),
-                          "column_text": pd.array([5, 6, 5], dtype="Int32")})
+    files = pd.DataFrame(
+        {
+            "file_id": np.array([0, 1], dtype="int32"),
+            "file_name": pd.array(["a.csv", "b.xlsx"], dtype="str"),
+            "file_sha256": pd.array(["a" * 64, "b" * 64], dtype="str"),
+        }
+    )
+    texts = pd.DataFrame(
+        {
+            "text_id": np.arange(7, dtype="int32"),
+            "text": pd.array(["610303", "610302", "population", "表1", "", "C", "E"], dtype="str"),
+        }
+    )
+    cells = pd.DataFrame(
+        {
+            "region_text": pd.array([0, 1, 0], dtype="Int32"),
+            "year": np.array([2023, 2022, 2022], dtype="int32"),
+            "indicator_text": pd.array([2, 2, 2], dtype="Int32"),
+            "file_id": np.array([1, 0, 1], dtype="int32"),
+            "sheet_text": pd.array([3, 4, None], dtype="Int32"),
+            "row": np.array([5, 2, 6], dtype="int64"),
+            "column_text": pd.array([5, 6, 5], dtype="Int32"),
+        }
+    )
     out = {"lineage_files": files, "lineage_texts": texts, "lineage_cells": cells}
     for key, value in changes.items():
         table, column = key.split("__")
@@ -98,6 +124,7 @@ def lineage_tables(**changes) -> dict[str, pd.DataFrame]:
 def test_content_hash_covers_the_compact_lineage():
     """The `lineage` view follows from `lineage_files`, `lineage_texts` and `lineage_cells`: a
     change to any of them changes the hash."""
+
     def digest(**changes):
         return warehouse.content_hash({**tables(1.0), **lineage_tables(**changes)})
 
@@ -107,12 +134,15 @@ def test_content_hash_covers_the_compact_lineage():
     changed = [
         digest(lineage_files__file_sha256=pd.array(["a" * 64, "c" * 64], dtype="str")),
         digest(lineage_files__file_name=pd.array(["a.csv", "c.csv"], dtype="str")),
-        digest(lineage_texts__text=pd.array(["610303", "610302", "population", "表2", "", "C", "E"], dtype="str")),
+        digest(
+            lineage_texts__text=pd.array(["610303", "610302", "population", "表2", "", "C", "E"], dtype="str")
+        ),
         digest(lineage_cells__file_id=np.array([0, 0, 1], dtype="int32")),
         digest(lineage_cells__sheet_text=pd.array([3, 4, 4], dtype="Int32")),
         digest(lineage_cells__row=np.array([5, 2, 7], dtype="int64")),
         digest(lineage_cells__column_text=pd.array([5, 5, 5], dtype="Int32")),
-        digest(lineage_cells__year=np.array([2023, 2022, 2023], dtype="int32"))]
+        digest(lineage_cells__year=np.array([2023, 2022, 2023], dtype="int32")),
+    ]
     assert base not in changed and len(set(changed)) == len(changed)
 
 
@@ -120,13 +150,21 @@ def test_lineage_view_turns_the_compact_tables_into_rows_of_texts(tmp_path):
     warehouse.publish(tmp_path, {**tables(1.0), **lineage_tables()}, {})
     con = duckdb.connect(str(warehouse.current_db(tmp_path)), read_only=True)
     try:
-        assert con.execute("SELECT * FROM lineage").fetchall() == [      # in the cells' stored order
+        assert con.execute("SELECT * FROM lineage").fetchall() == [  # in the cells' stored order
             ("610303", 2023, "population", "b.xlsx", "b" * 64, "表1", 5, "C"),
             ("610302", 2022, "population", "a.csv", "a" * 64, "", 2, "E"),
-            ("610303", 2022, "population", "b.xlsx", "b" * 64, None, 6, "C")]
+            ("610303", 2022, "population", "b.xlsx", "b" * 64, None, 6, "C"),
+        ]
         assert [r[:2] for r in con.execute("DESCRIBE lineage").fetchall()] == [
-            ("region_code", "VARCHAR"), ("year", "INTEGER"), ("indicator_id", "VARCHAR"), ("file_name", "VARCHAR"),
-            ("file_sha256", "VARCHAR"), ("sheet", "VARCHAR"), ("row", "BIGINT"), ("column", "VARCHAR")]
+            ("region_code", "VARCHAR"),
+            ("year", "INTEGER"),
+            ("indicator_id", "VARCHAR"),
+            ("file_name", "VARCHAR"),
+            ("file_sha256", "VARCHAR"),
+            ("sheet", "VARCHAR"),
+            ("row", "BIGINT"),
+            ("column", "VARCHAR"),
+        ]
     finally:
         con.close()
 
@@ -138,9 +176,14 @@ CRASHING_PUBLISH = textwrap.dedent("""
     from pathlib import Path
     from etl import warehouse
     n = 2_000_000
-    facts = pd.DataFrame({"region_code": np.full(n, "610302", dtype=object), "year": 2000 + np.arange(n) % 20,
-                          "indicator_id": np.full(n, "population", dtype=object), "value": np.arange(n, dtype=float),
-                          "origin": np.full(n, "reported", dtype=object), "is_sample": np.zeros(n, dtype=bool)})
+    facts = pd.DataFrame({
+        "region_code": np.full(n, "610302", dtype=object),
+        "year": 2000 + np.arange(n) % 20,
+        "indicator_id": np.full(n, "population", dtype=object),
+        "value": np.arange(n, dtype=float),
+        "origin": np.full(n, "reported", dtype=object),
+        "is_sample": np.zeros(n, dtype=bool),
+    })
     print("ready", flush=True)
     warehouse.publish(Path(sys.argv[1]), {"facts": facts}, {"content_hash": "0" * 64})
 """)
@@ -150,8 +193,9 @@ CRASHING_PUBLISH = textwrap.dedent("""
 def test_killed_publish_leaves_previous_version_serving(tmp_path, stage):
     """Kill the publisher when its temp folder appears, and when it is writing Parquet."""
     first = warehouse.publish(tmp_path, tables(1.0), {})
-    proc = subprocess.Popen([sys.executable, "-c", CRASHING_PUBLISH, str(tmp_path)], cwd=REPO,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_PUBLISH, str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "ready"
     deadline = time.monotonic() + 60
     versions = tmp_path / "warehouse" / "versions"
@@ -176,7 +220,7 @@ def test_versions_of_an_older_table_layout_cannot_be_rolled_back_to(tmp_path):
     assert not warehouse.is_current_schema(tmp_path, old)
     with pytest.raises(ValueError, match="旧版程序"):
         warehouse.rollback(tmp_path, old)
-    assert read_values(tmp_path) == [2.0, 3.0, 4.0]          # still the newer version
+    assert read_values(tmp_path) == [2.0, 3.0, 4.0]  # still the newer version
 
 
 def test_prepared_facts_are_in_stored_order_and_hash_like_the_frames():
@@ -184,15 +228,22 @@ def test_prepared_facts_are_in_stored_order_and_hash_like_the_frames():
     bytes), and the hash of prepared tables is the hash of the frames they came from."""
     rng = np.random.default_rng(7)
     n = 500
-    facts = pd.DataFrame({"region_code": pd.array(rng.choice(["610302", "610300", "61", "6103021", "云"], n), dtype="str"),
-                          "year": rng.integers(2015, 2025, n).astype("int32"),
-                          "indicator_id": pd.array(rng.choice(["pop", "pop_60", "b", "Z", "beds"], n), dtype="str"),
-                          "value": rng.random(n), "origin": pd.array(["reported"] * n, dtype="str"),
-                          "is_sample": np.zeros(n, dtype=bool)})
+    facts = pd.DataFrame(
+        {
+            "region_code": pd.array(rng.choice(["610302", "610300", "61", "6103021", "云"], n), dtype="str"),
+            "year": rng.integers(2015, 2025, n).astype("int32"),
+            "indicator_id": pd.array(rng.choice(["pop", "pop_60", "b", "Z", "beds"], n), dtype="str"),
+            "value": rng.random(n),
+            "origin": pd.array(["reported"] * n, dtype="str"),
+            "is_sample": np.zeros(n, dtype=bool),
+        }
+    )
     prepared = warehouse.prepare({"facts": facts})["facts"]
     con = duckdb.connect()
-    expected = con.execute("SELECT region_code, indicator_id, year, value FROM facts "
-                           "ORDER BY region_code, indicator_id, year, value").fetchall()
+    expected = con.execute(
+        "SELECT region_code, indicator_id, year, value FROM facts "
+        "ORDER BY region_code, indicator_id, year, value"
+    ).fetchall()
     got = con.execute("SELECT region_code, indicator_id, year, value FROM prepared").fetchall()
     keys = [row[:3] for row in got]
     assert keys == [row[:3] for row in expected] and sorted(got) == sorted(expected)
@@ -201,6 +252,9 @@ def test_prepared_facts_are_in_stored_order_and_hash_like_the_frames():
     changed.loc[3, "origin"] = "derived"
     assert warehouse.content_hash({"facts": changed}) != warehouse.content_hash({"facts": facts})
     swapped = facts.copy()
-    swapped.loc[0, "region_code"], swapped.loc[1, "region_code"] = facts.loc[1, "region_code"], facts.loc[0, "region_code"]
+    swapped.loc[0, "region_code"], swapped.loc[1, "region_code"] = (
+        facts.loc[1, "region_code"],
+        facts.loc[0, "region_code"],
+    )
     if facts.loc[0, "region_code"] != facts.loc[1, "region_code"]:
         assert warehouse.content_hash({"facts": swapped}) != warehouse.content_hash({"facts": facts})

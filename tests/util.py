@@ -1,5 +1,6 @@
 """Small helpers shared by the tests: long-table CSVs, read-only warehouse queries, and the
 bytes behind AppTest download buttons."""
+
 from pathlib import Path
 
 import duckdb
@@ -40,19 +41,33 @@ def query(db, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
-BAOJI = {"610302": "渭滨区", "610303": "金台区", "610304": "陈仓区", "610305": "凤翔区", "610323": "岐山县",
-         "610324": "扶风县", "610326": "眉县", "610327": "陇县", "610328": "千阳县", "610329": "麟游县",
-         "610330": "凤县", "610331": "太白县"}
+BAOJI = {
+    "610302": "渭滨区",
+    "610303": "金台区",
+    "610304": "陈仓区",
+    "610305": "凤翔区",
+    "610323": "岐山县",
+    "610324": "扶风县",
+    "610326": "眉县",
+    "610327": "陇县",
+    "610328": "千阳县",
+    "610329": "麟游县",
+    "610330": "凤县",
+    "610331": "太白县",
+}
 
 
 def baoji_rows(indicator: str, value: float, years=(2022, 2023)) -> str:
     """Long-table rows giving every county of 宝鸡 the same value: a complete city, so its
     total is aggregated and no county is reported missing."""
-    return "".join(f"{name},{code},{year},{indicator},{value:g},人\n" for year in years for code, name in BAOJI.items())
+    return "".join(
+        f"{name},{code},{year},{indicator},{value:g},人\n" for year in years for code, name in BAOJI.items()
+    )
 
 
 class RecordingStorage(MemoryMediaFileStorage):
     """AppTest's in-memory media storage, keeping what download buttons serve (by file id)."""
+
     files: dict[str, bytes] = {}
 
     def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):

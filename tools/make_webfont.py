@@ -9,6 +9,7 @@ The app must not fetch fonts from a CDN (intranet); Streamlit's own font has no 
 the system font differs per PC, so charts and text look the same everywhere only with this file.
 Characters outside the subset fall back to the browser's sans-serif font.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,22 +17,28 @@ from pathlib import Path
 from fontTools import subset
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = {"Regular": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-           "Bold": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"}
+SOURCES = {
+    "Regular": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "Bold": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+}
 SC_INDEX = 2  # Noto Sans CJK SC inside the collection
 OUT = REPO / "static" / "fonts"
 
 
 def characters() -> str:
     chars = {chr(c) for c in range(0x20, 0x7F)}
-    for b1 in range(0xA1, 0xF8):          # GB2312: symbols (A1–A9) and 6,763 hanzi (B0–F7)
+    for b1 in range(0xA1, 0xF8):  # GB2312: symbols (A1–A9) and 6,763 hanzi (B0–F7)
         for b2 in range(0xA1, 0xFF):
             try:
                 chars.add(bytes([b1, b2]).decode("gb2312"))
             except UnicodeDecodeError:
                 pass
-    for path in [REPO / "data" / "regions" / "regions.csv", REPO / "data" / "catalog" / "indicators.yaml",
-                 *REPO.glob("pages/*.py"), *REPO.glob("dashboard/*.py")]:
+    for path in [
+        REPO / "data" / "regions" / "regions.csv",
+        REPO / "data" / "catalog" / "indicators.yaml",
+        *REPO.glob("pages/*.py"),
+        *REPO.glob("dashboard/*.py"),
+    ]:
         chars.update(path.read_text(encoding="utf-8"))
     chars.update("，。、：；？！（）【】《》“”‘’—…·‰℃±×÷≥≤－～")
     return "".join(sorted(c for c in chars if c.isprintable()))

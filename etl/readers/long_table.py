@@ -5,6 +5,7 @@ This is the shape machines exchange (database exports, the national benchmark's 
 other grids are sliced into a few Python lists once, and row numbers are computed with numpy,
 never a dict per row.
 """
+
 from __future__ import annotations
 
 import re
@@ -84,7 +85,9 @@ def detect(grid: Grid) -> bool:
 def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     found = _header(grid)
     if found is None:
-        return _frame({}, 0), [error("no_header", "找不到长表表头（地区/年份/指标/数值/单位）。", **grid.where())]
+        return _frame({}, 0), [
+            error("no_header", "找不到长表表头（地区/年份/指标/数值/单位）。", **grid.where())
+        ]
     top, roles, header_units = found
     titles = [c for row in grid.rows[:top] for c in row if isinstance(c, str)]
     header_unit, problem = _header_unit(grid, top, roles, header_units, stated_unit(titles))
@@ -94,9 +97,14 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     if "year" not in roles:
         year = title_year(titles)
         if year is None:
-            return _frame({}, 0), [error(
-                "year_missing", f"表头（第{grid.excel_row(top)}行）没有“年份”列，标题中也没有写明年份。",
-                **grid.where(top), suggestion="请增加“年份”列并填写4位年份（例如 2023），或在表头上方的标题中写明“2023年”。")]
+            return _frame({}, 0), [
+                error(
+                    "year_missing",
+                    f"表头（第{grid.excel_row(top)}行）没有“年份”列，标题中也没有写明年份。",
+                    **grid.where(top),
+                    suggestion="请增加“年份”列并填写4位年份（例如 2023），或在表头上方的标题中写明“2023年”。",
+                )
+            ]
 
     # Whole columns under the header (a CSV held column-wise hands them over without row lists).
     cols = {role: _column(grid, j, top + 1) for role, j in roles.items()}
@@ -111,12 +119,14 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
         code = cols["code"]
     else:  # "地区（或代码）": codes typed into the region column go to region_code
         region = as_objects(cols["region"]).to_numpy()
-        is_code = pd.Series(region, dtype=object).astype(str).str.fullmatch(_CODE, na=False).to_numpy(dtype=bool)
+        is_code = (
+            pd.Series(region, dtype=object).astype(str).str.fullmatch(_CODE, na=False).to_numpy(dtype=bool)
+        )
         code = np.where(is_code, region, None)
         region = np.where(is_code, None, region)
 
     def const(value):
-        if isinstance(value, str):   # one text on every row: a Categorical of it (resolve reads its code)
+        if isinstance(value, str):  # one text on every row: a Categorical of it (resolve reads its code)
             return _one_text(value, n)
         return np.full(n, value, dtype=object)
 
@@ -136,8 +146,9 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     return _frame(data, n), []
 
 
-def _header_unit(grid: Grid, top: int, roles: dict[str, int], units: dict[str, str],
-                 title_unit: str | None) -> tuple[str | None, Issue | None]:
+def _header_unit(
+    grid: Grid, top: int, roles: dict[str, int], units: dict[str, str], title_unit: str | None
+) -> tuple[str | None, Issue | None]:
     """The one unit the header and the title state for every row, or an error when they disagree.
 
     A unit column, where there is one, is checked against it row by row in resolve.py."""
@@ -146,10 +157,16 @@ def _header_unit(grid: Grid, top: int, roles: dict[str, int], units: dict[str, s
         stated.append((f"标题中的“单位：{title_unit}”", title_unit))
     distinct = {clean_unit(unit) for _, unit in stated}
     if len(distinct) > 1:
-        (where_a, a), (where_b, b) = stated[0], next(s for s in stated if clean_unit(s[1]) != clean_unit(stated[0][1]))
-        return None, error("unit_conflict", f"单位前后不一致：{where_a}写“{a}”，{where_b}写“{b}”。",
-                           **grid.where(top, roles[next(iter(units))] if units else None),
-                           suggestion="请只保留一处单位，或改为一致的单位。")
+        (where_a, a), (where_b, b) = (
+            stated[0],
+            next(s for s in stated if clean_unit(s[1]) != clean_unit(stated[0][1])),
+        )
+        return None, error(
+            "unit_conflict",
+            f"单位前后不一致：{where_a}写“{a}”，{where_b}写“{b}”。",
+            **grid.where(top, roles[next(iter(units))] if units else None),
+            suggestion="请只保留一处单位，或改为一致的单位。",
+        )
     return (stated[0][1] if stated else None), None
 
 
@@ -159,7 +176,7 @@ def _column(grid: Grid, j: int, start: int) -> pd.Series:
     these codes); any other grid's is an object Series of its cells (None for blanks)."""
     if isinstance(grid, TableGrid):
         texts, codes = grid.coded_column(j, start)
-        dtype = pd.CategoricalDtype(pd.Index(texts, dtype=object))   # object: the very str objects
+        dtype = pd.CategoricalDtype(pd.Index(texts, dtype=object))  # object: the very str objects
         return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False), copy=False)
     return pd.Series(grid.column(j, start), dtype=object)
 
@@ -167,7 +184,9 @@ def _column(grid: Grid, j: int, start: int) -> pd.Series:
 def _one_text(text: str, n: int) -> pd.Series:
     """`text` on each of n rows, as a Categorical: one category and a byte per row."""
     dtype = pd.CategoricalDtype(pd.Index([text], dtype=object))
-    return pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=dtype, validate=False), copy=False)
+    return pd.Series(
+        pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=dtype, validate=False), copy=False
+    )
 
 
 def _frame(data: dict, n: int) -> pd.DataFrame:
@@ -179,10 +198,12 @@ def _frame(data: dict, n: int) -> pd.DataFrame:
     seconds at national scale. `copy=False` keeps one block per column: stacking them into one
     2-D object block (pandas' default) costs ~0.2 s at national scale and nothing needs it.
     """
+
     def column(c: str) -> pd.Series:
         values = data.get(c)
         if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
             return values.reset_index(drop=True)
         values = np.asarray(values, dtype=object) if c in data else np.full(n, None, dtype=object)
         return pd.Series(values, dtype=object, copy=False)
+
     return pd.DataFrame({c: column(c) for c in RAW_COLUMNS}, columns=RAW_COLUMNS, copy=False)

@@ -5,6 +5,7 @@ the table. Section rows ("一、社会救助", "（一）城市最低生活保�
 ("保障人数" of which programme?), so they travel along as `context`. Only annual figures
 (第四季度 / 年报) belong in the dashboard; an earlier quarter is refused, not half-loaded.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,11 +26,17 @@ _UNIT = {"单位", "计量单位"}
 _VALUE = ("数量", "本期", "本期数")  # in order of preference
 # Long-table columns that never appear in a 季报 table header ("代码" there is the item code).
 _NOT_QUARTERLY = HEADERS["region"] | HEADERS["year"] | (HEADERS["code"] - {"代码"})
-_FIELD = re.compile(r"^(填报单位|单位名称|地区|行政区划代码|区划代码)\s*(?:\([^)]*\))?\s*(?::\s*(.*))?$", re.S)
-_QUARTER = re.compile(r"((?:19|20)\d\d)\s*年\s*(?:第\s*)?(?:[1一]\s*[-—–~至到]\s*(?:第\s*)?)?([1-4一二三四])\s*季")
-_ANNUAL = re.compile(r"((?:19|20)\d\d)\s*(?:年\s*(?:年报|全年|年度)|年度)"
-                     r"|^(?:报告期:?\s*)?((?:19|20)\d\d)\s*年$"
-                     r"|((?:19|20)\d\d)\s*年[^季]*年报")
+_FIELD = re.compile(
+    r"^(填报单位|单位名称|地区|行政区划代码|区划代码)\s*(?:\([^)]*\))?\s*(?::\s*(.*))?$", re.S
+)
+_QUARTER = re.compile(
+    r"((?:19|20)\d\d)\s*年\s*(?:第\s*)?(?:[1一]\s*[-—–~至到]\s*(?:第\s*)?)?([1-4一二三四])\s*季"
+)
+_ANNUAL = re.compile(
+    r"((?:19|20)\d\d)\s*(?:年\s*(?:年报|全年|年度)|年度)"
+    r"|^(?:报告期:?\s*)?((?:19|20)\d\d)\s*年$"
+    r"|((?:19|20)\d\d)\s*年[^季]*年报"
+)
 _QUARTER_NUMBER = {"1": 1, "2": 2, "3": 3, "4": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 _BUREAU_SUFFIX = re.compile(r"(民政局|民政厅)$")
 _SIGNATURE = re.compile(r"^(单位负责人|统计负责人|填表人|填报人|审核人|报出日期|填报日期|联系电话)")
@@ -39,16 +46,18 @@ _SCAN_ROWS = 20
 @dataclass
 class _Block:
     """What the header block above the table says."""
+
     region: str | None = None
-    unit_name: str | None = None        # 填报单位 / 单位名称, used when no 地区 is given
+    unit_name: str | None = None  # 填报单位 / 单位名称, used when no 地区 is given
     code: str | None = None
     year: int | None = None
-    quarter: int | None = None          # 4 for 年报 / 全年
+    quarter: int | None = None  # 4 for 年报 / 全年
     period_at: tuple[int, int] | None = None
 
 
 def _table_header(grid: Grid) -> tuple[int, list[tuple[int, int | None, int]]] | None:
-    """(header row index, [(indicator col, unit col, value col)]); forms often print two groups side by side."""
+    """(header row index, [(indicator col, unit col, value col)]); forms often print two groups side
+    by side."""
     for i, row in enumerate(grid.rows[:_SCAN_ROWS]):
         texts = [normalize(c) if isinstance(c, str) else "" for c in row]
         if _NOT_QUARTERLY & set(texts):
@@ -67,10 +76,10 @@ def _table_header(grid: Grid) -> tuple[int, list[tuple[int, int | None, int]]] |
 
 
 def _field_value(text: str) -> str:
-    """"宝鸡市眉县民政局      2023年第4季度" → "宝鸡市眉县民政局": a cell may hold several fields."""
+    """ "宝鸡市眉县民政局      2023年第4季度" → "宝鸡市眉县民政局": a cell may hold several fields."""
     period = _QUARTER.search(text) or _ANNUAL.search(text)
     if period:
-        text = text[:period.start()]
+        text = text[: period.start()]
     return re.split(r"\s{2,}|\t", text.strip())[0].strip()
 
 
@@ -140,17 +149,34 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     top, groups = found
     block = _header_block(grid, top)
     if block.period_at is None:
-        return raw_frame([]), [error("year_missing", "季报表头中找不到报告期。", **grid.where(),
-                                     suggestion="请在表头写明报告期，例如“2023年第4季度”或“2023年年报”。")]
+        return raw_frame([]), [
+            error(
+                "year_missing",
+                "季报表头中找不到报告期。",
+                **grid.where(),
+                suggestion="请在表头写明报告期，例如“2023年第4季度”或“2023年年报”。",
+            )
+        ]
     if block.quarter != 4:
-        return raw_frame([]), [error(
-            "period", f"季报为第{block.quarter}季度数据，看板只收录年度（第四季度/年报）数据。", **grid.where(*block.period_at),
-            value=str(grid.rows[block.period_at[0]][block.period_at[1]]), suggestion="请上传第四季度季报或年报。")]
+        return raw_frame([]), [
+            error(
+                "period",
+                f"季报为第{block.quarter}季度数据，看板只收录年度（第四季度/年报）数据。",
+                **grid.where(*block.period_at),
+                value=str(grid.rows[block.period_at[0]][block.period_at[1]]),
+                suggestion="请上传第四季度季报或年报。",
+            )
+        ]
     region = block.region or block.unit_name
     if region is None and block.code is None:
-        return raw_frame([]), [error(
-            "unknown_region", "季报表头没有填写填报单位、地区或行政区划代码。", **grid.where(),
-            suggestion="请在表头填写，例如“填报单位：宝鸡市眉县民政局”或“行政区划代码：610326”。")]
+        return raw_frame([]), [
+            error(
+                "unknown_region",
+                "季报表头没有填写填报单位、地区或行政区划代码。",
+                **grid.where(),
+                suggestion="请在表头填写，例如“填报单位：宝鸡市眉县民政局”或“行政区划代码：610326”。",
+            )
+        ]
 
     records = []
     contexts = [""] * len(groups)
@@ -170,7 +196,18 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
                 continue
             if is_no_data(value):
                 continue
-            records.append({"sheet": grid.sheet, "row": grid.excel_row(i), "column": grid.excel_col(jv),
-                            "region": region, "region_code": block.code, "year": block.year,
-                            "indicator": label, "context": contexts[g], "unit": unit, "value": value})
+            records.append(
+                {
+                    "sheet": grid.sheet,
+                    "row": grid.excel_row(i),
+                    "column": grid.excel_col(jv),
+                    "region": region,
+                    "region_code": block.code,
+                    "year": block.year,
+                    "indicator": label,
+                    "context": contexts[g],
+                    "unit": unit,
+                    "value": value,
+                }
+            )
     return raw_frame(records), []

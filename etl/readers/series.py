@@ -19,6 +19,7 @@ unless it names its own. Units: the row's own unit (a 单位/计量单位 column
 "单位：万人" for rows that name no unit of their own — the title's unit is the table's default,
 replaced by a row's own unit just as yearbook.py lets a column header's unit replace it.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,17 +34,32 @@ from ..sources import Grid
 from ..text import chinese_line, has_cjk, is_no_data, normalize, split_unit, stated_unit
 from . import raw_frame
 from .long_table import HEADERS
-from .yearbook import (IGNORED_HEADERS, ITEM_HEADERS, UNIT_HEADERS, YEAR_HEADERS, Column, HeaderBlock, body_rows,
-                       cell_at, header_columns, header_is, label_text, sub_marker, title_texts, year_cell)
+from .yearbook import (
+    IGNORED_HEADERS,
+    ITEM_HEADERS,
+    UNIT_HEADERS,
+    YEAR_HEADERS,
+    Column,
+    HeaderBlock,
+    body_rows,
+    cell_at,
+    header_columns,
+    header_is,
+    label_text,
+    sub_marker,
+    title_texts,
+    year_cell,
+)
 
-ITEMS = "items"   # indicators down the side, years across
-YEARS = "years"   # years down the side, indicators across
+ITEMS = "items"  # indicators down the side, years across
+YEARS = "years"  # years down the side, indicators across
 _SCAN_ROWS = 15
-_PEEK = 8         # body rows looked at to tell which way the years run
+_PEEK = 8  # body rows looked at to tell which way the years run
 # Headers of a table about several places (a region or region-code column) or of a long table: not
 # one region's series. A bare "代码" is an item code ("指标名称 | 代码 | 计量单位 | 2019年").
-_NOT_SERIES = (HEADERS["region"] | (HEADERS["code"] - {"代码"}) | HEADERS["value"]
-               | {"地区别", "区域", "region", "area"})
+_NOT_SERIES = (
+    HEADERS["region"] | (HEADERS["code"] - {"代码"}) | HEADERS["value"] | {"地区别", "区域", "region", "area"}
+)
 # The corner over the row labels: "项    目\nItem", "指标名称", "年 份", "Year", a diagonal "项目  年份".
 _STUB_WORDS = sorted(ITEM_HEADERS | YEAR_HEADERS, key=len, reverse=True)
 _STUB = re.compile("(?:" + "|".join(map(re.escape, _STUB_WORDS)) + ")+")
@@ -61,7 +77,7 @@ def is_stub_header(cell: object) -> bool:
 class _Table:
     kind: str
     block: HeaderBlock
-    data: list[Column]           # years across (ITEMS) or indicators across (YEARS)
+    data: list[Column]  # years across (ITEMS) or indicators across (YEARS)
     unit_col: int | None = None  # ITEMS: a 单位 / 计量单位 column
 
 
@@ -93,7 +109,9 @@ def _table(grid: Grid, top: int, stub: int, blank_corner: bool) -> _Table | None
     data = [c for c in columns if c.role == "data"]
     across = [c for c in data if c.year is not None and not c.label]
     labelled = [c for c in data if c.label]
-    stubs = [s for s in (cell_at(row, stub) for _, row in islice(body_rows(grid, block), _PEEK)) if s is not None]
+    stubs = [
+        s for s in (cell_at(row, stub) for _, row in islice(body_rows(grid, block), _PEEK)) if s is not None
+    ]
     down = sum(year_cell(s) is not None for s in stubs)
     if across and not down:
         if blank_corner and (not stubs or _mostly_regions(stubs)):
@@ -119,8 +137,13 @@ def detect(grid: Grid) -> bool:
 def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     table = _find(grid)
     if table is None:
-        return raw_frame([]), [error(
-            "no_header", "找不到单一地区统计表的表头（“项目”列加年份列，或“年份”列加指标列）。", **grid.where())]
+        return raw_frame([]), [
+            error(
+                "no_header",
+                "找不到单一地区统计表的表头（“项目”列加年份列，或“年份”列加指标列）。",
+                **grid.where(),
+            )
+        ]
     titles = title_texts(grid, table.block.top)
     registry = load_registry()
     region = next((name for name in (registry.leading_name(chinese_line(t)) for t in titles) if name), None)
@@ -132,19 +155,32 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
 
 def _no_region(grid: Grid, table: _Table) -> Issue:
     shape = "指标按行、年份按列" if table.kind == ITEMS else "年份按行、指标按列"
-    title = next(((i, j, c) for i, row in enumerate(grid.rows[:table.block.top]) for j, c in enumerate(row)
-                  if isinstance(c, str) and has_cjk(c)), None)
+    title = next(
+        (
+            (i, j, c)
+            for i, row in enumerate(grid.rows[: table.block.top])
+            for j, c in enumerate(row)
+            if isinstance(c, str) and has_cjk(c)
+        ),
+        None,
+    )
     if title is None:
-        return error("unknown_region", f"表格没有写明地区：这是一个地区的统计表（{shape}），但表头上方没有标题。",
-                     **grid.where(table.block.top, table.block.stub_col),
-                     suggestion="请在表头上方加一行标题，以地区全称开头，例如“福建省社会救济情况”，"
-                                "或在导入时选择表格所属地区。")
+        return error(
+            "unknown_region",
+            f"表格没有写明地区：这是一个地区的统计表（{shape}），但表头上方没有标题。",
+            **grid.where(table.block.top, table.block.stub_col),
+            suggestion="请在表头上方加一行标题，以地区全称开头，例如“福建省社会救济情况”，"
+            "或在导入时选择表格所属地区。",
+        )
     i, j, text = title
-    return error("unknown_region",
-                 f"表格没有写明地区：这是一个地区的统计表（{shape}），但标题“{chinese_line(text)}”没有以地区名称开头。",
-                 **grid.where(i, j), value=chinese_line(text),
-                 suggestion="请在标题开头写明地区全称，例如“福建省社会救济情况”或“三明市主要民政指标（2006—2022年）”，"
-                            "或在导入时选择表格所属地区。")
+    return error(
+        "unknown_region",
+        f"表格没有写明地区：这是一个地区的统计表（{shape}），但标题“{chinese_line(text)}”没有以地区名称开头。",
+        **grid.where(i, j),
+        value=chinese_line(text),
+        suggestion="请在标题开头写明地区全称，例如“福建省社会救济情况”或“三明市主要民政指标（2006—2022年）”，"
+        "或在导入时选择表格所属地区。",
+    )
 
 
 def _unit_cell(cell: object) -> object:
@@ -169,9 +205,20 @@ def _read_items(grid: Grid, table: _Table, region: str, table_unit: str | None) 
             value = cell_at(row, col.j)
             if is_no_data(value):
                 continue
-            records.append({"sheet": grid.sheet, "row": grid.excel_row(i), "column": grid.excel_col(col.j),
-                            "region": region, "year": col.year, "indicator": indicator, "context": context,
-                            "unit": unit, "header_unit": col.unit or (None if unit else table_unit), "value": value})
+            records.append(
+                {
+                    "sheet": grid.sheet,
+                    "row": grid.excel_row(i),
+                    "column": grid.excel_col(col.j),
+                    "region": region,
+                    "year": col.year,
+                    "indicator": indicator,
+                    "context": context,
+                    "unit": unit,
+                    "header_unit": col.unit or (None if unit else table_unit),
+                    "value": value,
+                }
+            )
     return records
 
 
@@ -192,15 +239,25 @@ def _read_years(grid: Grid, table: _Table, region: str, table_unit: str | None) 
             value = cell_at(row, col.j)
             if is_no_data(value):
                 continue
-            records.append({"sheet": grid.sheet, "row": grid.excel_row(i), "column": grid.excel_col(col.j),
-                            "region": region, "year": cell if year is None else year,  # as written: resolve says why
-                            "indicator": col.label, "context": col.context, "unit": None,
-                            "header_unit": col.unit or row_units.get(col.j) or table_unit, "value": value})
+            records.append(
+                {
+                    "sheet": grid.sheet,
+                    "row": grid.excel_row(i),
+                    "column": grid.excel_col(col.j),
+                    "region": region,
+                    "year": cell if year is None else year,  # as written: resolve says why
+                    "indicator": col.label,
+                    "context": col.context,
+                    "unit": None,
+                    "header_unit": col.unit or row_units.get(col.j) or table_unit,
+                    "value": value,
+                }
+            )
     return records
 
 
 def _not_a_year_row(cell: object) -> bool:
-    """"2016—2020年年均增长（%）", "合计", "2016—2020": a row that is not one year's figures. Anything
+    """ "2016—2020年年均增长（%）", "合计", "2016—2020": a row that is not one year's figures. Anything
     else in the year column ("2O19") goes out as written, for resolve.py to report."""
     text = normalize(cell)
     return has_cjk(_YEAR_WORDS.sub("", text)) or bool(_RANGE.search(text))

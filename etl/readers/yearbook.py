@@ -16,12 +16,13 @@ label keeps the marker and `context` names that column (resolve.py decides what 
 The header machinery (HeaderBlock, header_columns, body_rows, year_cell …) is shared with
 series.py, which reads one region's tables (indicators × years, years × indicators).
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -55,6 +56,7 @@ _SCAN_ROWS = 15
 
 # ---------------------------------------------------------------- cells (shared with series.py)
 
+
 def is_footnote(cell: object) -> bool:
     """Notes printed under a table ("注：…", "资料来源：…", "说明"): the table has ended."""
     return isinstance(cell, str) and bool(_FOOTNOTE.match(normalize(cell)))
@@ -68,7 +70,7 @@ def header_is(cell: object, names: set[str]) -> bool:
 
 
 def is_region_header(cell: object) -> bool:
-    """"地 区", "地区\\nRegion", "地 区 Region", "Region" — the header of the region column."""
+    """ "地 区", "地区\\nRegion", "地 区 Region", "Region" — the header of the region column."""
     return header_is(cell, REGION_HEADERS)
 
 
@@ -91,7 +93,7 @@ def split_year(cell: object) -> tuple[int | None, object]:
     m = _LEADING_YEAR.match(text) or _TRAILING_YEAR.search(text)
     if m is None:
         return None, cell
-    return int(m.group(1)), text[:m.start()] + text[m.end():]
+    return int(m.group(1)), text[: m.start()] + text[m.end() :]
 
 
 def sub_marker(cell: object) -> str:
@@ -121,6 +123,7 @@ def year_value(cell: object) -> object:
 
 
 # ---------------------------------------------------------------- header block (shared with series.py)
+
 
 class HeaderBlock:
     """A printed table's header: rows [top, bottom] with every merged value copied into the cells it
@@ -158,13 +161,15 @@ class HeaderBlock:
             stub = cell_at(row, self.stub_col)
             if first_filled(row) is None or not (stub is None or self.is_stub_header(stub)):
                 break
-            if any(_is_number(c) and year_cell(c) is None for c in row) or is_footnote(row[first_filled(row)]):
+            if any(_is_number(c) and year_cell(c) is None for c in row) or is_footnote(
+                row[first_filled(row)]
+            ):
                 break
             bottom += 1
         return bottom
 
     def _filled(self, grid: Grid) -> list[list]:
-        rows = grid.rows[self.top:self.bottom + 1]
+        rows = grid.rows[self.top : self.bottom + 1]
         width = max(len(r) for r in rows)
         header = [list(r) + [None] * (width - len(r)) for r in rows]
         for (r1, c1), (r2, c2) in grid.merged:
@@ -192,6 +197,7 @@ class Column:
     (unit removed), or both. `context` is the group header a label stands under ("城乡低保"), or
     for a breakdown ("#女性") the label of the column it breaks down.
     """
+
     j: int
     role: str
     year: int | None = None
@@ -209,7 +215,7 @@ def header_label(parts: list[object]) -> tuple[int | None, str, str | None, str]
     "城市低保人数", "2019年城市低保人数") goes to `year`; "#女性" stays a label of its own. English
     lines are ignored."""
     year, label, unit, context = None, "", None, ""
-    for part in (line for part in parts for line in _lines(part)):
+    for part in (line for cell in parts for line in _lines(cell)):
         found = year_cell(part)
         if found is None:
             found, part = split_year(part)
@@ -224,7 +230,7 @@ def header_label(parts: list[object]) -> tuple[int | None, str, str | None, str]
             continue
         sub, sub_unit = split_unit(part)
         if sub_unit and sub_unit.startswith("单位:"):  # "养老床位数（单位：张）"
-            sub_unit = sub_unit[len("单位:"):] or None
+            sub_unit = sub_unit[len("单位:") :] or None
         unit = sub_unit or unit
         marker = sub_marker(part)
         if not sub:
@@ -271,8 +277,15 @@ def header_columns(block: HeaderBlock, skip: Callable[[object], bool]) -> list[C
         year, label, unit, context = header_label(parts)
         if year is None and any(skip(p) for p in parts):
             continue
-        role = ("code" if label in HEADERS["code"] else "year" if label in YEAR_HEADERS and year is None
-                else "unit" if label in UNIT_HEADERS and year is None else "data")
+        role = (
+            "code"
+            if label in HEADERS["code"]
+            else "year"
+            if label in YEAR_HEADERS and year is None
+            else "unit"
+            if label in UNIT_HEADERS and year is None
+            else "data"
+        )
         if role == "data":
             if j < block.stub_col or label in IGNORED_HEADERS or not (year is not None or label):
                 continue
@@ -304,6 +317,7 @@ def body_rows(grid: Grid, block: HeaderBlock) -> Iterator[tuple[int, list]]:
 
 # ---------------------------------------------------------------- regions down the side
 
+
 @dataclass
 class _Layout:
     block: HeaderBlock
@@ -332,7 +346,7 @@ def _find_layout(grid: Grid) -> _Layout | None:
             continue  # indicators down the side (series.py), or a long table: not this layout
         # "地区" may follow a "序号" column; a wide-year table may name its indicator top-left instead.
         region_col = next((j for j in filled[:2] if is_region_header(row[j])), None)
-        if region_col is None and sum(year_cell(c) is not None for c in row[filled[0] + 1:]) >= 2:
+        if region_col is None and sum(year_cell(c) is not None for c in row[filled[0] + 1 :]) >= 2:
             region_col = filled[0] if year_cell(row[filled[0]]) is None else (0 if filled[0] > 0 else None)
         if region_col is None:
             continue
@@ -357,10 +371,10 @@ def _title_indicator(texts: list[str]) -> tuple[str, str | None]:
         # Years first, while spaces still separate them from a table number ("表20 2019—2021年…").
         s = _TITLE_NUMBER.sub("", _TITLE_YEARS.sub("", s).strip()).replace(" ", "")
         place = load_registry().leading_name(s)  # "宝鸡市各县区城市低保人数": the place is not the indicator
-        s = _TITLE_SCOPE.sub("", s[len(place):] if place and s.startswith(place) else s)
+        s = _TITLE_SCOPE.sub("", s[len(place) :] if place and s.startswith(place) else s)
         label, unit = split_unit(s)
         if unit and unit.startswith("单位:"):
-            unit = unit[len("单位:"):] or None
+            unit = unit[len("单位:") :] or None
         if label:
             return label, unit
     return "", None
@@ -369,7 +383,9 @@ def _title_indicator(texts: list[str]) -> tuple[str, str | None]:
 def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
     layout = _find_layout(grid)
     if layout is None:
-        return raw_frame([]), [error("no_header", "找不到统计年鉴表的表头（第一列应为“地区”）。", **grid.where())]
+        return raw_frame([]), [
+            error("no_header", "找不到统计年鉴表的表头（第一列应为“地区”）。", **grid.where())
+        ]
     titles = title_texts(grid, layout.top)
     sheet_unit = stated_unit(titles)  # applies to columns whose header names no unit
     year = title_year(titles)
@@ -383,28 +399,49 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
                 columns.append((col.j, col.year, col.label, col.context, col.unit or sheet_unit))
             continue
         if not wide_label:
-            return raw_frame([]), [error(
-                "no_header", f"年份列“{col.year}”没有指标名称：标题和表头左上角都没有写明指标。",
-                **grid.where(layout.top, col.j), suggestion="请在标题中写明指标和单位，例如“城市低保人数（人）”。")]
+            return raw_frame([]), [
+                error(
+                    "no_header",
+                    f"年份列“{col.year}”没有指标名称：标题和表头左上角都没有写明指标。",
+                    **grid.where(layout.top, col.j),
+                    suggestion="请在标题中写明指标和单位，例如“城市低保人数（人）”。",
+                )
+            ]
         columns.append((col.j, col.year, wide_label, "", col.unit or wide_unit or sheet_unit))
     if len(columns) < len(layout.data):
-        return raw_frame([]), [error(
-            "year_missing", f"表头（第{grid.excel_row(layout.top)}行）上方的标题中找不到年份，表中也没有“年份”列。",
-            **grid.where(layout.top),
-            suggestion="请在标题中写明年份，例如“（2019年）”，或增加“年份”列，或改用带“年份”列的长表。")]
+        return raw_frame([]), [
+            error(
+                "year_missing",
+                f"表头（第{grid.excel_row(layout.top)}行）上方的标题中找不到年份，表中也没有“年份”列。",
+                **grid.where(layout.top),
+                suggestion="请在标题中写明年份，例如“（2019年）”，或增加“年份”列，或改用带“年份”列的长表。",
+            )
+        ]
 
     records = []
     for i, row in body_rows(grid, layout.block):
         region = cell_at(row, layout.region_col)
-        row_year = year if year_col is None else year_value(cell_at(row, year_col))  # a 年份 column beats the title
+        row_year = (
+            year if year_col is None else year_value(cell_at(row, year_col))
+        )  # a 年份 column beats the title
         for j, col_year, label, context, unit in columns:
             value = cell_at(row, j)
             if is_no_data(value):
                 continue
-            records.append({"sheet": grid.sheet, "row": grid.excel_row(i), "column": grid.excel_col(j),
-                            "region": region, "region_code": cell_at(row, code_col),
-                            "year": row_year if col_year is None else col_year,
-                            "indicator": label, "context": context, "header_unit": unit, "value": value})
+            records.append(
+                {
+                    "sheet": grid.sheet,
+                    "row": grid.excel_row(i),
+                    "column": grid.excel_col(j),
+                    "region": region,
+                    "region_code": cell_at(row, code_col),
+                    "year": row_year if col_year is None else col_year,
+                    "indicator": label,
+                    "context": context,
+                    "header_unit": unit,
+                    "value": value,
+                }
+            )
     return raw_frame(records), []
 
 
