@@ -70,7 +70,9 @@ def build(scope: Scope, ids: list[str]) -> list[Slide]:
 
 
 def _story(scope: Scope, meta: pd.Series, data: pd.DataFrame, sample: bool) -> narrative.Story:
-    return story_for(scope.city, scope.counties, scope.year, meta, data, store.target_of(meta.name), sample)
+    return story_for(
+        scope.city, scope.counties, scope.year, meta, data, store.target_of(meta.name, scope.year), sample
+    )
 
 
 def _cover(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
@@ -117,7 +119,7 @@ def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, 
     meta = indicators.loc[ind]
     data = store.facts(scope.regions, (ind,), scope.year_from, scope.year)
     story = _story(scope, meta, data, sample)
-    target = store.target_of(ind)
+    target = store.target_of(ind, scope.year)
     if kind == "trend":
         figure = charts.trend(data, meta, scope.city, target=target) if len(data) else None
         title = f"{topic.title}：{meta['name_zh']}走势"
@@ -157,7 +159,7 @@ def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
         now = rows[rows["year"] == scope.year].set_index("region_name")["value"]
         before = rows[rows["year"] == scope.year - 1].set_index("region_name")["value"]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
-        target = store.target_of(ind) if rules.target_check else None
+        target = store.target_of(ind, scope.year) if rules.target_check else None
         if target is not None:
             misses.add(target.miss_words)
             missed = now[[target.meets(v) is False for v in now]]

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from etl import warehouse
-from etl.catalog import Target
+from etl.catalog import Target, target_in_force
 from etl.paths import data_dir
 from etl.regions import default_cities
 
@@ -351,38 +351,29 @@ def targets() -> pd.DataFrame:
 
 
 @per_version(maxsize=4)
-def _targets_in_force() -> dict[str, Target]:
-    """Indicator id → the target `target_of` answers, from the version's `targets` table (the
-    catalog's targets, op and year included). Read-only."""
-    chosen: dict[str, Target] = {}
+def _targets_by_indicator() -> dict[str, tuple[Target, ...]]:
+    """Indicator id → its targets in catalog order, from the version's `targets` table (op, year
+    and scope included). Read-only."""
+    found: dict[str, list[Target]] = {}
     for row in targets().itertuples(index=False):
-        target = Target(
-            value=float(row.value),
-            op=row.op,
-            year=None if pd.isna(row.year) else int(row.year),
-            scope=row.scope or "",
-            source=row.source,
-            note=row.note or "",
+        found.setdefault(row.indicator_id, []).append(
+            Target(
+                value=float(row.value),
+                op=row.op,
+                year=None if pd.isna(row.year) else int(row.year),
+                scope=row.scope or "",
+                source=row.source,
+                note=row.note or "",
+            )
         )
-        held = chosen.get(row.indicator_id)
-        if held is None or _plan_year(target) > _plan_year(held):
-            chosen[row.indicator_id] = target
-    return chosen
+    return {ind: tuple(ts) for ind, ts in found.items()}
 
 
-def _plan_year(target: Target) -> float:
-    return float("-inf") if target.year is None else target.year
-
-
-def target_of(indicator_id: str) -> Target | None:
-    """The plan target an indicator is measured against (value, op, year, source), or None.
-
-    With several targets, the one of the latest plan year: a later plan supersedes an earlier
-    one (the 十四五 goal for 2025 replaces the 十三五 goal for 2020), and the pages show the
-    latest data, so the goal in force is the latest. A target without a year counts only when
-    no target has one; equal years keep the catalog's order (the first listed wins). Every
-    check of a value goes through `Target.meets`, so a ceiling ("<=") is judged as one."""
-    return _targets_in_force().get(indicator_id)
+def target_of(indicator_id: str, year: int) -> Target | None:
+    """The plan target a value of `year` is measured against (value, op, year, scope, source),
+    or None: the plan covering that year (`etl.catalog.target_in_force`). Every check of a value
+    goes through `Target.meets`, so a ceiling ("<=") is judged as one."""
+    return target_in_force(_targets_by_indicator().get(indicator_id, ()), year)
 
 
 def regions_with_data() -> pd.DataFrame:

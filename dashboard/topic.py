@@ -94,10 +94,24 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[dict, s
                     chart_data=series.tolist() or None,
                     chart_type="line",
                 ),
-                rank_text(counties, subject, meta, unit),
+                "；".join(
+                    filter(
+                        None,
+                        [target_text(ind, f.year_to, now, unit), rank_text(counties, subject, meta, unit)],
+                    )
+                ),
             )
         )
     return tuple(cards)
+
+
+def target_text(indicator: str, year: int, value: float | None, unit: str) -> str:
+    """ "目标 ≥35张（2020年）：达标" under a card whose indicator has a plan target for `year`,
+    first, so it reads as the card's own value's verdict; "" without a target or a value."""
+    target = store.target_of(indicator, year)
+    if target is None or target.meets(value) is None:
+        return ""
+    return f"{target.label(unit)}：{attainment(target, value)}"
 
 
 def ranks(values: pd.Series, meta: pd.Series) -> pd.Series:
@@ -233,7 +247,7 @@ def render_indicator(
             show_map(f, meta, key="map")
     if table_tab.open:
         with table_tab:
-            table_view(f, meta, data, store.target_of(meta.name))
+            table_view(f, meta, data, store.target_of(meta.name, f.year_to))
 
 
 @store.per_version(maxsize=256)
@@ -295,7 +309,7 @@ def chart_parts(
     built once per process and shared by every session showing the view (read-only; building
     plotly figures was most of a rerun)."""
     meta = store.indicators().loc[indicator]
-    target = store.target_of(indicator)
+    target = store.target_of(indicator, f.year_to)
     data = view_facts(f, indicator)
     trend = charts.trend(
         data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta)
@@ -313,7 +327,7 @@ def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
         store.indicators().loc[indicator],
         f.year_to,
         f.city,
-        store.target_of(indicator),
+        store.target_of(indicator, f.year_to),
     )
 
 

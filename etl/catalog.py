@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -96,8 +97,25 @@ class Target:
         return _TARGET_WORDS[self.op][2]
 
     def label(self, unit: str = "") -> str:
-        """The target line's label: "目标 ≥35张/千名老年人"."""
-        return f"目标 {self.symbol}{float(self.value):g}{unit}"
+        """The target line's label: "目标 ≥35张/千名老年人（2020年）" — the plan year says which
+        plan's goal it is (a 2025 goal shown beside 2023 data is still to be reached)."""
+        year = f"（{self.year}年）" if self.year is not None else ""
+        return f"目标 {self.symbol}{float(self.value):g}{unit}{year}"
+
+
+def target_in_force(targets: Iterable[Target], year: int) -> Target | None:
+    """The target a value of `year` is measured against: the plan covering that year — the
+    earliest plan year from `year` on (十三五's 2020 goal for 2016–2020, 十四五's 2025 goal for
+    2021–2025) — else, past every plan, the latest one (the goal still standing). Undated targets
+    serve only an indicator without dated ones; on equal years the first listed wins."""
+    targets = list(targets)
+    dated = [t for t in targets if t.year is not None]
+    if not dated:
+        return targets[0] if targets else None
+    ahead = [t for t in dated if t.year >= year]
+    if ahead:
+        return min(ahead, key=lambda t: t.year)
+    return max(dated, key=lambda t: t.year)
 
 
 # op → (symbol, the goal in words, a miss in words); TARGET_OPS are its keys

@@ -15,7 +15,7 @@ ids = tuple(indicators.index)
 defaults = views.load_views().compare
 ind = topic.pick_indicator(ids, default=defaults.indicator)
 meta = indicators.loc[ind]
-target = store.target_of(ind)
+target = store.target_of(ind, f.year_to)
 data = topic.view_facts(f, ind)
 st.caption(
     f"{store.region_name(f.city)} · {f.year_to}年 · {meta['name_zh']}（{charts.unit_of(meta)}）"

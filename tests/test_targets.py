@@ -13,7 +13,14 @@ from streamlit.testing.v1 import app_test as app_test_module
 
 from dashboard import charts, deck, narrative, store, theme
 from etl import pipeline, warehouse
-from etl.catalog import TARGET_OPS, Target, catalog_from_data, load_catalog, read_catalog_data
+from etl.catalog import (
+    TARGET_OPS,
+    Target,
+    catalog_from_data,
+    load_catalog,
+    read_catalog_data,
+    target_in_force,
+)
 from etl.regions import load_registry
 from tests.util import RecordingStorage, query
 
@@ -52,8 +59,37 @@ def test_every_op_is_covered_and_written():
         (">", "高于", "不高于"),
         ("<", "低于", "不低于"),
     ]
-    assert target(">=").label("张/千名老年人") == "目标 ≥35张/千名老年人"
-    assert target("<=", 12.5).label() == "目标 ≤12.5"
+    assert target(">=").label("张/千名老年人") == "目标 ≥35张/千名老年人（2025年）"
+    assert Target(value=12.5, op="<=", year=None, scope="", source="").label() == "目标 ≤12.5"
+
+
+def plan(value: float, year: int | None, n: int = 0) -> Target:
+    return Target(value=value, op=">=", year=year, scope="全国", source=f"规划{n}")
+
+
+@pytest.mark.parametrize(
+    "year,chosen",
+    [
+        (2016, 0),  # before 十三五's end: its 2020 goal
+        (2020, 0),
+        (2021, 1),  # 十四五: the 2025 goal
+        (2025, 1),
+        (2026, 1),  # past every plan: the latest goal still stands
+    ],
+)
+def test_the_target_in_force_is_the_plan_covering_the_year(year, chosen):
+    plans = [plan(35, 2020, 0), plan(40, 2025, 1), plan(30, None, 2)]
+    assert target_in_force(plans, year) is plans[chosen]
+
+
+def test_undated_targets_and_ties():
+    undated = plan(30, None)
+    assert target_in_force([undated], 2024) is undated  # the only one
+    assert target_in_force([undated, plan(35, 2020)], 2024).year == 2020  # a dated one wins
+    first, second = plan(35, 2025, 1), plan(38, 2025, 2)
+    assert target_in_force([first, second], 2023) is first  # same year: the first listed
+    assert target_in_force([first, second], 2030) is first
+    assert target_in_force([], 2024) is None
 
 
 # ---------------------------------------------------------------------------- store.target_of
@@ -67,15 +103,16 @@ def _publish_with_targets(base: Path, beds_targets: list[dict]) -> None:
 
 
 @pytest.mark.parametrize(
-    "listed,chosen",
+    "listed,year,chosen",
     [
-        ([(35, ">=", 2020), (40, ">=", 2025), (30, ">=", None)], (40, 2025)),  # the latest plan year
-        ([(30, "<=", None), (35, ">=", 2020)], (35, 2020)),  # a dated one over an undated one
-        ([(30, "<=", None)], (30, None)),  # undated, when it is the only one
-        ([(35, ">=", 2025), (38, ">=", 2025)], (35, 2025)),  # same year: the first listed
+        ([(35, ">=", 2020), (40, ">=", 2025), (30, ">=", None)], 2024, (40, 2025)),  # 十四五 for 2024
+        ([(35, ">=", 2020), (40, ">=", 2025), (30, ">=", None)], 2019, (35, 2020)),  # 十三五 for 2019
+        ([(30, "<=", None), (35, ">=", 2020)], 2024, (35, 2020)),  # a dated one over an undated one
+        ([(30, "<=", None)], 2024, (30, None)),  # undated, when it is the only one
+        ([(35, ">=", 2025), (38, ">=", 2025)], 2024, (35, 2025)),  # same year: the first listed
     ],
 )
-def test_target_of_picks_the_latest_plan_year(monkeypatch, tmp_path, listed, chosen):
+def test_target_of_reads_the_warehouse_targets_for_the_year(monkeypatch, tmp_path, listed, year, chosen):
     _publish_with_targets(
         tmp_path,
         [
@@ -84,10 +121,10 @@ def test_target_of_picks_the_latest_plan_year(monkeypatch, tmp_path, listed, cho
         ],
     )
     monkeypatch.setenv("MZ_DATA_DIR", str(tmp_path))
-    got = store.target_of(BEDS)
+    got = store.target_of(BEDS, year)
     assert isinstance(got, Target) and (got.value, got.year) == chosen
     assert got.op == next(op for v, op, y in listed if (v, y) == chosen)
-    assert store.target_of("population") is None
+    assert store.target_of("population", year) is None
 
 
 # ---------------------------------------------------------------------------- a ceiling everywhere
@@ -105,7 +142,7 @@ def ceiling(monkeypatch, sample):
     """每千名老年人养老床位数 with a ceiling of 35 instead of its floor; cached answers that hold
     the floor are forgotten before and after."""
     real = store.target_of
-    monkeypatch.setattr(store, "target_of", lambda ind: CEILING if ind == BEDS else real(ind))
+    monkeypatch.setattr(store, "target_of", lambda ind, year: CEILING if ind == BEDS else real(ind, year))
     monkeypatch.setenv("MZ_DATA_DIR", str(sample))
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
     store.clear_caches()
@@ -158,7 +195,7 @@ def test_ranking_colours_and_lines_follow_the_op():
         assert {n for n, c in colours.items() if c == theme.COLORS[1]} == {"甲", "乙", "丙"} - good
         assert [a.text for a in fig.layout.annotations] == [t.label()]
     trend = charts.trend(rows.assign(region_code="1", year=2024), meta, "0", target=CEILING)
-    assert [a.text for a in trend.layout.annotations] == ["目标 ≤35张/千名老年人"]
+    assert [a.text for a in trend.layout.annotations] == ["目标 ≤35张/千名老年人（2025年）"]
 
 
 def test_deck_attention_says_above_a_ceiling(ceiling):
@@ -188,3 +225,19 @@ def test_narrative_of_a_ceiling():
     )
     floor = narrative.Story(**{**story.__dict__, "target": target(">=", 1000)})
     assert narrative.counties_sentence(floor).endswith("目标不低于1,000万元，1个区县未达标：渭滨区。")
+
+
+def test_cards_say_whether_the_value_meets_the_target_in_force(ceiling):
+    """The beds card of 宝鸡 in 2024 names the ceiling and judges the city's own value by it."""
+    city = dict(
+        query(
+            warehouse.current_db(ceiling),
+            "SELECT year, value FROM facts WHERE region_code = '610300' AND indicator_id = ?",
+            [BEDS],
+        )
+    )[2024]
+    at = run("elderly_care", to="2024")
+    expected = f"目标 ≤35张（2025年）：{'达标' if city <= 35 else '未达标'}；区县最高："
+    assert any(c.value.startswith(expected) for c in at.caption), [c.value for c in at.caption]
+    # only the cards with a target (beds, nursing-bed share), not 养老床位数 or 养老机构数
+    assert sum("目标" in c.value for c in at.caption) == 2
