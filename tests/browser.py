@@ -88,9 +88,13 @@ def serve_app(base: Path, log_path: Path | None = None, script: Path = REPO / "a
                 proc.kill()
 
 
-def free_ports(n: int, start: int = 21000) -> int:
+def free_ports(n: int, start: int | None = None) -> int:
     """The first port from `start` on with n free ports in a row (the launcher numbers
-    replicas consecutively)."""
+    replicas consecutively). By default each process starts in its own block of 20 ports
+    (from its pid): a port found free is only bound later by nginx or a replica, so two
+    processes scanning from the same port (parallel test workers, the bench) would race."""
+    if start is None:
+        start = 20000 + os.getpid() % 400 * 20
     for first in range(start, start + 5000, n + 1):
         if all(_is_free(port) for port in range(first, first + n)):
             return first
