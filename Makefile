@@ -46,9 +46,13 @@ system-deps: nginx
 warehouse: deps
 	@$(BIN)/python -m etl where >/dev/null 2>&1 || $(BIN)/python -m etl build
 
+# On this machine only: `make run HOST=0.0.0.0` opens it to the LAN (on the command line only, an
+# exported HOST — some shells set one — is ignored); for many viewers use make serve.
+# FORWARDED_ALLOW_IPS empty: Streamlit's server takes no client's X-Forwarded-For as its address.
+run: HOST = 127.0.0.1
 run: warehouse
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 \
-		--server.headless true --browser.gatherUsageStats false
+	FORWARDED_ALLOW_IPS= $(BIN)/python -m streamlit run app.py --server.port $(PORT) \
+		--server.address $(HOST) --server.headless true --browser.gatherUsageStats false
 
 # N replicas on loopback behind nginx on $(PORT); Ctrl-C stops them all (deploy/README.md).
 serve: warehouse nginx

@@ -10,12 +10,20 @@ started again. Ctrl-C (or SIGTERM) stops nginx and every replica and waits for t
 All replicas share one `server.cookieSecret` (STREAMLIT_SERVER_COOKIE_SECRET if set, else a new
 random one per start) so Streamlit's XSRF cookie is valid on each, and all read the same data
 dir, so they show the same published version.
+
+The replicas trust the `X-Real-IP` of their only client, this nginx on loopback
+(MZ_TRUSTED_PROXIES=127.0.0.1,::1 unless set), and run with uvicorn's own `X-Forwarded-For`
+handling off (FORWARDED_ALLOW_IPS empty): the address the app sees is the connection's own.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import importlib.util
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -28,16 +36,46 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (`python deploy/serve.py`): the repository's packages
-from etl.settings import ENV_COOKIE_SECRET, ENV_DATA_DIR, cookie_secret  # noqa: E402
+from etl.settings import (  # noqa: E402
+    ENV_COOKIE_SECRET,
+    ENV_DATA_DIR,
+    ENV_TRUSTED_PROXIES,
+    UPLOAD_BURST,
+    UPLOAD_LIMIT_MB,
+    UPLOAD_REQUESTS_PER_MINUTE,
+    cookie_secret,
+    trusted_proxies,
+)
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+LOOPBACK = "127.0.0.1,::1"  # where this nginx connects to the replicas from
+
+
+def inline_script_hashes() -> str:
+    """CSP sources for the inline scripts of the installed Streamlit's index.html ('sha256-…'),
+    so the policy needs no 'unsafe-inline' for scripts and follows Streamlit upgrades."""
+    package = Path(importlib.util.find_spec("streamlit").origin).parent  # found, not imported
+    html = (package / "static" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S)
+    return " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts
+    )
 
 
 def nginx_config(listen: str, replica_ports: list[int], run_dir: Path) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in replica_ports)
     text = TEMPLATE.read_text(encoding="utf-8")
-    for name, value in {"RUN_DIR": str(run_dir), "LISTEN": listen, "UPSTREAM_SERVERS": servers}.items():
+    values = {
+        "RUN_DIR": str(run_dir),
+        "LISTEN": listen,
+        "UPSTREAM_SERVERS": servers,
+        "UPLOAD_BODY_MB": str(UPLOAD_LIMIT_MB + 1),  # + the multipart framing, as Streamlit allows
+        "UPLOAD_RATE": str(UPLOAD_REQUESTS_PER_MINUTE),
+        "UPLOAD_BURST": str(UPLOAD_BURST),
+        "CSP_SCRIPT_HASHES": inline_script_hashes(),
+    }
+    for name, value in values.items():
         text = text.replace("${" + name + "}", value)  # nginx's own $variables stay as they are
     return text
 
@@ -125,7 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     first = args.replica_port or args.port + 100
     ports = list(range(first, first + args.replicas))
-    env = {**os.environ, ENV_COOKIE_SECRET: cookie_secret() or secrets.token_hex(32)}
+    env = {
+        **os.environ,
+        ENV_COOKIE_SECRET: cookie_secret() or secrets.token_hex(32),
+        # the replicas' only client is this nginx: believe its X-Real-IP (unless told otherwise) …
+        ENV_TRUSTED_PROXIES: ",".join(trusted_proxies()) or LOOPBACK,
+        # … and see the connection's own address: uvicorn's X-Forwarded-For handling off
+        "FORWARDED_ALLOW_IPS": "",
+    }
     if args.data_dir:
         env[ENV_DATA_DIR] = str(Path(args.data_dir).resolve())
 

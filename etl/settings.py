@@ -16,6 +16,7 @@ No Streamlit here: etl never imports it, and dashboard/ and deploy/ import this 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ ENV_PUBLISH_WAIT = "MZ_PUBLISH_WAIT"
 ENV_ADMIN_PASSWORD_HASH = "MZ_ADMIN_PASSWORD_HASH"
 ENV_BROWSER_PATH = "BROWSER_PATH"  # also what kaleido reads
 ENV_COOKIE_SECRET = "STREAMLIT_SERVER_COOKIE_SECRET"  # also what Streamlit reads
+ENV_TRUSTED_PROXIES = "MZ_TRUSTED_PROXIES"
 
 DEFAULT_CITIES = ("610300", "350100", "659000")  # 宝鸡市, 福州市, 兵团师市
 # How long a writer waits for another one: a build of the national file takes ~15 s, a clerk's
@@ -81,11 +83,27 @@ KEEP_VERSIONS = 5  # published versions kept (the current one always is)
 UPLOAD_LIMIT_MB = 50  # a county's return is a few hundred KB; a national yearbook table a few MB
 ADMIN_IDLE_SECONDS = 30 * 60
 FAILED_LOGIN_WINDOW = 15 * 60
+# Failed logins in the window, from all clients together, after which every login waits (1 s,
+# doubling every 5 more failures, at most 30 s): a distributed guessing attack slows down, while a
+# few failures of one client (which has its own, steeper per-address and per-session slow-down)
+# do not delay anybody else.
+GLOBAL_FAILED_LOGINS = 20
 MIN_PASSWORD_LENGTH = 10
+# nginx of `make serve` (deploy/nginx.conf.template): requests to Streamlit's upload endpoint per
+# client address and minute, and the burst allowed above that rate (a clerk's handful of files;
+# each file is one request, removing one from the uploader another).
+UPLOAD_REQUESTS_PER_MINUTE = 30
+UPLOAD_BURST = 20
 
 
 def _seconds(text: str) -> float:
     return max(0.0, float(text))
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks ("127.0.0.1, 10.0.0.0/8"), normalised; one unreadable
+    entry makes the whole value unreadable, so the safe default (no proxy trusted) applies."""
+    return tuple(str(ipaddress.ip_network(e.strip(), strict=False)) for e in text.split(",") if e.strip())
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -141,6 +159,16 @@ SETTINGS: tuple[Setting, ...] = (
         "`make serve` 各副本共用的 Streamlit cookie 密钥",
         shown="每次启动随机生成",
     ),
+    Setting(
+        "TRUSTED_PROXIES",
+        ENV_TRUSTED_PROXIES,
+        (),
+        "",
+        "直接连接看板的反向代理地址（逗号分隔，可写网段）：只有来自这些地址的连接才采用代理给出的 "
+        "`X-Real-IP` 作为用户地址（登录限速、审计日志），其他连接一律用连接本身的地址",
+        parse=_networks,
+        shown="无（不信任任何代理；`make serve` 为其副本设为 `127.0.0.1,::1`）",
+    ),
     Setting("MAX_FILE_BYTES", None, MAX_FILE_BYTES, "字节", "一个输入文件的大小上限"),
     Setting("MAX_ROWS", None, MAX_ROWS, "行", "一个工作表的行数上限"),
     Setting("MAX_COLS", None, MAX_COLS, "列", "一个工作表的列数上限"),
@@ -188,10 +216,28 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         FAILED_LOGIN_WINDOW,
         "秒",
-        "统计同一地址登录失败次数的时间范围（失败越多，下次登录前等待越久）",
+        "统计登录失败次数的时间范围（同一地址、同一会话失败越多，下次登录前等待越久）",
+    ),
+    Setting(
+        "GLOBAL_FAILED_LOGINS",
+        None,
+        GLOBAL_FAILED_LOGINS,
+        "次",
+        "所有用户合计登录失败达到此数（统计时间范围内）后，每次登录都要等待"
+        "（1 秒起，每多 5 次加倍，最多 30 秒）",
     ),
     Setting(
         "MIN_PASSWORD_LENGTH", None, MIN_PASSWORD_LENGTH, "字符", "`hash-password` 接受的管理员密码最短长度"
+    ),
+    Setting(
+        "UPLOAD_REQUESTS_PER_MINUTE",
+        None,
+        UPLOAD_REQUESTS_PER_MINUTE,
+        "次/分钟",
+        "`make serve` 的 nginx 对同一地址上传请求的速率限制（超出且超过突发量时答 429）",
+    ),
+    Setting(
+        "UPLOAD_BURST", None, UPLOAD_BURST, "次", "`make serve` 的 nginx 在上述速率之外允许的突发上传请求数"
     ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -226,6 +272,12 @@ def browser_path() -> str:
 def cookie_secret() -> str | None:
     """`STREAMLIT_SERVER_COOKIE_SECRET`, or None (deploy/serve.py then makes a random one)."""
     return _BY_NAME["COOKIE_SECRET"].value()
+
+
+def trusted_proxies() -> tuple[str, ...]:
+    """The networks whose connections may name the client (`X-Real-IP`): `MZ_TRUSTED_PROXIES`, else
+    none. deploy/serve.py sets loopback for its replicas, whose only client is its own nginx."""
+    return _BY_NAME["TRUSTED_PROXIES"].value()
 
 
 # ------------------------------------------------------------------ the README table

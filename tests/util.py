@@ -1,13 +1,26 @@
 """Small helpers shared by the tests: long-table CSVs, read-only warehouse queries, and the
 bytes behind AppTest download buttons."""
 
+import asyncio
+import concurrent.futures
 from pathlib import Path
 
 import duckdb
 import openpyxl
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 HEADER = "地区,区划代码,年份,指标,数值,单位\n"
+
+
+def run_async(coro):
+    """asyncio.run in a thread of its own: the Playwright fixtures keep an event loop running in
+    the test thread of any xdist worker that has run a browser test, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def write_long_csv(path: Path, body: str, encoding: str = "utf-8") -> Path:
@@ -80,3 +93,22 @@ def download(at, label: str) -> bytes:
     button = next(b for b in at.get("download_button") if b.proto.label == label)
     file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
     return RecordingStorage.files[file_id]
+
+
+def open_page(
+    monkeypatch, base: Path, page: str = "overview", state: dict | None = None, **params
+) -> AppTest:
+    """The app on data dir `base` in AppTest, opened at `page` with URL `params` and session
+    `state`, download bytes recorded (RecordingStorage); fails on any exception shown."""
+    monkeypatch.setenv("MZ_DATA_DIR", str(base))
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
