@@ -14,7 +14,9 @@ Memory per session and 20 concurrent sessions use the same websocket client.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -44,8 +46,10 @@ PAGES = {
 class Session:
     """One browserless Streamlit session."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, port: int | None = None):
         self.ws = ws
+        self.port = port
+        self.session_id = ""  # the server's id for this session (from its first run)
         self.widgets: dict[str, str] = {}  # label → widget id
         self.charts = 0
         self.errors = 0  # exceptions the app showed
@@ -56,7 +60,7 @@ class Session:
         ws = await websockets.connect(
             f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None
         )
-        return cls(ws)
+        return cls(ws, port)
 
     async def rerun(
         self, page: str = "", query: str = "", widget: tuple[str, list[str]] | None = None
@@ -76,7 +80,9 @@ class Session:
             fm = ForwardMsg()
             fm.ParseFromString(await self.ws.recv())
             kind = fm.WhichOneof("type")
-            if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+            if kind == "new_session":
+                self.session_id = fm.new_session.initialize.session_id
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 element = fm.delta.new_element
                 which = element.WhichOneof("type")
                 if which == "plotly_chart":
@@ -90,8 +96,85 @@ class Session:
             elif kind == "script_finished" and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return time.perf_counter() - start
 
+    async def upload_urls(self, names: list[str]) -> list[str]:
+        """Ask for upload URLs as st.file_uploader does (a `file_urls_request` BackMsg); the
+        upload URLs the server granted, one per name, or none. Call after a run."""
+        msg = BackMsg()
+        request = msg.file_urls_request
+        request.request_id = f"urls-{time.monotonic_ns()}"
+        request.session_id = self.session_id
+        request.file_names.extend(names)
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            fm = ForwardMsg()
+            fm.ParseFromString(await self.ws.recv())
+            if fm.WhichOneof("type") == "file_urls_response":
+                if fm.file_urls_response.response_id == request.request_id:
+                    return [urls.upload_url for urls in fm.file_urls_response.file_urls]
+
+    async def put_file(self, upload_url: str, name: str, data: bytes) -> int:
+        """PUT one file, multipart, to an upload URL (`/_stcore/upload_file/<session>/<file id>`)
+        as the browser does; the HTTP status, 0 when the server closed without an answer."""
+        return await asyncio.to_thread(put_file, self.port, upload_url, name, data)
+
     async def close(self) -> None:
         await self.ws.close()
+
+    async def exchange(self, msg: BackMsg, timeout: float = 30) -> list[ForwardMsg]:
+        """Send a BackMsg as given (a rerun a test has forged: any widget states, query string,
+        page name or hash) and return every ForwardMsg up to the end of the script run it
+        started — or what came within `timeout` s if none ended."""
+        await self.ws.send(msg.SerializeToString())
+        got: list[ForwardMsg] = []
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                data = await asyncio.wait_for(self.ws.recv(), left)
+            except TimeoutError:
+                break
+            fm = ForwardMsg()
+            fm.ParseFromString(data)
+            got.append(fm)
+            if fm.WhichOneof("type") == "script_finished" and (
+                fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+            ):
+                break
+        return got
+
+
+def upload_request(name: str, data: bytes) -> tuple[dict[str, str], bytes]:
+    """Headers and multipart body of the browser's upload PUT. The XSRF check wants the same
+    token in the cookie and the header, and the token is no secret to the client: we make one
+    (version 2, mask 0)."""
+    token = f"2|00000000|{os.urandom(16).hex()}|{int(time.time())}"
+    boundary = f"----mz{os.urandom(8).hex()}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="UploadedFile"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "X-Xsrftoken": token,
+        "Cookie": f"_streamlit_xsrf={token}",
+    }
+    return headers, head + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def put_file(port: int, upload_url: str, name: str, data: bytes) -> int:
+    """The upload PUT of `Session.put_file`."""
+    headers, body = upload_request(name, data)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        try:
+            connection.request("PUT", upload_url, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the body was all sent: the answer may still be there to read
+        try:
+            return connection.getresponse().status
+        except (ConnectionError, http.client.HTTPException):
+            return 0
+    finally:
+        connection.close()
 
 
 def _cpu(process: psutil.Process) -> float:

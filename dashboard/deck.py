@@ -20,6 +20,29 @@ from .format import fmt_change, fmt_value, pct_change
 from .topic import story_for, topics
 
 
+@dataclass(frozen=True)
+class Look:
+    """How the 演示 screen draws a slide's figure: background, ink and type size, no title (the
+    slide has its own) and no fixed height (the page gives the screen's). `build` applies it to
+    the figures it makes — new on every call, the caller's own — so no page restyles a figure
+    it was handed."""
+
+    background: str
+    ink: str
+    font_size: int = 18
+
+    def apply(self, figure: go.Figure) -> None:
+        figure.update_layout(
+            paper_bgcolor=self.background,
+            plot_bgcolor=self.background,
+            font_color=self.ink,
+            font_size=self.font_size,
+            height=None,
+            autosize=True,
+            title_text="",
+        )
+
+
 @dataclass
 class Slide:
     id: str
@@ -54,8 +77,9 @@ class Scope:
         return (self.city, *self.counties)
 
 
-def build(scope: Scope, ids: list[str]) -> list[Slide]:
-    """The slides `ids` (unknown ids are skipped) for one city, year and set of counties."""
+def build(scope: Scope, ids: list[str], look: Look | None = None) -> list[Slide]:
+    """The slides `ids` (unknown ids are skipped) for one city, year and set of counties; their
+    figures are made on every call (never from a shared cache), drawn in `look` when given."""
     indicators = store.indicators()
     sample = store.is_sample()
     makers = {"cover": _cover, "kpi": _kpis, "map": _map, "attention": _attention}
@@ -66,6 +90,10 @@ def build(scope: Scope, ids: list[str]) -> list[Slide]:
             slides.append(makers[slide_id](scope, indicators, sample))
         elif topic_id in topics() and kind in views.TOPIC_SLIDES:
             slides.append(_topic(scope, indicators, sample, topic_id, kind))
+    if look is not None:
+        for slide in slides:
+            if slide.figure is not None:
+                look.apply(slide.figure)
     return slides
 
 

@@ -5,6 +5,8 @@ page script's own functions are defined anew on every rerun, so a cache must liv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from . import charts, filters, store, views
@@ -33,15 +35,16 @@ def describe(kpi: Kpi, meta: pd.DataFrame) -> tuple[str, int, str, str]:
     return charts.card_unit(first), int(first["decimals"]), colour, text
 
 
-def mission_cards(f: filters.Filters) -> tuple[dict, ...]:
-    """The mission cards for these filters (st.metric arguments, read-only)."""
+def mission_cards(f: filters.Filters) -> tuple[Mapping[str, object], ...]:
+    """The mission cards for these filters (st.metric arguments, read-only mappings)."""
     return _mission_cards(f, kpis())
 
 
 @store.per_version(maxsize=256)
-def _mission_cards(f: filters.Filters, cards_of: tuple[Kpi, ...]) -> tuple[dict, ...]:
+def _mission_cards(f: filters.Filters, cards_of: tuple[Kpi, ...]) -> tuple[Mapping[str, object], ...]:
     """The cards per version, filters and card definitions: computed once per process and
-    shared by every session that opens the same view."""
+    shared by every session that opens the same view (the cache keeps each as a read-only
+    mapping, its sparkline a tuple)."""
     meta = store.indicators()
     ids = tuple(dict.fromkeys(p for kpi in cards_of for p in kpi.parts))
     table = store.series(f.city, ids).pivot_table(

@@ -64,9 +64,10 @@ def kpi_cards(f: filters.Filters, ids: tuple[str, ...]) -> None:
 
 
 @store.per_version(maxsize=256)
-def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[dict, str], ...]:
-    """What each card shows, per version and filters: the same for every session that opens
-    the view, so it is computed once per process and shared (read-only)."""
+def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[Mapping[str, object], str], ...]:
+    """What each card shows (st.metric's arguments, its caption), per version and filters: the
+    same for every session that opens the view, so it is computed once per process and shared —
+    the cache keeps the arguments as read-only mappings and the sparkline as a tuple."""
     indicators = store.indicators()
     subject = f.counties[0] if len(f.counties) == 1 else f.city
     data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
@@ -153,8 +154,9 @@ def show_map(f: filters.Filters, meta: pd.Series, key: str) -> None:
 
 @store.per_version(maxsize=128)
 def map_figure(city: str, counties: tuple[str, ...], indicator: str, year: int) -> go.Figure | None:
-    """The county map of one indicator and year, built once per version and shared: a map is
-    the costliest figure of a page (plotly copies the polygons). None without values."""
+    """The county map of one indicator and year, built once per version and shared (as JSON
+    text; each call gets its own figure): a map is the costliest figure of a page (plotly copies
+    the polygons). None without values."""
     values = store.facts(counties, (indicator,), year, year)
     if values.empty:
         return None
@@ -306,8 +308,9 @@ def chart_parts(
     f: filters.Filters, indicator: str, relative: bool
 ) -> tuple[go.Figure, go.Figure | None, str]:
     """The trend and ranking figures and the 文字解读 of one indicator, per version and filters:
-    built once per process and shared by every session showing the view (read-only; building
-    plotly figures was most of a rerun)."""
+    built once per process and shared by every session showing the view (building plotly
+    figures was most of a rerun). The cache keeps the figures as JSON text; each call hands out
+    figures of its own (`store.per_version`)."""
     meta = store.indicators().loc[indicator]
     target = store.target_of(indicator, f.year_to)
     data = view_facts(f, indicator)
@@ -321,7 +324,7 @@ def chart_parts(
 @store.per_version(maxsize=256)
 def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
     """The selected counties ranked in the last selected year, with the city and the target
-    (None when no county has a value), per version and filters, shared (read-only)."""
+    (None when no county has a value), per version and filters; each call gets its own figure."""
     return charts.county_ranking(
         view_facts(f, indicator),
         store.indicators().loc[indicator],

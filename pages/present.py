@@ -67,17 +67,10 @@ def show(slide: Slide, number: int, total: int, sample: bool) -> None:
     )
     if slide.figure is not None:
         chart, words = st.columns([3, 1], vertical_alignment="center")
-        fig = slide.figure
-        fig.update_layout(
-            paper_bgcolor=background,
-            plot_bgcolor=background,
-            font_color=ink,
-            font_size=18,
-            height=None,
-            autosize=True,
-            title_text="",
+        # drawn in the screen's look by deck.build: this page changes no figure it is handed
+        chart.plotly_chart(
+            slide.figure, config=theme.plotly_config(), height=SCREENS[screen], key=f"slide-{slide.id}"
         )
-        chart.plotly_chart(fig, config=theme.plotly_config(), height=SCREENS[screen], key=f"slide-{slide.id}")
         words.markdown(f'<div style="{TEXT};color:{ink}">{slide.narrative}</div>', unsafe_allow_html=True)
     else:
         items = [
@@ -108,7 +101,7 @@ def current_slide() -> None:
         st.session_state.slide = (st.session_state.slide + 1) % len(ids)
     n = st.session_state.slide
     filters.keep_in_url({"s": str(n + 1)})
-    (slide,) = deck.build(scope, [ids[n]])
+    (slide,) = deck.build(scope, [ids[n]], deck.Look(background, ink))
     show(slide, n + 1, len(ids), store.is_sample())
 
 

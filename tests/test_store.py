@@ -118,3 +118,20 @@ def test_answers_come_in_region_indicator_year_order_without_a_sort(facts_table)
     assert list(store.years("610302")) == sorted(store.years("610302"))
     assert store.regions_with_data()["code"].is_monotonic_increasing
     assert store._reference(store.current_db(), "with_data").index.is_monotonic_increasing
+
+
+def test_cached_answers_lists_what_the_per_version_caches_hold(facts_table):
+    @store.per_version(maxsize=2)
+    def doubled(n: int) -> tuple[int, ...]:
+        return (n, n)
+
+    for n in (1, 2, 3):
+        doubled(n)
+    held = [
+        (args, answer)
+        for function, args, _, answer in store.cached_answers()
+        if function is doubled.__wrapped__
+    ]
+    assert held == [((2,), (2, 2)), ((3,), (3, 3))]  # at most maxsize, the oldest forgotten
+    store.clear_caches()
+    assert not [f for f, *_ in store.cached_answers() if f is doubled.__wrapped__]
