@@ -29,7 +29,7 @@ from etl.sources import INPUT_SUFFIXES, safe_upload_name, sha256_file
 from etl.template import write_template
 
 from . import audit, changes, charts, export, store
-from .format import fmt_change, fmt_number
+from .format import escape_markdown, fmt_change, fmt_number
 
 ISSUE_COLUMNS = {
     "severity": "级别",
@@ -145,7 +145,8 @@ def upload_section(user: str) -> Check | None:
         return None
     too_big = [u.name for u in uploads if u.size > limit * 1024 * 1024]
     if too_big:
-        st.error(f"文件过大（超过 {limit} MB）：{'、'.join(too_big)}。请拆分后再上传。")
+        names = "、".join(escape_markdown(name) for name in too_big)
+        st.error(f"文件过大（超过 {limit} MB）：{names}。请拆分后再上传。")
         return None
     codes = _places()
     region = st.selectbox(
@@ -356,11 +357,11 @@ def publish_section(check: Check, user: str) -> None:
     if not outcome.ok:
         failed = [i for i in outcome.issues.errors if i.code in PUBLISH_ERRORS]
         if failed:
-            for issue in failed:
-                where = issue.location()
+            for issue in failed:  # file and sheet names, cell values: the clerk's text
+                where = escape_markdown(issue.location())
                 st.error(
-                    f"发布失败：{where + '：' if where else ''}{issue.message}"
-                    + (f"（建议：{issue.suggestion}）" if issue.suggestion else "")
+                    f"发布失败：{where + '：' if where else ''}{escape_markdown(issue.message)}"
+                    + (f"（建议：{escape_markdown(issue.suggestion)}）" if issue.suggestion else "")
                 )
             return
         st.error("发布失败：重新校验时发现错误，数据未做任何改动。")
@@ -464,11 +465,11 @@ def history_section(user: str) -> None:
             previous = pipeline.rollback(base, target, user=user, progress=_progress(bar))
         except (ValueError, warehouse.Busy) as exc:
             bar.empty()
-            st.error(f"回滚失败：{exc}")
+            st.error(f"回滚失败：{escape_markdown(exc)}")
             return
         except pipeline.WRITE_ERRORS as exc:
             bar.empty()
-            st.error(f"回滚失败：{pipeline.write_failed_message(exc, '回滚')}")
+            st.error(f"回滚失败：{escape_markdown(pipeline.write_failed_message(exc, '回滚'))}")
             return
         bar.empty()
         audit.record("rollback", user, version=target, previous=previous)

@@ -1,9 +1,12 @@
 """Downloads of exactly the data behind a view: CSV (UTF-8 with BOM, so Excel shows Chinese)
 and xlsx, with Chinese column names and a 说明 sheet that carries the 示例数据 label.
 
-Text that a spreadsheet would run as a formula (a cell beginning with = + - @, or a tab or
-carriage return before one) is prefixed with an apostrophe in every export: an uploaded
-file's issues table echoes the clerk's cells, and region names come from outside too.
+Text comes from outside (an uploaded file's issues table echoes the clerk's cells; names come
+from the warehouse), so none of it may run: in xlsx every text cell is a string cell
+(`xlsx_bytes`, with xlsxwriter's `XLSX_OPTIONS`: no formula, array formula or hyperlink made
+from text) and reads exactly as written; in CSV, which a spreadsheet parses itself, text that
+it would run as a formula (beginning with = + - @ or {=, or a tab or carriage return) is
+prefixed with an apostrophe.
 
 A download button needs its bytes on every rerun, so the files are made once: a page's view
 caches them with the view (`files`, `buttons`); any other table is cached by a digest of its
@@ -17,6 +20,8 @@ from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
+
+from etl.template import XLSX_OPTIONS
 
 COLUMNS = {
     "region_code": "区划代码",
@@ -44,11 +49,14 @@ def tidy(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     return out[keep].rename(columns=COLUMNS)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet opening a CSV reads as the start of a formula (OWASP's list, and "{=", an
+# array formula as Excel writes it).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "{=")
 
 
 def neutralise(table: pd.DataFrame) -> pd.DataFrame:
-    """Text cells (and headers) that a spreadsheet would evaluate, made inert with a leading '."""
+    """Text cells (and headers) that a spreadsheet would evaluate, made inert with a leading '
+    (for CSV; an xlsx keeps the text as it is, in string cells)."""
 
     def inert(value):
         return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
@@ -62,13 +70,20 @@ def neutralise(table: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     # 15 significant digits: exact for every stored figure, without binary noise (1222.6000000000001).
-    return neutralise(table).to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
+    # CRLF rows (RFC 4180): the csv module quotes a field holding any character of the line end,
+    # so a carriage return inside a text stays in its quoted cell — with "\n" rows it went out
+    # bare, and a spreadsheet started a new row there, with the text after it unprefixed.
+    return (
+        neutralise(table).to_csv(index=False, float_format="%.15g", lineterminator="\r\n").encode("utf-8-sig")
+    )
 
 
 def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
+    """The one writer of frames to xlsx: `table` on a 数据 sheet and `note` on a 说明 sheet, text
+    cells (headers too) as string cells holding the text unchanged, numbers as numbers."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        neutralise(table).to_excel(writer, sheet_name="数据", index=False)
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as writer:
+        table.to_excel(writer, sheet_name="数据", index=False)
         pd.DataFrame({"说明": [note]}).to_excel(writer, sheet_name="说明", index=False)
         writer.sheets["数据"].set_column(0, max(len(table.columns) - 1, 0), 14)
         writer.sheets["说明"].set_column(0, 0, 100)

@@ -4,7 +4,8 @@
 Filters survive page switches: with st.navigation a widget's keyed value is dropped when the
 key is rendered on another page, unless it is re-assigned as plain session state first
 (Streamlit forgets the state of widgets a rerun does not draw). Unknown codes in a URL are
-ignored with a notice, never a crash.
+ignored with a notice, never a crash; the notice quotes the URL's text escaped
+(`format.escape_markdown`), so a link or markup written into the URL shows as plain text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from . import store
+from .format import escape_markdown
 
 CITY, COUNTIES, YEARS = "f_city", "f_counties", "f_years"
 
@@ -61,7 +63,10 @@ def sidebar_filters() -> Filters:
     if not _keep(CITY):
         wanted = st.query_params.get("city")
         if wanted and wanted not in cities:
-            notices.append(f"链接中的城市代码“{wanted}”没有数据，已改为{store.region_name(cities[0])}。")
+            notices.append(  # the URL's text, shown as written (never as markdown)
+                f"链接中的城市代码“{escape_markdown(wanted)}”没有数据，"
+                f"已改为{escape_markdown(store.region_name(cities[0]))}。"
+            )
         st.session_state[CITY] = wanted if wanted in cities else cities[0]
     names = store.region_names()  # one look-up for every option (hundreds of cities nationally)
     city = st.sidebar.selectbox(
@@ -73,7 +78,8 @@ def sidebar_filters() -> Filters:
         from_url = [] if changed else st.query_params.get_all("county")
         unknown = [c for c in from_url if c not in counties]
         if unknown:
-            notices.append(f"链接中的区县代码 {'、'.join(unknown)} 不属于所选城市，已忽略。")
+            shown = "、".join(escape_markdown(c) for c in unknown)
+            notices.append(f"链接中的区县代码 {shown} 不属于所选城市，已忽略。")
         st.session_state[COUNTIES] = [c for c in from_url if c in counties] or list(counties)
     chosen = st.sidebar.multiselect(
         "区县",

@@ -2,11 +2,15 @@
 
 Large counts switch to 万/亿 so a KPI card stays readable on the meeting-room screen; money
 stored in 万元 becomes 亿元 from 1 亿 up. Missing values are "—", never 0 or "nan".
+
+Text from outside (the URL, an uploaded file's name, sheets and cells, the warehouse) goes into
+Streamlit's markdown only through `escape_markdown`, so it reads exactly as written.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 MISSING = "—"
 _MINUS = "-"  # ASCII: st.metric reads the sign of a delta string from a leading "-"
@@ -57,3 +61,34 @@ def fmt_change(pct, decimals: int = 1) -> str:
         return f"{0:.{decimals}f}%"
     sign = "+" if rounded > 0 else _MINUS
     return f"{sign}{abs(rounded):,.{decimals}f}%"
+
+
+# The ASCII punctuation markdown gives a meaning to, backslash-escaped (CommonMark lets a backslash
+# escape any of it): emphasis * _ ~, links and images [ ] ( ) !, autolinks and HTML < > & @, code `,
+# headings #, lists and rules - + *, quotes >, tables |, setext underlines =, LaTeX $, Streamlit's
+# directives and icons : { } / (:red[…], :material/icon:, :emoji:), and the backslash. The rest
+# (. , ; ? ' " % ^) means nothing there and is left as it is, save a "." after a number that starts
+# the text and is followed by a space, which would begin an ordered list ("1. …").
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_~\[\]()!<>&@#+\-|=$:{}/])")
+_LIST_NUMBER = re.compile(r"^(\s*\d{1,9})\.(?=\s|$)")
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f]+")
+# GFM's literal autolinks (http://…, www.…, a@b.c) are found in the text after escapes are
+# resolved (mdast-util-gfm-autolink-literal, in Streamlit's frontend), so a backslash does not
+# stop them: an invisible WORD JOINER inside "://", after "www" and before "@" does.
+_AUTOLINK_START = re.compile(r"(?i)(:(?=//)|www(?=\.)|(?=@))")
+WORD_JOINER = "\u2060"
+
+
+def escape_markdown(text: object) -> str:
+    """`text` as Streamlit's markdown shows it literally, on one line: the punctuation markdown
+    reads backslash-escaped (no link, emphasis, HTML, LaTeX, colour, icon or emoji), a word
+    joiner (invisible) where GFM would start a bare link, line breaks and tabs as one space (no
+    new paragraph, list or code block).
+
+    For st.markdown / info / warning / error / success / caption / toast and the labels of
+    widgets, metrics, expanders and tabs; not for elements that show plain text (st.text,
+    st.code, st.dataframe, download files, the options of a select box), where the
+    backslashes would show. Only Streamlit's typographic replacements still apply to
+    the escaped text (a spaced -> shows as →, :streamlit: as its logo)."""
+    text = _AUTOLINK_START.sub(lambda m: m.group(1) + WORD_JOINER, _LINE_BREAKS.sub(" ", str(text)))
+    return _LIST_NUMBER.sub(r"\1\\.", _MARKDOWN_PUNCTUATION.sub(r"\\\1", text))

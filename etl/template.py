@@ -22,6 +22,11 @@ ID_ROW_LABEL = "指标代码"
 HEADER_ROW = 4  # 0-based: Excel row 5 holds "区划代码 | 区县 | 指标（单位）…"
 ID_ROW = 5  # Excel row 6 holds the indicator ids
 FIRST_DATA_ROW = 6  # Excel row 7
+# xlsxwriter's write() makes a formula of a str starting with "=" (or "{=…}") and a hyperlink of
+# one that looks like a URL (http://, mailto:, external:, file://); with these options every
+# str goes to write_string, a string cell with exactly that text. Every workbook we write uses
+# them (this template, dashboard/export.py's downloads).
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def reported_indicators(catalog: Catalog, category: str) -> list:
@@ -49,7 +54,7 @@ def write_template(
     values = values or {}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with xlsxwriter.Workbook(str(out)) as book:
+    with xlsxwriter.Workbook(str(out), XLSX_OPTIONS) as book:
         fmt = _formats(book)
         _instructions(book, fmt, region.name, city, year, catalog, title_note)
         for category in catalog.categories.values():

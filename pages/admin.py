@@ -4,6 +4,7 @@ rollback and the audit log. Viewers see the login form and nothing else."""
 import streamlit as st
 
 from dashboard import admin, auth
+from dashboard.format import escape_markdown
 
 st.title("数据管理")
 
@@ -33,7 +34,7 @@ if user is None:
     st.stop()
 
 with st.sidebar:
-    st.caption(f"管理员：{user}")
+    st.caption(f"管理员：{escape_markdown(user)}")  # a name from the identity provider
     if st.button("退出登录", icon=":material/logout:"):
         auth.logout()
         st.rerun()

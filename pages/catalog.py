@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import export, store, topic
+from dashboard.format import escape_markdown
 
 AGG = {
     "sum": "各区县求和",
@@ -24,7 +25,7 @@ hits = indicators[
         axis=1,
     )
 ]
-st.caption(f"共 {len(hits)} 项指标" + (f"（搜索“{text}”）" if text else ""))
+st.caption(f"共 {len(hits)} 项指标" + (f"（搜索“{escape_markdown(text)}”）" if text else ""))
 listing = hits.reset_index()[
     [
         "id",

@@ -3,6 +3,7 @@ with AppTest on a real data dir; plus the pieces under it (password hashing, the
 comparison, exports that neutralise formulas, loads after a rollback)."""
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -120,6 +121,45 @@ def test_wrong_password_is_refused_logged_and_slowed(monkeypatch, base):
     assert time.perf_counter() - start >= 0.5  # the second failure waits
     log = (base / "audit" / "audit.jsonl").read_text(encoding="utf-8")
     assert log.count('"login_failed"') == 2
+
+
+class Waits:
+    """auth's clock: the real time, but the waits before checking a password are recorded, not slept."""
+
+    def __init__(self):
+        self.slept: list[float] = []
+
+    time = staticmethod(time.time)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 1))
+
+
+def test_another_sessions_failures_do_not_delay_a_login(monkeypatch, base):
+    """No client address is known here (AppTest has no connection, like a session behind a proxy
+    that names nobody): one session's failures slow that session, not the administrator's."""
+    waits = Waits()
+    monkeypatch.setattr(auth, "time", waits)
+    at = open_admin(monkeypatch, base)
+    for n in range(3):
+        login(at, f"guess {n}")
+    assert waits.slept == [0, 0.5, 1]
+    admin = login(open_admin(monkeypatch, base))
+    assert admin.file_uploader and waits.slept[-1] == 0
+    entries = [json.loads(line) for line in (base / "audit" / "audit.jsonl").read_text().splitlines()]
+    assert [e["client"] for e in entries if e["event"].startswith("login")] == ["unknown"] * 4
+
+
+def test_many_failures_slow_everybody_down_but_lock_nobody_out(monkeypatch, base):
+    waits = Waits()
+    monkeypatch.setattr(auth, "time", waits)
+    at = open_admin(monkeypatch, base)
+    for n in range(settings.GLOBAL_FAILED_LOGINS):
+        at.session_state["login_failures"] = 0  # as from a fresh session each time
+        login(at, f"guess {n}")
+    assert waits.slept == [0] * settings.GLOBAL_FAILED_LOGINS
+    admin = login(open_admin(monkeypatch, base))
+    assert admin.file_uploader and waits.slept[-1] == 1  # a distributed attack slows everybody a little
 
 
 def test_admin_session_expires_after_inactivity(monkeypatch, base):
@@ -255,8 +295,7 @@ def test_formula_text_in_an_upload_is_inert_in_the_issues_list(monkeypatch, base
     sheet = openpyxl.load_workbook(io.BytesIO(download(at, "下载问题清单 (xlsx)，发回区县修改")))["数据"]
     cells = [c for row in sheet.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
-    assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in cells)
-    assert any(c.value == "'" + evil for c in cells)
+    assert any(c.value == evil and c.data_type == "s" for c in cells)  # a string cell, text unchanged
 
 
 def test_warnings_need_confirmation(monkeypatch, base):
@@ -309,7 +348,7 @@ def test_exports_neutralise_formulas():
     assert csv[5] == "眉县,5" and csv[2].endswith(",-2")  # numbers keep their sign
     book = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(table, "说明")))
     cells = [row[0] for row in book["数据"].iter_rows(min_row=2, values_only=True)]
-    assert cells[:2] == ['\'=HYPERLINK("http://x")', "'@SUM(A1)"]
+    assert cells[:2] == ['=HYPERLINK("http://x")', "@SUM(A1)"]  # string cells in xlsx: the text as is
     assert all(c.data_type != "f" for row in book["数据"].iter_rows() for c in row)
 
 

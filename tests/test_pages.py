@@ -10,14 +10,12 @@ import pandas as pd
 import plotly.io
 import pytest
 from streamlit.runtime.state.query_params import QueryParams
-from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from dashboard.topic import rank_text, ranks
 from etl import pipeline, warehouse
 from etl.catalog import load_catalog
 from etl.regions import load_registry
-from tests.util import RecordingStorage, download, query
+from tests.util import download, open_page, query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = [
@@ -50,17 +48,7 @@ def empty(tmp_path_factory):
     return base
 
 
-def app(monkeypatch, base, page="overview", **params) -> AppTest:
-    monkeypatch.setenv("MZ_DATA_DIR", str(base))
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page != "overview":
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+app = open_page
 
 
 def figures(at) -> list:
