@@ -1,10 +1,14 @@
 """`python -m dashboard …`: the meeting pack and the administrator password from the command line.
 
-    python -m dashboard deck --city 610300 --year 2024 [--counties 610302,610326] \\
+    python -m dashboard deck --city 610300 [--year 2024|latest] [--counties 610302,610326] \\
         [--slides cover,kpi,elderly_care-trend] --out 宝鸡_2024.pptx|.pdf
+    python -m dashboard deck --list-slides      # the slide ids and titles, in default order
     python -m dashboard hash-password     # asks twice, prints the line for secrets.toml
 
-`deck` reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app.
+`deck` reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app;
+`--year latest` (the default) is the latest year with data for the city. Streamlit's own log
+lines (no runtime, no script context: the cached helpers run here without a server) are
+silenced, so stdout and stderr hold only the command's own Chinese lines.
 """
 
 from __future__ import annotations
@@ -20,18 +24,34 @@ from pathlib import Path
 from etl.settings import ENV_ADMIN_PASSWORD_HASH, ENV_DATA_DIR, MIN_PASSWORD_LENGTH
 
 
+def _quiet_streamlit() -> None:
+    """Streamlit's loggers at ERROR before any dashboard module is imported: importing one
+    decorates functions with st.cache_data outside a runtime ("No runtime found"), and calling
+    them warns of a "missing ScriptRunContext". `set_log_level` sets every Streamlit logger made
+    so far and the level of those made later; the environment variable keeps it there when
+    Streamlit parses its config."""
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+    from streamlit import logger
+
+    logger.set_log_level("ERROR")
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="民政数据看板：导出汇报材料")
     sub = parser.add_subparsers(dest="command", required=True)
     deck = sub.add_parser("deck", help="导出演示文稿（PPTX 或 PDF）")
-    deck.add_argument("--city", required=True, help="地级区划代码，例如 610300")
-    deck.add_argument("--year", required=True, type=int)
+    deck.add_argument("--city", default=None, help="地级区划代码，例如 610300")
+    deck.add_argument(
+        "--year", default="latest", help="数据年份，例如 2024；默认 latest（该市有数据的最近年份）"
+    )
     deck.add_argument("--counties", default="", help="逗号分隔的区县代码；默认全部区县")
     deck.add_argument(
         "--slides", default="", help="逗号分隔的页面代码；默认全部，例如 cover,kpi,elderly_care-trend"
     )
     deck.add_argument("--from-year", type=int, default=None, help="走势起始年份；默认最早有数据的年份")
-    deck.add_argument("--out", required=True, help="输出文件 .pptx 或 .pdf")
+    deck.add_argument("--out", default=None, help="输出文件 .pptx 或 .pdf")
+    deck.add_argument("--list-slides", action="store_true", help="列出页面代码和名称（按默认顺序）后退出")
     deck.add_argument("--data-dir", default=None)
     sub.add_parser("hash-password", help="生成管理员密码的哈希值（写入 .streamlit/secrets.toml）")
     args = parser.parse_args(argv)
@@ -39,12 +59,38 @@ def main(argv: list[str] | None = None) -> int:
         return _hash_password()
     if args.data_dir:
         os.environ[ENV_DATA_DIR] = str(Path(args.data_dir).resolve())
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # cached queries run here without a server
+    _quiet_streamlit()
+
+    from . import deck as deck_model
+
+    known = deck_model.slide_ids()
+    ids = [s for s in args.slides.split(",") if s] or known
+    bad = [s for s in ids if s not in known]
+    if bad:
+        print(f"未知的页面代码：{','.join(bad)}。可用：{','.join(known)}", file=sys.stderr)
+        return 1
+    if args.list_slides:
+        titles = deck_model.slide_titles()
+        for slide_id in ids:
+            print(f"{slide_id}\t{titles.get(slide_id, slide_id)}")
+        return 0
+    if not args.city:
+        print("请用 --city 指定地级区划代码，例如 --city 610300。", file=sys.stderr)
+        return 1
+    if not args.out:
+        print("请用 --out 指定输出文件（.pptx 或 .pdf）。", file=sys.stderr)
+        return 1
+    if Path(args.out).suffix.lower() not in (".pptx", ".pdf"):
+        print(f"输出文件须为 .pptx 或 .pdf：{args.out}", file=sys.stderr)
+        return 1
+    year_text = args.year.strip().lower()
+    if year_text != "latest" and not year_text.isdigit():
+        print(f"年份“{args.year}”无效：须为四位数字（例如 2024）或 latest。", file=sys.stderr)
+        return 1
 
     from etl import warehouse
     from etl.paths import data_dir
 
-    from . import deck as deck_model
     from . import meeting_pack, store
 
     if warehouse.current_db(data_dir()) is None:
@@ -59,24 +105,31 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"区县代码 {','.join(unknown)} 不属于 {store.region_name(args.city)}。", file=sys.stderr)
         return 1
-    ids = [s for s in args.slides.split(",") if s] or deck_model.slide_ids()
-    bad = [s for s in ids if s not in deck_model.slide_ids()]
-    if bad:
-        print(f"未知的页面代码：{','.join(bad)}。可用：{','.join(deck_model.slide_ids())}", file=sys.stderr)
-        return 1
     years = store.years(args.city)
-    scope = deck_model.Scope(
-        args.city, args.year, chosen, args.from_year or (years[0] if years else args.year)
-    )
+    if not years:
+        print(f"{store.region_name(args.city)}没有任何年份的数据。", file=sys.stderr)
+        return 1
+    year = years[-1] if year_text == "latest" else int(year_text)
+    if year not in years:
+        print(
+            f"{store.region_name(args.city)}没有 {year} 年的数据；有数据的年份：{years[0]}—{years[-1]}。",
+            file=sys.stderr,
+        )
+        return 1
+    scope = deck_model.Scope(args.city, year, chosen, args.from_year or years[0])
     start = time.perf_counter()
     slides = deck_model.build(scope, ids)
+    # the deck's title (PDF and PPTX properties) is the cover's, also when the cover is left out
+    cover = slides if "cover" in ids else deck_model.build(scope, ["cover"])
+    title = next((s.title for s in cover if s.id == "cover"), None)
     out = meeting_pack.write(
         slides,
         Path(args.out),
         store.is_sample(),
         progress=lambda done, text: print(f"[{done:4.0%}] {text}", flush=True),
+        title=title,
     )
-    print(f"已导出 {len(slides)} 页：{out}（{time.perf_counter() - start:.1f} 秒）")
+    print(f"已导出 {len(slides)} 页（{year}年）：{out}（{time.perf_counter() - start:.1f} 秒）")
     return 0
 
 
