@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from etl import settings
 from etl.settings import ENV_ADMIN_PASSWORD_HASH, ENV_DATA_DIR, MIN_PASSWORD_LENGTH
 
 
@@ -30,7 +31,7 @@ def _quiet_streamlit() -> None:
     them warns of a "missing ScriptRunContext". `set_log_level` sets every Streamlit logger made
     so far and the level of those made later; the environment variable keeps it there when
     Streamlit parses its config."""
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+    os.environ.setdefault(settings.ENV_STREAMLIT_LOG, settings.DECK_LOG_LEVEL)
     from streamlit import logger
 
     logger.set_log_level("ERROR")

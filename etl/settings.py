@@ -50,6 +50,8 @@ ENV_PUBLISH_WAIT = "MZ_PUBLISH_WAIT"
 ENV_ADMIN_PASSWORD_HASH = "MZ_ADMIN_PASSWORD_HASH"
 ENV_BROWSER_PATH = "BROWSER_PATH"  # also what kaleido reads
 ENV_COOKIE_SECRET = "STREAMLIT_SERVER_COOKIE_SECRET"  # also what Streamlit reads
+ENV_STREAMLIT_LOG = "STREAMLIT_LOGGER_LEVEL"  # Streamlit's own; the deck command sets it
+DECK_LOG_LEVEL = "error"
 ENV_TRUSTED_PROXIES = "MZ_TRUSTED_PROXIES"
 
 DEFAULT_CITIES = ("610300", "350100", "659000")  # 宝鸡市, 福州市, 兵团师市
@@ -150,6 +152,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "BROWSER_PATH", ENV_BROWSER_PATH, BROWSER_PATH, "", "导出汇报材料时生成图表图片和 PDF 所用的 chromium"
+    ),
+    Setting(
+        "DECK_LOG_LEVEL",
+        ENV_STREAMLIT_LOG,
+        DECK_LOG_LEVEL,
+        "",
+        "Streamlit 的日志级别；`python -m dashboard deck` 未设置时用 error，输出不夹带 Streamlit 警告",
     ),
     Setting(
         "COOKIE_SECRET",
