@@ -297,9 +297,12 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
     st.plotly_chart(trend, config=theme.plotly_config(), key="trend")
     if ranking is not None:
         st.plotly_chart(ranking, config=theme.plotly_config(), key="ranking")
-    with st.expander("文字解读", expanded=True):
-        st.markdown(words)
-        st.code(words, language=None, wrap_lines=True)  # the copy button is the code block's
+    # The narrative once, as text; the copy button of a code block only inside a closed expander
+    # (shown open beside the text, it read as the same paragraph twice).
+    st.markdown("**文字解读**")
+    st.markdown(words)
+    with st.expander("复制文字解读", expanded=False, icon=":material/content_copy:"):
+        st.code(words, language=None, wrap_lines=True)
     download_view(f, meta, key="dl-chart")
 
 

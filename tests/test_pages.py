@@ -354,3 +354,11 @@ def test_tied_counties_share_a_rank_everywhere():
     assert rank_text(counties, "c", higher, "人") == "在4个区县中并列第2"
     assert rank_text(counties, "d", higher, "人") == "在4个区县中排第4"
     assert rank_text(counties, "d", lower, "人") == "在4个区县中排第1"
+
+
+def test_the_narrative_is_shown_once_and_its_copy_block_stays_folded(monkeypatch, sample):
+    at = app(monkeypatch, sample, "elderly_care")
+    (code,) = [c for c in at.code]
+    assert sum(m.value == code.value for m in at.markdown) == 1  # the text itself, once
+    (copy,) = [e for e in at.expander if e.label == "复制文字解读"]
+    assert copy.proto.expanded is False and copy.code[0].value == code.value
