@@ -49,6 +49,17 @@ STUB = Path(__file__).resolve().parents[1] / "static" / "topojson"
 # is right (with the full Noto CJK, 民 and 示 come out as the radicals ⺠ and ⽰).
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
 IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_SCALE = 1600, 900, 1.2  # → 1920 × 1080 px pictures
+# Headless chromium on a closed network: without the background-networking flags it tries to
+# reach Google's hosts at every start. The browser tests launch it with the same flags.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 SOURCE_LINE = "数据来源：各区县报送，民政数据看板汇总"
 AUTHOR = "民政数据看板"
 SUBJECT = "民政数据看板汇报材料"
@@ -531,13 +542,7 @@ def write_pdf(
         subprocess.run(
             [
                 browser_path(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
+                *CHROMIUM_FLAGS,
                 "--no-pdf-header-footer",
                 f"--user-data-dir={tmp}/profile",
                 f"--print-to-pdf={out.resolve()}",

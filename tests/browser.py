@@ -17,17 +17,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from dashboard.meeting_pack import CHROMIUM_FLAGS
+from etl import settings
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM = settings.BROWSER_PATH
+ARGS = list(CHROMIUM_FLAGS)
 READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 
 

@@ -29,18 +29,7 @@ from etl.template import write_template
 from tests.util import xlsx
 
 URBAN, RURAL = "城镇居民最低生活保障人数", "农村居民最低生活保障人数"
-OBS = [
-    "row",
-    "column",
-    "region",
-    "region_code",
-    "year",
-    "indicator",
-    "context",
-    "unit",
-    "header_unit",
-    "value",
-]
+OBS = [c for c in RAW_COLUMNS if c != "sheet"]  # a cell: where it sits and what it says
 
 
 def csv(path, lines: list[str], encoding: str):

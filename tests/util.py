@@ -11,6 +11,18 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
+# The lineage view's columns and types: the warehouse contract (docs/ARCHITECTURE.md).
+LINEAGE_SCHEMA = [
+    ("region_code", "VARCHAR"),
+    ("year", "INTEGER"),
+    ("indicator_id", "VARCHAR"),
+    ("file_name", "VARCHAR"),
+    ("file_sha256", "VARCHAR"),
+    ("sheet", "VARCHAR"),
+    ("row", "BIGINT"),
+    ("column", "VARCHAR"),
+]
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 HEADER = "地区,区划代码,年份,指标,数值,单位\n"
