@@ -22,6 +22,8 @@ upload_guard.install()
 store.ensure_warehouse()
 
 page = navigation.navigation()
+# Style injection: the phone layout and Chinese for Streamlit's own English (static/app.css, zh_ui.js).
+navigation.style()
 try:
     page.run()
 except Exception as error:  # st.stop, st.rerun, st.switch_page: BaseExceptions, they pass

@@ -76,6 +76,8 @@ class Replay:
             st.toggle(p["label"], key=self.key())
         elif kind == "plotly_chart":
             st.plotly_chart(figure(p["spec"]), config=json.loads(p.get("config") or "{}"), key=self.key())
+        elif kind == "html":  # the app's style sheet and script (navigation.style)
+            st.html(p["body"], unsafe_allow_javascript=p.get("unsafe_allow_javascript", False))
         elif kind == "code":
             st.code(p.get("code_text", ""), language=None, wrap_lines=p.get("wrap_lines", False))
         elif kind == "download_button":

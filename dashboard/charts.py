@@ -46,7 +46,17 @@ SERIES_COLORS = (
     "#5C6F2F",  # moss
     "#6B7B8C",  # slate
 )
-MAP_SCALE = "Blues"
+# Counties are named on their fills, so each map scale keeps one text colour at WCAG AA (4.5:1)
+# on every fill and on the page around it: the light half of plotly's "Blues" (0–0.6) under dark
+# text on light pages, its dark end (0.75–1) under light text on the dark 演示 screen (deck.Look).
+# Between them neither dark nor white text reaches 4.5:1 (tests/test_charts.py checks both).
+MAP_SCALE = plotly.colors.make_colorscale(
+    plotly.colors.sample_colorscale("Blues", [i / 20 * 0.6 for i in range(21)])
+)
+MAP_SCALE_DARK = plotly.colors.make_colorscale(
+    plotly.colors.sample_colorscale("Blues", [0.75 + i / 20 * 0.25 for i in range(21)])
+)
+NO_DATA_COLOR_DARK = "#334155"
 OUTLINE_FILL = "#EEF1F4"
 OUTLINE_LINE = "#AEB8C2"
 INK = "#1F2933"
@@ -622,10 +632,24 @@ def _name(feature: dict) -> str:
 
 
 def _ink_on(fill: str) -> str:
-    """Dark text on a light fill, white on a dark one (WCAG relative luminance)."""
-    r, g, b = (c / 255 for c in plotly.colors.unlabel_rgb(fill))  # fill: "rgb(r, g, b)"
-    lum = 0.2126 * _linear(r) + 0.7152 * _linear(g) + 0.0722 * _linear(b)
-    return INK if lum > 0.3 else "white"
+    """INK or white, whichever contrasts more with the fill (WCAG 2 contrast ratio)."""
+    return max((INK, "white"), key=lambda ink: contrast(ink, fill))
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours ("#RRGGBB", "rgb(r, g, b)" or a CSS name)."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of "#RRGGBB", "#RGB", "rgb(r, g, b)", white or black."""
+    colour = {"white": "#FFFFFF", "black": "#000000"}.get(colour, colour)
+    if colour.startswith("#") and len(colour) == 4:
+        colour = "#" + "".join(c * 2 for c in colour[1:])
+    rgb = plotly.colors.hex_to_rgb(colour) if colour.startswith("#") else plotly.colors.unlabel_rgb(colour)
+    r, g, b = (_linear(c / 255) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _linear(c: float) -> float:

@@ -10,16 +10,26 @@ prefixed with an apostrophe.
 
 A download button needs its bytes on every rerun, so the files are made once: a page's view
 caches them with the view (`files`, `buttons`); any other table is cached by a digest of its
-content (`download_buttons`), so an unchanged table does not write its workbook again."""
+content (`download_buttons`), so an unchanged table does not write its workbook again.
+
+A chart is downloaded as a picture that carries its own context, as OWID's grapher does: the
+title, region and years, unit, the source line and the 示例数据 mark (`chart_image`, PNG or SVG
+rendered by kaleido through the meeting pack's chromium). Rendering takes a second or two, so
+`chart_buttons` hands Streamlit a callable: the image is made only when the button is
+clicked, never on a rerun."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 from typing import NamedTuple
 
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
+from streamlit import runtime
 
 from etl.template import XLSX_OPTIONS
 
@@ -141,3 +151,123 @@ def buttons(made: Files, name: str, key: str) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+class ChartContext(NamedTuple):
+    """What a downloaded chart must say about itself: its title, the region and years shown,
+    the unit, the data version, and whether the numbers are 示例数据."""
+
+    title: str
+    region: str
+    years: str  # "2018—2025年" or "2025年"
+    unit: str
+    version: str = ""
+    sample: bool = False
+
+
+CHART_WIDTH, CHART_SCALE = 1200, 2  # → 2400 px wide PNG
+HEAD, FOOT = 110, 200  # px above and below the plot area: title block; axis title, legend, source
+SAMPLE_MARK = "示例数据（系统生成，非真实统计数据）"
+
+
+def chart_figure(figure: go.Figure, context: ChartContext) -> go.Figure:
+    """The figure as a self-explaining picture: a title with region · years · unit under it, the
+    source line (and data version) at the foot, and a red 示例数据 mark when sample."""
+    from .meeting_pack import SOURCE_LINE  # the meeting pack's one source line (and its import cost)
+
+    fig = go.Figure(figure)
+    height = int(fig.layout.height or 450) + FOOT + HEAD
+    fig.update_layout(
+        title=dict(
+            text=context.title,
+            x=0,
+            xanchor="left",
+            y=1,
+            yanchor="top",
+            yref="container",
+            pad=dict(t=16, l=16),
+            font=dict(size=22),
+            subtitle=dict(
+                text=" · ".join(filter(None, [context.region, context.years, f"单位：{context.unit}"])),
+                font=dict(size=15, color="#52606D"),
+            ),
+        ),
+        height=height,
+        width=CHART_WIDTH,
+        # Room for the title block above and the legend and source line below; the source line
+        # sits in the bottom margin (an annotation can only be placed relative to the plot area).
+        margin=dict(t=HEAD, b=FOOT, l=20, r=20),
+    )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    foot = SOURCE_LINE + (f"；数据版本 {context.version}" if context.version else "")
+    fig.add_annotation(
+        text=foot,
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        xanchor="left",
+        yanchor="bottom",
+        yshift=-FOOT + 12,
+        showarrow=False,
+        font=dict(size=13, color="#52606D"),
+    )
+    if context.sample:
+        fig.add_annotation(
+            text=SAMPLE_MARK,
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1,
+            xanchor="right",
+            yanchor="bottom",
+            yshift=HEAD - 56,
+            showarrow=False,
+            font=dict(size=16, color="#C23B3B"),
+            bordercolor="#C23B3B",
+            borderwidth=1.5,
+            borderpad=4,
+        )
+    return fig
+
+
+def chart_image(figure: go.Figure, context: ChartContext, format: str = "png") -> bytes:
+    """PNG or SVG bytes of `chart_figure`, rendered by kaleido through Debian's chromium with the
+    offline topojson stub — the meeting pack's setup (dashboard/meeting_pack.py)."""
+    from etl.settings import ENV_BROWSER_PATH, browser_path
+
+    from .meeting_pack import STUB
+
+    os.environ[ENV_BROWSER_PATH] = browser_path()  # what kaleido starts
+    pio.defaults.topojson = STUB.as_uri() + "/"
+    fig = chart_figure(figure, context)
+    return pio.to_image(
+        fig,
+        format=format,
+        width=CHART_WIDTH,
+        height=fig.layout.height,
+        scale=CHART_SCALE if format == "png" else 1,
+    )
+
+
+def chart_buttons(figure: go.Figure, context: ChartContext, name: str, key: str) -> None:
+    """下载图片 (PNG) and 下载矢量图 (SVG) of one chart with its context, side by side; each image is
+    made only when its button is clicked (a callable `data`, Streamlit's deferred download).
+    Without a server (AppTest) a deferred download has no URL to serve, so there are no buttons."""
+    if not runtime.exists():
+        return
+    left, right = st.columns(2)
+    for column, format, label, mime in (
+        (left, "png", "下载图片 PNG", "image/png"),
+        (right, "svg", "下载矢量图 SVG", "image/svg+xml"),
+    ):
+        column.download_button(
+            label,
+            lambda format=format: chart_image(figure, context, format),
+            f"{name}.{format}",
+            key=f"{key}-{format}",
+            mime=mime,
+            icon=":material/image:",
+            on_click="ignore",
+        )

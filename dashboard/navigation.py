@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+STATIC = Path(__file__).resolve().parents[1] / "static"
 PAGE_CONFIG = dict(page_title="民政数据看板", page_icon="📊", layout="wide")
 SECTIONS = {  # section → (page script, title, icon); the first page is the default
     "总览": [("pages/overview.py", "总览", ":material/dashboard:")],
@@ -47,3 +48,12 @@ def navigation(draw: Callable[[], None] | None = None):
             for section, pages in SECTIONS.items()
         }
     )
+
+
+def style() -> None:
+    """The app's style sheet and its Chinese for Streamlit's own English, on every page: the CSS
+    of static/app.css inline (style-src allows it; an st.html of styles only takes no room), and
+    static/zh_ui.js by its URL (script-src 'self'), which translates Streamlit's tooltips,
+    aria-labels and placeholders in the browser (Streamlit has no locale setting)."""
+    st.html(f"<style>{(STATIC / 'app.css').read_text(encoding='utf-8')}</style>")
+    st.html('<script src="app/static/zh_ui.js"></script>', unsafe_allow_javascript=True)

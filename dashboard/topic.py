@@ -150,6 +150,8 @@ def show_map(f: filters.Filters, meta: pd.Series, key: str) -> None:
         return
     st.plotly_chart(figure, config=theme.plotly_config(), key=key)
     st.caption(geo.CREDIT)
+    title = f"{f.year_to}年各区县{meta['name_zh']}"
+    chart_downloads(figure, f, meta, title, f"{f.year_to}年", store.is_sample(), key=f"{key}-img")
 
 
 @store.per_version(maxsize=128)
@@ -294,9 +296,20 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
     head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
     with panel:
         indicator_panel(meta, sample)
+    years = f"{f.year_from}—{f.year_to}年"
     st.plotly_chart(trend, config=theme.plotly_config(), key="trend")
+    chart_downloads(trend, f, meta, f"{meta['name_zh']}走势", years, sample, key="img-trend")
     if ranking is not None:
         st.plotly_chart(ranking, config=theme.plotly_config(), key="ranking")
+        chart_downloads(
+            ranking,
+            f,
+            meta,
+            f"{f.year_to}年各区县{meta['name_zh']}",
+            f"{f.year_to}年",
+            sample,
+            key="img-rank",
+        )
     # The narrative once, as text; the copy button of a code block only inside a closed expander
     # (shown open beside the text, it read as the same paragraph twice).
     st.markdown("**文字解读**")
@@ -304,6 +317,27 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
     with st.expander("复制文字解读", expanded=False, icon=":material/content_copy:"):
         st.code(words, language=None, wrap_lines=True)
     download_view(f, meta, key="dl-chart")
+
+
+def chart_context(
+    f: filters.Filters, meta: pd.Series, title: str, years: str, sample: bool
+) -> export.ChartContext:
+    """What a downloaded chart of this view says about itself (export.chart_image)."""
+    region = store.region_name(f.city) + (f"（已选{len(f.counties)}个区县）" if f.partial else "")
+    return export.ChartContext(title, region, years, charts.unit_of(meta), store.version(), sample)
+
+
+def chart_downloads(
+    figure: go.Figure, f: filters.Filters, meta: pd.Series, title: str, years: str, sample: bool, key: str
+) -> None:
+    """下载图片 buttons under a chart: the picture with title, region, years, unit, source and the
+    示例数据 mark, made only when clicked."""
+    export.chart_buttons(
+        figure,
+        chart_context(f, meta, title, years, sample),
+        f"{title}_{store.region_name(f.city)}_{years}",
+        key=key,
+    )
 
 
 @store.per_version(maxsize=256)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -163,13 +163,15 @@ class Indicator:
     def is_ratio(self) -> bool:
         return self.agg == "ratio"
 
-    @property
-    def formula(self) -> str:
-        """How the value is obtained, in words the 指标说明 page shows."""
+    def formula(self, names: Mapping[str, str]) -> str:
+        """How the value is obtained, in the words the 指标说明 page shows: the parts by their
+        Chinese names (`names`: id → name_zh), never by id."""
         if self.agg == "ratio":
-            return f"({' + '.join(self.numerator)}) ÷ ({' + '.join(self.denominator)}) × {self.scale:g}"
+            numerator = " + ".join(names[i] for i in self.numerator)
+            denominator = " + ".join(names[i] for i in self.denominator)
+            return f"（{numerator}）÷（{denominator}）× {self.scale:g}"
         if self.agg == "weighted_mean":
-            return f"按 {self.weight} 加权平均"
+            return f"按{names[self.weight]}加权平均"
         return "各区县求和"
 
 
@@ -241,6 +243,7 @@ class Catalog:
         return tuple(dict.fromkeys(deps))
 
     def frame(self) -> pd.DataFrame:
+        names = {i.id: i.name_zh for i in self.indicators.values()}
         rows = [
             {
                 "id": i.id,
@@ -259,7 +262,7 @@ class Catalog:
                 "definition": i.definition,
                 "source": i.source,
                 "period": i.period,
-                "formula": i.formula,
+                "formula": i.formula(names),
                 "aliases": "；".join(i.aliases),
                 "position": n,
             }

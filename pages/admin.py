@@ -14,7 +14,7 @@ if not auth.configured_hash() and not auth.oidc_configured():
         "请由系统管理员在服务器上设置管理员密码（系统没有默认密码）：\n\n"
         "1. 运行 `python -m dashboard hash-password`，按提示输入两次密码；\n"
         "2. 把输出的 `[admin]` 两行写入 `.streamlit/secrets.toml`（或设置环境变量 "
-        f"`{auth.ENV_HASH}`）；\n3. 重启看板。\n\n详见 README 的“数据管理”一节。"
+        f"`{auth.ENV_HASH}`）；\n3. 重启看板。\n\n详见 `README.md` 的“数据管理”一节。"
     )
     st.stop()
 

@@ -64,10 +64,7 @@ for category, group in hits.groupby("category", sort=False):
         unit = row["display_unit"] or row["unit"]
         with st.expander(f"{row['name_zh']}（{unit}）", expanded=bool(text) and len(hits) <= 3):
             st.markdown(f"**口径**：{row['definition']}")
-            st.markdown(
-                f"**单位**：{unit}　**小数位**：{row['decimals']}　"
-                f"**代码**：`{ind}`　**英文**：{row['name_en']}"
-            )
+            st.markdown(f"**单位**：{unit}　**小数位**：{row['decimals']}　**代码**：`{ind}`")
             st.markdown(
                 f"**计算方法**：{AGG.get(row['agg'], row['agg'])}"
                 + (f"；{row['formula']}" if row["agg"] != "sum" else "")
@@ -77,7 +74,9 @@ for category, group in hits.groupby("category", sort=False):
             for t in mine.itertuples():
                 st.markdown(f"**目标**：{t.op} {t.value:g}{unit}（{t.scope}，{t.year}年；{t.source}）")
             if row["aliases"]:
-                st.markdown(f"**表头别名**：{row['aliases']}")
+                # literal header texts a file may carry (English ones too), written as they must be
+                headers = " ".join(f"`{alias}`" for alias in row["aliases"].split("；"))
+                st.markdown(f"**可识别的表头**：{headers}")
             if ind in coverage.index:
                 c = coverage.loc[ind]
                 st.markdown(

@@ -37,6 +37,8 @@ if rank_tab.open:
             st.info(f"暂无数据：{f.year_to}年没有区县数据。")
         else:
             st.plotly_chart(ranking, config=theme.plotly_config(), key="cmp-ranking")
+            title = f"{f.year_to}年各区县{meta['name_zh']}"
+            topic.chart_downloads(ranking, f, meta, title, f"{f.year_to}年", sample, key="cmp-rank-img")
             export.buttons(
                 topic.download_files((f.city, *f.counties), (ind,), f.year_to, f.year_to),
                 f"区县排名_{meta['name_zh']}_{f.year_to}",
@@ -44,11 +46,10 @@ if rank_tab.open:
             )
 if heat_tab.open:
     with heat_tab:
-        st.plotly_chart(
-            charts.heatmap(data[data["region_code"] != f.city], meta),
-            config=theme.plotly_config(),
-            key="cmp-heat",
-        )
+        heat = charts.heatmap(data[data["region_code"] != f.city], meta)
+        st.plotly_chart(heat, config=theme.plotly_config(), key="cmp-heat")
+        years = f"{f.year_from}—{f.year_to}年"
+        topic.chart_downloads(heat, f, meta, f"各区县{meta['name_zh']}", years, sample, key="cmp-heat-img")
 if scatter_tab.open:
     with scatter_tab:
         left, right = st.columns(2)
@@ -71,10 +72,21 @@ if scatter_tab.open:
         if points.dropna(subset=["x", "y"]).empty:
             st.info("暂无数据：所选两个指标在该年份没有共同的区县数据。")
         else:
-            st.plotly_chart(
-                charts.scatter(points, indicators.loc[x_id], indicators.loc[y_id], f.year_to),
-                config=theme.plotly_config(),
-                key="cmp-scatter",
+            scatter = charts.scatter(points, indicators.loc[x_id], indicators.loc[y_id], f.year_to)
+            st.plotly_chart(scatter, config=theme.plotly_config(), key="cmp-scatter")
+            x_meta, y_meta = indicators.loc[x_id], indicators.loc[y_id]
+            export.chart_buttons(
+                scatter,
+                export.ChartContext(
+                    f"{x_meta['name_zh']}与{y_meta['name_zh']}",
+                    store.region_name(f.city),
+                    f"{f.year_to}年",
+                    f"横轴{charts.unit_of(x_meta)}，纵轴{charts.unit_of(y_meta)}",
+                    store.version(),
+                    sample,
+                ),
+                f"散点图_{x_meta['name_zh']}_{y_meta['name_zh']}_{f.year_to}",
+                key="cmp-scatter-img",
             )
 if map_tab.open:
     with map_tab:

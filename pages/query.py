@@ -1,12 +1,14 @@
 """数据查询: pick indicators, regions (any level) and years; see and download exactly that.
 
 Choices are made with widgets only — no user-written SQL. Indicators can be searched by name
-or by any alias the catalog knows (the alias text is part of each option's label).
+or by any Chinese alias the catalog knows (that text is part of each option's label; the
+English aliases, which only files use, stay out of a Chinese screen).
 """
 
 import streamlit as st
 
 from dashboard import export, filters, store, topic, views
+from etl.text import has_cjk
 
 st.title("数据查询")
 sample = topic.sample_banner()
@@ -21,10 +23,10 @@ if not years:
 
 
 def indicator_label(i: str) -> str:
-    aliases = indicators.loc[i, "aliases"]
+    aliases = [a for a in indicators.loc[i, "aliases"].split("；") if has_cjk(a)]
     return (
         f"{indicators.loc[i, 'name_zh']}（{indicators.loc[i, 'display_unit'] or indicators.loc[i, 'unit']}）"
-        + (f" · {aliases.replace('；', ' ')}" if aliases else "")
+        + (f" · {' '.join(aliases)}" if aliases else "")
     )
 
 

@@ -32,6 +32,7 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
         "## Pages",
         "## Replicas behind nginx",
         "## Meeting pack",
+        "## Presentation mode (演示)",
         "Quick mode",
     ):
         assert heading in text
@@ -45,6 +46,9 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     for page in ("overview", "elderly_care", "compare", "floor"):  # browser rows
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
     assert re.search(r"one session drew 6 county selections.*?RSS \d+ → \d+ MiB", text, re.S)  # cache soak
+    # 演示: every key press through the 12-slide deck timed, twice round (11 steps each)
+    assert re.search(r"^\| slide step, first pass \| [\d.]+ s \(min [\d.]+ – max [\d.]+, n=11\)", text, re.M)
+    assert re.search(r"^\| first chart slide, first pass \| [\d.]+ s \|", text, re.M)
     assert not re.search(r"\bnan\b", text, re.I)
 
 

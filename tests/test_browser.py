@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from etl import pipeline
-from tests.browser import READY, REPO, serve_app, wait_ready
+from tests.browser import REPO, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
 PAGES = {
@@ -111,56 +111,4 @@ def test_self_hosted_cjk_font_is_used(shared):
     assert family.startswith("NotoSansSC") or family.startswith('"NotoSansSC"'), family
 
 
-def corner(page: Page):
-    return page.get_by_text(re.compile(r"^\d+ / \d+ · 数据截至"))
-
-
-def press_to(page: Page, key: str, slide: str) -> None:
-    """Press a navigation key until the corner shows `slide` ("2 / 3"). A key pressed in the
-    moment between the first run's end and the button shortcuts being bound is lost (seen once
-    in CI); a presenter presses again, and so does the test, once."""
-    page.get_by_role("button", name="▶").wait_for()
-    for attempt in (1, 2):
-        page.keyboard.press(key)
-        try:
-            expect(corner(page)).to_have_text(re.compile(rf"^{slide}"), timeout=7_500 * attempt)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
-
-
-@pytest.mark.parametrize("width,height,screen", [(1920, 1080, "1080"), (1366, 768, "768")])
-def test_presentation_fills_the_screen_and_follows_the_keyboard(browser, app_url, width, height, screen):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{app_url}/present?city=610300&screen={screen}&slides=cover,elderly_care-trend,attention")
-    wait_ready(page, False)
-    expect(corner(page)).to_have_text(re.compile(r"^1 / 3"))
-    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
-    press_to(page, "ArrowRight", "2 / 3")
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-    page.wait_for_selector(READY, state="attached")
-    title = page.get_by_text("养老服务：每千名老年人养老床位数走势")
-    assert float(title.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 40
-    main = page.get_by_test_id("stMain")
-    assert main.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "the slide must fit without scrolling"
-    chart_box = page.locator(".js-plotly-plot").first.bounding_box()
-    assert chart_box["y"] + chart_box["height"] <= height
-    press_to(page, "PageDown", "3 / 3")
-    page.mouse.move(0, 0)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"present-{width}x{height}.png")
-    context.close()
-
-
-def test_presentation_auto_advance(browser, app_url):
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(f"{app_url}/present?city=610300&slides=cover,kpi,attention&auto=5&theme=dark")
-    wait_ready(page, False)
-    expect(corner(page)).to_have_text(re.compile(r"^1 / 3"))
-    expect(corner(page)).to_have_text(re.compile(r"^2 / 3"), timeout=15_000)  # moved on by itself
-    background = page.get_by_test_id("stApp").evaluate("e => getComputedStyle(e).backgroundColor")
-    assert background == "rgb(15, 23, 42)"  # the dark big-screen theme
-    context.close()
+# The 演示 page's tests (canvas, keyboard, auto-advance, contrast) are in tests/test_present.py.

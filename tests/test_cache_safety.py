@@ -83,7 +83,7 @@ def every_page(monkeypatch, base: Path, theme: str, **params) -> None:
     at = session(monkeypatch, base, theme=theme, **params)
     at.switch_page("pages/present.py").run()
     for _ in range(4):
-        at.button(key="next-page").click().run()
+        at.button(key="next").click().run()
         assert not at.exception, [e.value for e in at.exception]
 
 

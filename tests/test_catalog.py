@@ -172,6 +172,11 @@ def test_suggest_and_frames(catalog):
         "aliases",
         "formula",
     } <= set(frame.columns)
+    # the formula names its parts in Chinese (指标说明 shows it), never by id
+    formula = frame.set_index("id")["formula"]
+    assert formula["beds_per_1000_elderly"] == "（养老床位数）÷（60岁及以上老年人口）× 1000"
+    assert formula["dibao_urban_standard"] == "按城市低保人数加权平均"
+    assert not formula.str.contains(r"[a-z]{2,}").any(), formula.to_dict()
     targets = catalog.targets_frame()
     assert targets[targets.indicator_id == "beds_per_1000_elderly"]["value"].tolist() == [35.0]
     assert catalog.categories_frame()["name_zh"].tolist()[:3] == ["人口", "社会救助", "养老服务"]

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import plotly.colors
 import pytest
 
 from dashboard import charts
@@ -369,3 +370,10 @@ def test_no_line_label_or_note_overlaps_a_bar_value_label(meta, city_value, targ
         assert low - 1e-9 <= x0 and x1 <= high + 1e-9
     for shape in fig.layout.shapes:  # lines stop at the first bar: the band above is the labels'
         assert (shape.yref, min(shape.y0, shape.y1)) == ("y", -0.5)
+
+
+def test_every_map_fill_has_a_label_colour_with_aa_contrast():
+    """County names sit on their fills: for every colour of the map scale, the label colour the
+    map picks reaches WCAG AA 4.5:1 against it."""
+    fills = plotly.colors.sample_colorscale(charts.MAP_SCALE, [i / 2000 for i in range(2001)])
+    assert min(charts.contrast(charts._ink_on(f), f) for f in fills) >= 4.5

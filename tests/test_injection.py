@@ -197,6 +197,7 @@ def downloads(at) -> list[tuple[bytes, bytes]]:
     files = [
         RecordingStorage.files[b.proto.url.rsplit("/", 1)[-1].split(".")[0]]
         for b in at.get("download_button")
+        if b.proto.url  # chart pictures are made on click (lazy data), tables are files already
     ]
     xlsx = [f for f in files if f.startswith(b"PK")]
     csvs = [f for f in files if f.startswith(b"\xef\xbb\xbf")]

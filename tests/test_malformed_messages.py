@@ -33,7 +33,8 @@ LEAKS = (
     "页面出错".encode(),
 )
 FAKE = "$$ID-" + "0" * 32
-SLIDE = "数据截至"  # the corner line of every slide
+SLIDE = "数据截至"  # the footer of every slide
+KEYS = "mz_present_keys"  # 演示's key handler (a st.components.v2 component)
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +78,14 @@ def elements(msgs: list[ForwardMsg]):
 
 
 def widgets(msgs: list[ForwardMsg]) -> dict[str, str]:
-    """Label → widget id of the widgets a run drew."""
+    """Label (a component's name) → widget id of the widgets a run drew."""
     found = {}
     for element in elements(msgs):
         proto = getattr(element, element.WhichOneof("type"))
         if getattr(proto, "id", "").startswith("$$ID-") and hasattr(proto, "label"):
             found[proto.label] = proto.id
+        elif element.WhichOneof("type") == "bidi_component":
+            found[proto.component_name] = proto.id
     return found
 
 
@@ -103,10 +106,10 @@ def finished(msgs: list[ForwardMsg]) -> bool:
 
 
 def renders(msgs: list[ForwardMsg], mark: str) -> bool:
-    """A normal run of a page: finished, `mark` in a heading or markdown (a topic page's title,
-    the slide's corner line), and charts on a topic page."""
+    """A normal run of a page: finished, `mark` in a heading, markdown or HTML (a topic page's
+    title, the slide's footer), and charts on a topic page."""
     drawn = list(elements(msgs))
-    marked = any(mark in (e.heading.body or e.markdown.body) for e in drawn)
+    marked = any(mark in (e.heading.body or e.markdown.body or e.html.body) for e in drawn)
     charts = any(e.WhichOneof("type") == "plotly_chart" for e in drawn)
     return finished(msgs) and marked and (charts or mark == SLIDE)
 
@@ -150,7 +153,17 @@ PRESENT = {
         states=[("slide", "int_value", 10**6), ("full_run", "bool_value", True)]
     ),
     "a garbage deck in the URL": dict(query="slides=,,%00,../x&s=-5&auto=abc&theme=<x>&screen=0"),
+    "malformed JSON from the key handler": dict(states=[(KEYS, "json_value", "{bad")]),
+    "a slide far past the end from the key handler": dict(
+        states=[(KEYS, "json_value", '{"go": {"action": "to", "n": 1000000000, "seq": 1}}')]
+    ),
+    "a text slide number from the key handler": dict(
+        states=[(KEYS, "json_value", '{"go": {"action": "to", "n": "x", "seq": 2}}')]
+    ),
+    "a list for the key handler's move": dict(states=[(KEYS, "json_value", '{"go": [1, 2]}')]),
 }
+# widget states that name session keys, not widgets: sent with the key itself as the id
+SESSION_KEYS = {"slide", "pick_ind", "deck_ids", "full_run"}
 CASES = [("elderly_care", "养老服务", case) for case in TOPIC] + [
     ("present", SLIDE, case) for case in PRESENT
 ]
@@ -169,6 +182,8 @@ async def forged(port: int, page: str, mark: str, case: str) -> tuple[list, list
         assert renders(first, mark) and not leaks(first)
         forgery = dict((TOPIC if page != "present" else PRESENT)[case])
         ids = widgets(first)
+        named = {w for w, _, _ in forgery.get("states", ()) if not w.startswith("$$ID-")}
+        assert named - SESSION_KEYS <= ids.keys(), "a forged widget is not on the page"
         forgery["states"] = [(ids.get(w, w), field, value) for w, field, value in forgery.get("states", ())]
         sent = await session.exchange(
             rerun(**{"page": page, "query": QUERY, "page_hash": page_hash(first), **forgery})

@@ -71,7 +71,7 @@ def trace_names(at, n=0) -> list[str]:
 def test_every_page_runs_on_the_sample(monkeypatch, sample, page):
     at = app(monkeypatch, sample, page)
     if page == "present":  # slides, not a page: the mark is on the slide
-        assert any("示例数据" in m.value for m in at.markdown)
+        assert any('<div class="mz-mark">示例数据</div>' in h.proto.body for h in at.get("html"))
         return
     assert at.title and any("示例数据" in w.value for w in at.warning)
     assert len(at.get("download_button")) >= 2  # xlsx and CSV of what the page shows
@@ -252,17 +252,19 @@ def test_topic_chart_has_a_copyable_narrative_from_the_data(monkeypatch, sample)
 
 
 def slide_title(at) -> str:
-    return next(m.value for m in at.markdown if "font-size:max(40px" in m.value).split(">")[1].split("<")[0]
+    """The title of the slide on the canvas (pages/present.py `head`)."""
+    body = next(h.proto.body for h in at.get("html") if h.proto.body.startswith('<p class="mz-title">'))
+    return body.split(">", 1)[1].split("<", 1)[0]
 
 
 def test_presentation_follows_the_url_and_the_buttons(monkeypatch, sample):
     at = app(monkeypatch, sample, "present", slides="kpi,elderly_care-rank,attention", s="2", to="2024")
     assert slide_title(at) == "养老服务：2024年各区县每千名老年人养老床位数"
     assert len(figures(at)) == 1
-    at.button(key="next-arrow").click().run()
+    at.button(key="next").click().run()
     assert slide_title(at) == "需要关注的事项" and at.query_params["s"] == "3"
-    at.button(key="prev-page").click().run()
-    at.button(key="prev-page").click().run()
+    at.button(key="prev").click().run()
+    at.button(key="prev").click().run()
     assert slide_title(at) == "2024年核心指标" and at.query_params["s"] == "1"
     assert at.query_params["slides"] == "kpi,elderly_care-rank,attention"
 
