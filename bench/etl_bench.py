@@ -21,6 +21,7 @@ import pandas as pd
 import python_calamine
 
 from etl.catalog import load_catalog
+from etl.paths import fact_cache_dir
 from etl.regions import load_registry
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,14 +42,18 @@ VALUE_RANGES = {
 DEFAULT_RANGE = (10, 5_000)
 
 
+def _counties(province: str | None) -> pd.DataFrame:
+    """The registry's counties (of one province, for the quick mode)."""
+    regions = load_registry().frame()
+    counties = regions[(regions["level"] == "county") & (regions["kind"] == "county")]
+    return counties[counties["code"].str.startswith(province[:2])] if province else counties
+
+
 def national_csv(path: Path, province: str | None = None) -> int:
     """Every county in the registry (or of one province, for the quick mode) × every reported
     indicator of the catalog × 10 years."""
-    catalog, registry = load_catalog(), load_registry()
-    regions = registry.frame()
-    counties = regions[(regions["level"] == "county") & (regions["kind"] == "county")]
-    if province:
-        counties = counties[counties["code"].str.startswith(province[:2])]
+    catalog = load_catalog()
+    counties = _counties(province)
     indicators = reported_indicators(catalog)
     rng = np.random.default_rng(1)
     codes = np.repeat(counties["code"].to_numpy(), len(indicators) * len(YEARS))
@@ -154,7 +159,9 @@ def national_build(base: Path, runs: int = 3, province: str | None = None) -> di
     floor_out = base / "floor"
     times, rss, floor_times, floor_rss = [], [], [], []
     for _ in range(runs):
-        subprocess.run(["rm", "-rf", str(base / "warehouse")], check=True)
+        # every run a full build: no warehouse and no fact cache (`etl/fact_cache.py`) before it; the
+        # last run's cache stays for `incremental_load`
+        subprocess.run(["rm", "-rf", str(base / "warehouse"), str(fact_cache_dir(base))], check=True)
         r = _child(
             "import json,time\n"
             "t=time.perf_counter()\n"
@@ -183,6 +190,104 @@ def national_build(base: Path, runs: int = 3, province: str | None = None) -> di
         "floor_facts": floor_facts,
         "floor_peak_rss_mib": max(floor_rss),
         "ratio": statistics.median(times) / statistics.median(floor_times),
+    }
+
+
+def county_csv(path: Path, seed: int, rows: int = 1_000, province: str | None = None) -> int:
+    """A county-level return of `rows` rows: the first counties of the national file (of
+    `province`, in quick mode) × every reported indicator × 10 years, with new values (a
+    correction, so each load publishes) in the national file's ranges."""
+    catalog = load_catalog()
+    counties = _counties(province)
+    indicators = reported_indicators(catalog)
+    per_county = len(indicators) * len(YEARS)
+    counties = counties.head(-(-rows // per_county))
+    rng = np.random.default_rng(seed)
+    records = [
+        (county.name, county.code, year, ind.name_zh, ind.unit, VALUE_RANGES.get(ind.id, DEFAULT_RANGE))
+        for county in counties.itertuples(index=False)
+        for ind in indicators
+        for year in YEARS
+    ][:rows]
+    pd.DataFrame(
+        {
+            "地区": [r[0] for r in records],
+            "区划代码": [r[1] for r in records],
+            "年份": [r[2] for r in records],
+            "指标": [r[3] for r in records],
+            "数值": [int(rng.integers(*r[5])) for r in records],
+            "单位": [r[4] for r in records],
+        }
+    ).to_csv(path, index=False)
+    return len(records)
+
+
+def incremental_load(base: Path, runs: int = 3, province: str | None = None) -> dict:
+    """On the national warehouse `national_build` left in `base` (its fact cache warm), each run
+    a fresh process (timed from before its first import, as the build is):
+
+    - `python -m etl load` of a new 1,000-row county file, start → published: the served inputs
+      come from the fact cache, only the new file is read (goal ≤ 2 s);
+    - `check_files` of another new county file (数据管理's 校验): the time until the issues of
+      the new file are known (its own reading and checks, `_read_new`: the progress callback's
+      last "读取文件" step), from the call and from process start, and the whole check with
+      the served inputs combined (goal: the new file's issues ≤ 1 s).
+
+    Each run loads a correction (new values), so each publishes; the warehouse keeps them."""
+    if not any(fact_cache_dir(base).glob("*.arrow")):  # a warehouse from before the cache: fill it
+        _child(
+            "import json\nfrom etl import pipeline\n"
+            f"pipeline.build(__import__('pathlib').Path({str(base)!r}))\nprint(json.dumps({{}}))"
+        )
+    uploads = base / "bench-uploads"
+    uploads.mkdir(exist_ok=True)
+    load_s, rss, check_issues_s, check_call_s, check_s = [], [], [], [], []
+    rows = 0
+    done = len(list(uploads.glob("county_*.csv")))  # files of earlier calls: each run's are new
+    for run in range(done, done + runs):
+        new = uploads / f"county_{run}.csv"
+        rows = county_csv(new, seed=100 + run, province=province)
+        r = _child(
+            "import json,time\n"
+            "t=time.perf_counter()\n"
+            "from pathlib import Path\n"
+            "from etl import pipeline\n"
+            f"o=pipeline.load(Path({str(base)!r}), [Path({str(new)!r})])\n"
+            "print(json.dumps({'s': time.perf_counter()-t, 'ok': o.ok, 'changed': o.changed,\n"
+            "                  'errors': [i.message for i in o.issues.errors][:3]}))"
+        )
+        assert r["ok"] and r["changed"], f"incremental load failed: {r['errors']}"
+        load_s.append(r["s"])
+        rss.append(r["peak_rss_mib"])
+        checked = uploads / f"check_{run}.csv"
+        county_csv(checked, seed=200 + run, province=province)
+        c = _child(
+            "import json,time\n"
+            "t=time.perf_counter()\n"
+            "from pathlib import Path\n"
+            "from etl import pipeline\n"
+            "seen={}\n"
+            "def progress(step, done, total):\n"
+            "    if step == '读取文件' and done == total and 'issues' not in seen:\n"
+            "        seen['issues'] = time.perf_counter()\n"
+            "called=time.perf_counter()\n"
+            f"o=pipeline.check_files(Path({str(base)!r}), [Path({str(checked)!r})], progress)[0]\n"
+            "end=time.perf_counter()\n"
+            "print(json.dumps({'issues_s': seen['issues']-t, 'issues_call_s': seen['issues']-called,\n"
+            "                  's': end-called, 'ok': o.ok,\n"
+            "                  'errors': [i.message for i in o.issues.errors][:3]}))"
+        )
+        assert c["ok"], f"incremental check failed: {c['errors']}"
+        check_issues_s.append(c["issues_s"])
+        check_call_s.append(c["issues_call_s"])
+        check_s.append(c["s"])
+    return {
+        "rows": rows,
+        "load_seconds": load_s,
+        "load_peak_rss_mib": max(rss),
+        "check_issues_seconds": check_issues_s,
+        "check_issues_call_seconds": check_call_s,
+        "check_seconds": check_s,
     }
 
 

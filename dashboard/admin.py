@@ -2,33 +2,36 @@
 
 Everything here runs only after `auth.current_admin()` said who is logged in (pages/admin.py).
 The clerk's files go to a private temporary folder of the session under a sanitised name;
-checking never writes to the data dir, and publishing goes through `etl.pipeline.load`, the
-same path as the command line, so a publish here is as atomic as one there. Publishing and
-rolling back hold the warehouse's publish lock (`etl.pipeline.load` / `etl.pipeline.rollback`):
-they wait for a publish in progress elsewhere (the page says so) and never undo it; a publish
-refuses when the served version is no longer the one the preview was computed against.
+checking writes nothing to the warehouse or raw/ (only, for files without errors, what reading
+them gave to the fact cache, so the publish that follows reads nothing twice), and publishing
+goes through `etl.pipeline.load`, the same path as the command line, so a publish here is as
+atomic as one there. Publishing and rolling back hold the warehouse's publish lock
+(`etl.pipeline.load` / `etl.pipeline.rollback`): they wait for a publish in progress elsewhere
+(the page says so) and never undo it; a publish refuses when the served version is no longer the
+one the preview was computed against.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from etl import pipeline, warehouse
+from etl.issues import SEVERITY_WORDS
 from etl.paths import data_dir
+from etl.readers import how_read
 from etl.regions import load_registry
 from etl.settings import UPLOAD_LIMIT_MB
 from etl.sources import INPUT_SUFFIXES, safe_upload_name, sha256_file
 from etl.template import write_template
 
-from . import audit, changes, charts, export, store
+from . import audit, changes, charts, export, import_wizard, store
 from .format import escape_markdown, fmt_change, fmt_number
 
 ISSUE_COLUMNS = {
@@ -49,6 +52,8 @@ EVENT_LABELS = {
     "upload": "上传校验",
     "publish": "发布",
     "rollback": "回滚",
+    "recipe_save": "保存导入配方",
+    "recipe_delete": "删除导入配方",
 }
 COMMAND_LABELS = {"build": "命令行重建", "load": "上传发布"}
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in INPUT_SUFFIXES)  # what the ETL reads and keeps in raw/
@@ -68,6 +73,7 @@ class Check:
     base_version: str | None
     diff: pd.DataFrame | None
     region: str | None = None
+    reads: list[pipeline.FileRead] = field(default_factory=list)
 
 
 def _local_time(iso: str) -> str:
@@ -148,7 +154,7 @@ def upload_section(user: str) -> Check | None:
         names = "、".join(escape_markdown(name) for name in too_big)
         st.error(f"文件过大（超过 {limit} MB）：{names}。请拆分后再上传。")
         return None
-    codes = _places()
+    codes = load_registry().picker_labels
     region = st.selectbox(
         "表格所属地区（可选）",
         [None, *codes],
@@ -158,7 +164,8 @@ def upload_section(user: str) -> Check | None:
     )
     key = (tuple((u.file_id, u.name, u.size) for u in uploads), region)
     check = st.session_state.get("check")
-    if check is None or check.key != key:
+    checked_now = check is None or check.key != key
+    if checked_now:  # each file was shown as it was read
         check = _run_check(key, uploads, region)
         st.session_state.check = check
         audit.record(
@@ -168,28 +175,61 @@ def upload_section(user: str) -> Check | None:
             errors=len(check.outcome.issues.errors),
             warnings=len(check.outcome.issues.warnings),
         )
+    if check.reads and not checked_now:
+        with st.expander("各文件读取情况"):
+            st.markdown("\n\n".join(file_line(read) for read in check.reads))
     _issues_table(check.outcome)
+    import_wizard.offer(check, user)
     return check
 
 
-@functools.cache
-def _places() -> dict[str, str]:
-    """Every region of the registry as the picker shows it: "福州市鼓楼区（350102）", by code."""
-    registry = load_registry()
-    return {code: f"{registry.full_name(code)}（{code}）" for code in registry.frame()["code"]}
+def file_line(read: pipeline.FileRead) -> str:
+    """One file of a check as the clerk follows it: how each sheet was read, how many values,
+    how many errors."""
+    sheets = "；".join(
+        f"工作表“{escape_markdown(sheet)}”按{escape_markdown(how_read(shape))}读取"
+        for sheet, shape in read.sheets.items()
+    )
+    errors = sum(i.severity == "error" for i in read.issues)
+    mark = ":red[✗]" if errors else ":green[✓]"
+    return (
+        f"{mark} {read.number}/{read.total} **{escape_markdown(read.name)}**："
+        + (sheets + "，" if sheets else "")
+        + f"{read.facts:,} 条数据"
+        + (f"，{errors} 个错误" if errors else "")
+    )
+
+
+def _first_errors(read: pipeline.FileRead, limit: int = 3) -> list[str]:
+    errors = [i for i in read.issues if i.severity == "error"][:limit]
+    return [
+        f"- {escape_markdown(i.location())}：{escape_markdown(i.message)}"
+        if i.location()
+        else f"- {i.message}"
+        for i in errors
+    ]
 
 
 def _run_check(key: tuple, uploads, region: str | None) -> Check:
+    """Check the upload, showing each file as soon as it is read (its sheets, the reader or
+    import recipe of each, its first errors) — a large upload is not a silent wait."""
     base = data_dir()
     paths = _save(uploads)
-    bar = st.progress(0.0, text="正在校验……")
+    reads: list[pipeline.FileRead] = []
+    with st.status(f"正在校验 {len(paths)} 个文件……", expanded=True) as status:
+        bar = st.progress(0.0, text="正在校验……")
 
-    def progress(step: str, done: int, total: int) -> None:
-        bar.progress(done / total if total else 1.0, text=f"{step}：{done}/{total}")
+        def progress(step: str, done: int, total: int) -> None:
+            bar.progress(done / total if total else 1.0, text=f"{step}：{done}/{total}")
 
-    version = warehouse.current_version(base)
-    outcome, fresh, tables = pipeline.check_files(base, paths, progress, region)
-    bar.empty()
+        def on_file(read: pipeline.FileRead) -> None:
+            reads.append(read)
+            st.markdown("\n".join([file_line(read), *_first_errors(read)]))
+
+        version = warehouse.current_version(base)
+        outcome, fresh, tables = pipeline.check_files(base, paths, progress, region, on_file=on_file)
+        bar.empty()
+        status.update(label="校验完成", state="complete" if outcome.ok else "error", expanded=False)
     diff = None
     if tables is not None:
         old = (
@@ -198,28 +238,31 @@ def _run_check(key: tuple, uploads, region: str | None) -> Check:
             else pd.DataFrame(columns=changes.KEY + ["value"])
         )
         diff = changes.compare(old, tables["facts"])
-    return Check(key, paths, outcome, fresh, tables, version, diff, region)
+    return Check(key, paths, outcome, fresh, tables, version, diff, region, reads)
 
 
 def issue_frame(items) -> pd.DataFrame:
     """Issues as the clerk reads them: Chinese headers, Excel coordinates, severity in words."""
     rows = pd.DataFrame([vars(i) for i in items], columns=list(ISSUE_COLUMNS))
-    rows["severity"] = rows["severity"].map({"error": "错误", "warning": "警告"})
+    rows["severity"] = rows["severity"].map(SEVERITY_WORDS)
     rows["row"] = rows["row"].astype("Int64").astype("string")  # Excel row numbers, blank when none
     return rows.fillna("").rename(columns=ISSUE_COLUMNS)
 
 
 def _issues_table(outcome: pipeline.Outcome) -> None:
-    errors, warnings = outcome.issues.errors, outcome.issues.warnings
+    errors, warnings, notes = outcome.issues.errors, outcome.issues.warnings, outcome.issues.notes
     if not errors and not warnings:
         st.success(f"校验通过：{len(outcome.inputs)} 个文件，没有发现问题。")
+    if not errors and not warnings and not notes:
         return
     if errors:
         st.error(f"发现 {len(errors)} 个错误：请修改后重新上传，有错误时不能发布。")
     if warnings:
         st.warning(f"{len(warnings)} 条警告：请核对；确认无误后可以发布。")
-    table = issue_frame(errors + warnings)
-    groups = [(label, items) for label, items in (("错误", errors), ("警告", warnings)) if items]
+    table = issue_frame(errors + warnings + notes)
+    groups = [
+        (label, items) for label, items in (("错误", errors), ("警告", warnings), ("说明", notes)) if items
+    ]
     for tab, (label, _) in zip(st.tabs([f"{label}（{len(items)}）" for label, items in groups]), groups):
         tab.dataframe(
             table[table["级别"] == label].drop(columns="级别"),

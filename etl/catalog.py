@@ -9,6 +9,7 @@ ETL asks: which indicator does this header mean (`resolve`), and what are its ru
 from __future__ import annotations
 
 import difflib
+import hashlib
 import operator
 import re
 from collections.abc import Iterable, Mapping
@@ -205,6 +206,13 @@ class Catalog:
 
     def get(self, indicator_id: str) -> Indicator:
         return self.indicators[indicator_id]
+
+    def fingerprint(self) -> str:
+        """sha256 of everything the catalog says (categories and indicators with their aliases,
+        units, ranges and targets, in order): equal catalogs read files alike; any change to
+        the catalog changes it (`etl/fact_cache.py` keys resolved files by it)."""
+        text = repr((list(self.categories.values()), list(self.indicators.values())))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def resolve(self, label: str, context: str = "") -> Indicator | None:
         """The indicator a form's label means; a 季报 item like "保障人数" needs its section as context."""

@@ -65,6 +65,8 @@ def _print_issues(issues: IssueList, limit: int = 200) -> None:
         out.print(issue.as_text(), markup=False)
     if len(issues.warnings) > limit:
         out.print(f"……另有 {len(issues.warnings) - limit} 条警告未显示", markup=False)
+    for issue in issues.notes[:limit]:  # how sheets were read (which import recipe)
+        out.print(issue.as_text(), markup=False)
 
 
 def _summary(outcome: pipeline.Outcome, base: Path) -> None:
@@ -97,10 +99,32 @@ def cmd_build(args) -> int:
     return 0 if outcome.ok else 1
 
 
+def _recipe_option(args, base: Path) -> dict | None:
+    """`--recipe NAME` as pipeline keyword arguments; None (after a Chinese line on stderr) when
+    no valid recipe has that name."""
+    if not args.recipe:
+        return {}
+    from .recipes import load_recipes
+
+    found, problems = load_recipes(base)
+    if not any(r.name == args.recipe for r in found):
+        for issue in problems:
+            err.print(issue.as_text(), markup=False)
+        err.print(
+            f"没有名为“{args.recipe}”的可用导入配方。用“python -m etl recipes”列出已有的导入配方。",
+            markup=False,
+        )
+        return None
+    return {"recipe": args.recipe}
+
+
 def cmd_load(args) -> int:
     base = data_dir(args.data_dir)
+    options = _recipe_option(args, base)
+    if options is None:
+        return 1
     with progress_bar() as update:
-        outcome = pipeline.load(base, [Path(f) for f in args.files], update, region=args.region)
+        outcome = pipeline.load(base, [Path(f) for f in args.files], update, region=args.region, **options)
     _print_issues(outcome.issues, args.limit)
     _summary(outcome, base)
     return 0 if outcome.ok else 1
@@ -108,8 +132,13 @@ def cmd_load(args) -> int:
 
 def cmd_validate(args) -> int:
     base = data_dir(args.data_dir)
+    options = _recipe_option(args, base)
+    if options is None:
+        return 1
     with progress_bar() as update:
-        outcome = pipeline.validate(base, [Path(f) for f in args.files], update, region=args.region)
+        outcome = pipeline.validate(
+            base, [Path(f) for f in args.files], update, region=args.region, **options
+        )
     if args.json:
         print(outcome.issues.to_json())
     else:
@@ -121,6 +150,52 @@ def cmd_validate(args) -> int:
             markup=False,
         )
     return 0 if outcome.ok else 1
+
+
+def cmd_recipes(args) -> int:
+    """List the data dir's import recipes, print one (`--show`), or delete one (`--delete`).
+
+    Deleting from the command line is not written to the audit log: that log belongs to the
+    dashboard (`dashboard/audit.py`, who did what in 数据管理); the 导入向导 records its deletions."""
+    from . import recipes
+
+    base = data_dir(args.data_dir)
+    try:
+        if args.show:
+            print(recipes.recipe_text(base, args.show), end="")
+            return 0
+        if args.delete:
+            path = recipes.delete_recipe(base, args.delete)
+            out.print(f"已删除导入配方“{args.delete}”（{path}）。", markup=False)
+            return 0
+    except recipes.RecipeError as exc:
+        err.print(str(exc), markup=False)
+        return 1
+    found, problems = recipes.load_recipes(base)
+    if not found and not problems:
+        out.print(
+            f"尚无导入配方（{recipes.recipes_dir(base)}）。可在“数据管理”的“导入向导”中建立。", markup=False
+        )
+        return 0
+    catalog = _catalog()
+    for r in found:
+        mapped = "，".join(
+            f"{m.column}列→{catalog.get(m.indicator).name_zh}" + (f"（{m.unit}）" if m.unit else "")
+            for m in r.indicators
+        )
+        out.print(
+            f"{r.name}  {r.author or '（未署名）'}  {r.created or '—'}  {len(r.indicators)}列：{mapped}",
+            markup=False,
+        )
+    for issue in problems:
+        out.print(issue.as_text(), markup=False)
+    return 1 if problems else 0
+
+
+def _catalog():
+    from .catalog import load_catalog
+
+    return load_catalog()
 
 
 def cmd_template(args) -> int:
@@ -215,13 +290,26 @@ def parser() -> argparse.ArgumentParser:
         help="表格所属地区（6位代码或名称，如 350400 或 三明市）：用于标题没有写明地区的单一地区统计表，"
         "以及表中无法确定的重名区县",
     )
-    s = sub.add_parser("load", parents=[common, region], help="校验并导入文件，发布新版本")
+    recipe = argparse.ArgumentParser(add_help=False)
+    recipe.add_argument(
+        "--recipe",
+        metavar="配方名称",
+        help="只按这个导入配方读取文件中的表（表头与配方不一致的表报错）；不写时自动选用表头相同的配方",
+    )
+    s = sub.add_parser("load", parents=[common, region, recipe], help="校验并导入文件，发布新版本")
     s.add_argument("files", nargs="+")
     s.set_defaults(func=cmd_load)
-    s = sub.add_parser("validate", parents=[common, region], help="只校验，不导入")
+    s = sub.add_parser("validate", parents=[common, region, recipe], help="只校验，不导入")
     s.add_argument("files", nargs="+")
     s.add_argument("--json", action="store_true", help="以 JSON 输出校验结果")
     s.set_defaults(func=cmd_validate)
+    s = sub.add_parser(
+        "recipes", parents=[common], help="列出导入配方（数据目录 recipes/ 下），或显示、删除其中一个"
+    )
+    action = s.add_mutually_exclusive_group()
+    action.add_argument("--show", metavar="名称", help="显示该导入配方的 YAML 内容")
+    action.add_argument("--delete", metavar="名称", help="删除该导入配方")
+    s.set_defaults(func=cmd_recipes)
     s = sub.add_parser("template", parents=[common], help="生成区县填报模板")
     s.add_argument("--city", required=True, help="城市6位区划代码，如 610300")
     s.add_argument("--year", required=True, type=int)

@@ -1,4 +1,5 @@
-"""Validation findings: errors block a load, warnings do not.
+"""Validation findings: errors block a load, warnings do not (the clerk confirms them), notes
+only say how something was read (which import recipe read a sheet) and ask for nothing.
 
 Every finding names where it was found (file, sheet, Excel row, column letter) and says in
 Chinese what is wrong and how to fix it, because the list goes back to the county clerk.
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 # Error classes (stable identifiers; the UI and tests use them).
 ERROR_CODES = {
@@ -44,6 +45,7 @@ ERROR_CODES = {
     "not_a_file": "不是文件",
     "write_failed": "无法写入数据",
     "busy": "另一项发布正在进行",
+    "recipe_invalid": "导入配方有误",
 }
 WARNING_CODES = {
     "yoy_jump": "同比变化过大",
@@ -55,6 +57,10 @@ WARNING_CODES = {
     "breakdown_skipped": "分项（#/其中）行已跳过",
     "total_skipped": "合计行已跳过",
 }
+NOTE_CODES = {
+    "recipe_used": "按导入配方读取",
+}
+SEVERITY_WORDS = {"error": "错误", "warning": "警告", "note": "说明"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Issue:
         return location_text(self.file, self.sheet, self.row, self.column)
 
     def as_text(self) -> str:
-        label = "错误" if self.severity == "error" else "警告"
+        label = SEVERITY_WORDS[self.severity]
         where = self.location()
         text = f"[{label}] {where}：{self.message}" if where else f"[{label}] {self.message}"
         if self.suggestion:
@@ -90,6 +96,11 @@ def error(code: str, message: str, **where) -> Issue:
 def warning(code: str, message: str, **where) -> Issue:
     assert code in WARNING_CODES, code
     return Issue("warning", code, message, **where)
+
+
+def note(code: str, message: str, **where) -> Issue:
+    assert code in NOTE_CODES, code
+    return Issue("note", code, message, **where)
 
 
 @dataclass
@@ -111,6 +122,10 @@ class IssueList:
         return [i for i in self.items if i.severity == "warning"]
 
     @property
+    def notes(self) -> list[Issue]:
+        return [i for i in self.items if i.severity == "note"]
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
@@ -120,6 +135,7 @@ class IssueList:
                 "ok": self.ok,
                 "errors": [asdict(i) for i in self.errors],
                 "warnings": [asdict(i) for i in self.warnings],
+                "notes": [asdict(i) for i in self.notes],
             },
             ensure_ascii=False,
             indent=2,

@@ -49,3 +49,9 @@ def sample_dir(base: Path) -> Path:
 def warehouse_dir(base: Path) -> Path:
     """Published versions and the CURRENT pointer."""
     return base / "warehouse"
+
+
+def fact_cache_dir(base: Path) -> Path:
+    """Each input file's resolved facts and issues, kept so a load re-reads only new or changed
+    files (`etl/fact_cache.py`); safe to delete at any time."""
+    return base / "cache" / "facts"

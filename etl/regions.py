@@ -10,6 +10,8 @@ and the cities the file itself names) when a name exists in several places (鼓�
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -84,6 +86,7 @@ class Registry:
                 self._by_short.setdefault(short, []).append(region.code)
         self._alias_names = {_key(a.alias): a for a in self._aliases.itertuples(index=False)}
         self._alias_codes = {a.alias_code: a for a in self._aliases.itertuples(index=False) if a.alias_code}
+        self._fingerprint: str | None = None
 
     @staticmethod
     def _short(region: Region) -> str:
@@ -94,6 +97,18 @@ class Registry:
             if name.endswith(suffix) and len(name) - len(suffix) >= 2:
                 return name[: -len(suffix)]
         return ""
+
+    def fingerprint(self) -> str:
+        """sha256 of the registry's regions and aliases (every column and cell, in order): any
+        change to them changes it (`etl/fact_cache.py` keys resolved files by it). Worked out
+        once per registry (its frames are never changed after construction)."""
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            for frame in (self._frame, self._aliases):
+                h.update(repr(list(frame.columns)).encode("utf-8"))
+                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            self._fingerprint = h.hexdigest()
+        return self._fingerprint
 
     # ------------------------------------------------------------------ lookups
     def get(self, code: str) -> Region | None:
@@ -223,6 +238,12 @@ class Registry:
         if parent is None or parent.name == region.name or region.name.startswith(parent.name):
             return region.name
         return parent.name + region.name
+
+    @functools.cached_property
+    def picker_labels(self) -> dict[str, str]:
+        """Every region as a picker lists it, by code: "福州市鼓楼区（350102）" (searchable by name
+        or code), in registry order."""
+        return {code: f"{self.full_name(code)}（{code}）" for code in self._frame["code"]}
 
     def _resolve_name(self, text: str, scope: tuple[str, ...]) -> Resolution:
         key = _key(text)

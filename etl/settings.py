@@ -75,6 +75,10 @@ MAX_NAME_CHARS = 100
 MAX_NAME_BYTES = 200  # raw/ adds a 31-byte prefix; Linux allows 255
 MAX_SHOWN_CHARS = 50  # values quoted in messages
 
+# ------------------------------------------------------------------ import recipes (etl/recipes.py)
+MAX_RECIPE_BYTES = 64 * 1024  # a recipe is a few hundred bytes; hand-edited ones are read too
+MAX_RECIPE_NAME_CHARS = 50  # the name is the file name: <data-dir>/recipes/<name>.yaml
+
 # ------------------------------------------------------------------ issues listed one by one
 MAX_LISTED_CELLS = 20  # per file, for cell-level text problems (etl/sources.py)
 MAX_LISTED_WARNINGS = 500  # per warning class; the rest is summarised in one line (etl/validate.py)
@@ -200,6 +204,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_NAME_CHARS", None, MAX_NAME_CHARS, "字符", "上传文件保存和显示时文件名的字符数上限"),
     Setting("MAX_NAME_BYTES", None, MAX_NAME_BYTES, "字节", "上传文件保存时文件名的 UTF-8 字节数上限"),
     Setting("MAX_SHOWN_CHARS", None, MAX_SHOWN_CHARS, "字符", "问题说明中引用单元格内容的字符数上限"),
+    Setting(
+        "MAX_RECIPE_BYTES",
+        None,
+        MAX_RECIPE_BYTES,
+        "字节",
+        "一个导入配方文件（`<数据目录>/recipes/<名称>.yaml`）的大小上限，超过的不予读取",
+    ),
+    Setting(
+        "MAX_RECIPE_NAME_CHARS", None, MAX_RECIPE_NAME_CHARS, "字符", "导入配方名称（即文件名）的字符数上限"
+    ),
     Setting(
         "MAX_LISTED_CELLS", None, MAX_LISTED_CELLS, "条", "每个文件逐条列出的单元格文字问题数，其余合并为一条"
     ),

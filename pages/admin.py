@@ -3,7 +3,7 @@ rollback and the audit log. Viewers see the login form and nothing else."""
 
 import streamlit as st
 
-from dashboard import admin, auth
+from dashboard import admin, auth, import_wizard
 from dashboard.format import escape_markdown
 
 st.title("数据管理")
@@ -52,4 +52,5 @@ if check is not None and check.tables is not None:
     admin.publish_section(check, user)
 st.divider()
 admin.history_section(user)
+import_wizard.recipes_section(user)
 admin.audit_section()

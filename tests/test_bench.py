@@ -37,6 +37,9 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     ):
         assert heading in text
     assert "`facts`" in text and "`years`" in text  # queries recorded from the pages
+    # incremental load (fact cache) and the check of a new county file, each with its goal
+    assert re.search(r"^\| Incremental load: .* \| ≤ 2 s \| (yes|\*\*no\*\*) \|$", text, re.M)
+    assert re.search(r"^\| Check of a new .* \| ≤ 1 s \| (yes|\*\*no\*\*) \|$", text, re.M)
     assert re.search(
         r"latency\s+[\d.]+ s \(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text
     )

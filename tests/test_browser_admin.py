@@ -1,6 +1,7 @@
 """数据管理 in the real browser: a viewer gets only the login form; the clerk logs in, uploads a
 good file, previews, publishes, sees the new value on 总览, rolls back and sees the old one;
-a bad file shows the issues table and publishes nothing."""
+a bad file shows the issues table and publishes nothing; a table no reader knows is mapped in
+the 导入向导 and published."""
 
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from playwright.sync_api import Page, expect
 from dashboard import auth
 from etl import pipeline, warehouse
 from tests.browser import serve_app, wait_ready
-from tests.util import HEADER, baoji_rows, write_long_csv
+from tests.test_recipes import BODY_2023, bureau_sheet
+from tests.util import HEADER, baoji_rows, query, write_long_csv
 
 PASSWORD = "browser test password"
 
@@ -103,3 +105,36 @@ def test_bad_file_shows_issues_and_publishes_nothing(page: Page, served, tmp_pat
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     assert page.get_by_role("button", name="发布新版本").count() == 0
     assert warehouse.current_version(base) == before
+
+
+def test_the_import_wizard_maps_an_unknown_table_in_the_browser(page: Page, served, tmp_path):
+    """Runs last on this module's server (it publishes a new layout): the clerk uploads a bureau
+    table no reader knows, maps it in the wizard, saves the recipe and publishes."""
+    url, base = served
+    log_in(page, url)
+    upload(page, bureau_sheet(tmp_path / "救助2023.xlsx", 2023, BODY_2023))
+    expect(page.get_by_text("找不到可识别的表头").first).to_be_attached()
+    expect(page.get_by_text("① 表格内容")).to_be_visible()
+    page.get_by_text("年份写在标题中").click()
+    wait_ready(page)
+    for column, indicator in (("B列", "城市低保人数"), ("C列", "低保资金支出"), ("D列", "养老床位数")):
+        page.get_by_test_id("stSelectbox").filter(has_text=column).click()
+        page.keyboard.type(indicator)
+        page.keyboard.press("Enter")
+        wait_ready(page)
+    expect(page.get_by_text("④ 按此设置读取的结果")).to_be_visible()
+    page.get_by_label("配方名称").fill("宝鸡社会救助表")
+    page.get_by_label("配方名称").press("Enter")
+    wait_ready(page)
+    page.get_by_role("button", name="保存并重新校验").click()
+    expect(page.get_by_text("已保存导入配方“宝鸡社会救助表”")).to_be_visible(timeout=30_000)
+    page.get_by_text("我已核对以上").click()  # the jumps against the served 300s
+    wait_ready(page)
+    page.get_by_role("button", name="发布新版本").click()
+    expect(page.get_by_text("已发布新版本")).to_be_visible(timeout=60_000)
+    db = warehouse.current_db(base)
+    assert query(
+        db,
+        "SELECT value FROM facts WHERE region_code = '610302' AND year = 2023 "
+        "AND indicator_id = 'dibao_urban_persons'",
+    ) == [(1200.0,)]  # 0.12 万人 in B5

@@ -138,6 +138,7 @@ def number(page: Page):
 def at_slide(page: Page, n: int, total: int) -> None:
     expect(number(page)).to_have_text(f"{n} / {total}", timeout=45_000)
     page.wait_for_selector(READY, state="attached", timeout=30_000)
+    page.wait_for_function("() => !!window.__mzPresent", timeout=30_000)  # keys and bar bound
     if page.locator(".st-key-canvas .stPlotlyChart").count():
         page.wait_for_selector(".st-key-canvas .js-plotly-plot .main-svg", timeout=30_000)
         page.wait_for_timeout(300)  # plotly's last layout pass
