@@ -172,6 +172,7 @@ def upload_section(user: str) -> Check | None:
             "upload",
             user,
             files=[{"name": u.name, "sha256": sha256_file(p)} for u, p in zip(uploads, check.paths)],
+            read_as={read.name: read.sheets for read in check.reads},  # readers and import recipes
             errors=len(check.outcome.issues.errors),
             warnings=len(check.outcome.issues.warnings),
         )
@@ -410,7 +411,8 @@ def publish_section(check: Check, user: str) -> None:
         st.error("发布失败：重新校验时发现错误，数据未做任何改动。")
         _issues_table(outcome)
         return
-    files = [{"name": i["name"], "sha256": i["sha256"]} for i in check.fresh]
+    # each file with how its sheets were read (an import recipe's use is on record)
+    files = [{k: i[k] for k in ("name", "sha256", "sheets") if k in i} for i in check.fresh]
     audit.record(
         "publish", user, version=outcome.version, files=files, changes=summary, changed=outcome.changed
     )

@@ -19,6 +19,8 @@ column from column A, merged cells copied into every cell they cover:
   table with years across reads next year's file too; the title above the header is not part of
   the signature at all (it carries the year and the place);
 - sensitive to everything else: the order of the columns, their names, their number.
+The header is looked for at the recipe's rows and up to three rows higher or lower (`fit`): next
+year's table often has one title line more.
 
 A recipe with a fixed year refuses a sheet whose title or header names another year (the same
 layout next year must not be stored as this year's figures); `years: {title: true}` takes the
@@ -46,6 +48,7 @@ and a header repeated on a continuation page are passed over.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -250,16 +253,41 @@ def header_differences(grid: Grid, recipe: Recipe, limit: int = 5) -> list[str]:
     return shown
 
 
+# How far a header may have moved from the recipe's rows: next year's table often has one title
+# or note line more (or less) above it. Tried nearest first.
+SHIFTS = (0, 1, -1, 2, -2, 3, -3)
+
+
+def fit(recipe: Recipe, grid: Grid, signatures: dict | None = None) -> Recipe | None:
+    """The recipe as it fits this sheet: unchanged when the header is at its rows, moved (header,
+    first data row and skipped rows together) when the same header sits up to 3 rows higher or
+    lower, None when the header is nowhere near. `signatures` caches header rows → signature."""
+    signatures = {} if signatures is None else signatures
+    for shift in SHIFTS:
+        rows = tuple(r + shift for r in recipe.header_rows)
+        if rows[0] < grid.first_row or rows[-1] >= grid.first_row + len(grid.rows):
+            continue
+        if rows not in signatures:
+            signatures[rows] = header_signature(grid, rows)
+        if signatures[rows] == recipe.signature:
+            if not shift:
+                return recipe
+            return dataclasses.replace(
+                recipe,
+                header_rows=rows,
+                first_data_row=recipe.first_data_row + shift,
+                skip_rows=tuple(r + shift for r in recipe.skip_rows),
+            )
+    return None
+
+
 def find_recipe(grid: Grid, recipes: Sequence[Recipe]) -> Recipe | None:
-    """The first recipe (in the given order; `load_recipes` sorts by name) whose signature this
-    sheet has at the recipe's header rows, or None."""
-    seen: dict[tuple[int, ...], str] = {}
+    """The first recipe (in the given order; `load_recipes` sorts by name) whose header this
+    sheet has at the recipe's rows or a few rows off (`fit`), fitted to the sheet; or None."""
+    signatures: dict[tuple[int, ...], str] = {}
     for recipe in recipes:
-        rows = recipe.header_rows
-        if rows not in seen:
-            seen[rows] = header_signature(grid, rows)
-        if seen[rows] == recipe.signature:
-            return recipe
+        if (fitted := fit(recipe, grid, signatures)) is not None:
+            return fitted
     return None
 
 
@@ -415,10 +443,11 @@ def preview(
     from .resolve import resolve
 
     issues: list[Issue] = []
-    if header_signature(grid, recipe.header_rows) != recipe.signature:
+    fitted = fit(recipe, grid)
+    if fitted is None:
         issues.append(mismatch(recipe, grid))
         return resolve(raw_frame([]), catalog, registry)[0], issues
-    raw, found = apply(recipe, grid)
+    raw, found = apply(fitted, grid)
     issues += found
     raw = raw.assign(shape=recipe.shape, file=grid.file, file_sha256="")
     facts, found = resolve(raw, catalog, registry, region=grid.region)

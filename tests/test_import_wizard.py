@@ -91,6 +91,10 @@ def test_wizard_maps_an_unknown_table_saves_a_recipe_and_publishes(monkeypatch, 
     at.selectbox(key="wz_recipe").set_value("宝鸡社会救助表")
     at.button(key="wz_delete").click().run()
     assert recipes.load_recipes(base)[0] == []
+    published = [e for e in events(base) if e["event"] == "publish"][-1]  # the recipe's use, audited
+    assert published["files"][0]["sheets"] == {"救助": "recipe:宝鸡社会救助表"}
+    uploaded = [e for e in events(base) if e["event"] == "upload"][-1]
+    assert uploaded["read_as"] == {"救助2024.xlsx": {"救助": "recipe:宝鸡社会救助表"}}
     kinds = [e["event"] for e in events(base)]
     assert "recipe_save" in kinds and kinds[-1] == "recipe_delete"
     assert events(base)[-1]["recipe"] == "宝鸡社会救助表"

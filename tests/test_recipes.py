@@ -297,6 +297,32 @@ def test_the_same_layout_next_year_is_loaded_automatically(tmp_path):
     assert query(base / "warehouse" / "versions" / rebuilt.version / "warehouse.duckdb", sql) == expected
 
 
+def test_a_header_moved_by_a_title_line_is_still_read(tmp_path):
+    """Next year's table has a second title line: the header sits one row lower. The recipe
+    still reads it (header, data and lineage rows moved with it); moved 4 rows, it does not."""
+    rows = [
+        ["宝鸡市各县区社会救助和养老服务情况（2024年）", None, None, None, None],
+        ["（宝鸡市民政局编）", None, None, None, None],
+        [None] * 5,
+        *HEADER,
+        *BODY_2024,
+        ["注：本表为年末数。", None, None, None, None],
+    ]
+    path = xlsx(tmp_path / "宝鸡2024.xlsx", {"救助": rows}, {"救助": ["A1:E1", "A4:A5", "B4:C4", "E4:E5"]})
+    source = grid_of(path)
+    raw, issues = read_source(source, [recipe()])
+    assert [i.code for i in issues] == ["recipe_used"]
+    assert raw[["row", "column", "region", "value"]].head(3).values.tolist() == [
+        [6, "B", "渭滨区", 0.15],
+        [6, "C", "渭滨区", 2000000],
+        [6, "D", "渭滨区", 900],
+    ]
+    far = [[None] * 5] * 3 + rows
+    path = xlsx(tmp_path / "far.xlsx", {"救助": far}, {"救助": ["A4:E4", "A7:A8", "B7:C7", "E7:E8"]})
+    raw, issues = read_source(grid_of(path), [recipe()])
+    assert raw.empty and [i.code for i in issues] == ["no_header"]
+
+
 def test_a_changed_header_is_not_read_and_names_the_close_recipe(tmp_path):
     header = [HEADER[0], [None, "保障人数（万人）\nRecipients", *HEADER[1][2:]]]
     source = grid_of(bureau_sheet(tmp_path / "a.xlsx", 2023, BODY_2023, header))

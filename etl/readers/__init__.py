@@ -115,10 +115,10 @@ def read_source(
         if is_blank(grid) or getattr(readers[0], "is_instructions", lambda g: False)(grid):
             continue
         if only is not None:
-            if recipe_engine.header_signature(grid, only.header_rows) != only.signature:
+            recipe = recipe_engine.fit(only, grid)
+            if recipe is None:
                 issues.append(recipe_engine.mismatch(only, grid))
                 continue
-            recipe = only
         else:
             recipe = recipe_engine.find_recipe(grid, recipes)
         if recipe is not None:
