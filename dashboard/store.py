@@ -28,9 +28,10 @@ import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
 from etl import warehouse
-from etl.catalog import Target, target_in_force
+from etl.catalog import Target, load_catalog, target_in_force
+from etl.derive import derive
 from etl.paths import data_dir
-from etl.regions import default_cities
+from etl.regions import Registry, default_cities
 
 log = logging.getLogger(__name__)
 
@@ -448,6 +449,29 @@ def facts(
     if not region_codes or not indicator_ids:
         return pd.DataFrame(columns=FACT_COLUMNS)
     return _facts(tuple(region_codes), tuple(indicator_ids), year_from, year_to)
+
+
+@per_version(maxsize=256)
+def selection_facts(city: str, counties: tuple[str, ...], year_from: int, year_to: int) -> pd.DataFrame:
+    """Totals over some of a city's counties (所选2个区县): year, indicator_id, value.
+
+    Made by the warehouse's own rules, not a second copy of them: the selected counties' reported
+    facts go through `etl.derive.derive` with the city as the parent of these counties alone, so
+    sums, weighted means and ratios of summed parts come out as the city's total does — a year
+    counts only where every selected county has every part."""
+    where, params = _in_codes(counties)
+    reported = query(
+        f"SELECT region_code, year, indicator_id, value FROM facts f WHERE {where} "
+        "AND origin = 'reported' AND year BETWEEN ? AND ?",
+        (*params, year_from, year_to),
+    )
+    table = regions()
+    province = table.loc[city, "parent_code"]
+    chosen = table.loc[[province, city, *counties]].reset_index(names="code")  # a tree of these alone
+    registry = Registry(chosen[["code", "name", "level", "parent_code", "kind", "note"]], pd.DataFrame())
+    derived, _ = derive(reported, load_catalog(), registry)  # range issues: the build reported them
+    own = derived[derived["region_code"] == city]
+    return own[["year", "indicator_id", "value"]].reset_index(drop=True)
 
 
 @per_version(maxsize=512)

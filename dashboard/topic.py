@@ -55,12 +55,31 @@ def delta_colour(meta: pd.Series) -> str:
 
 
 def kpi_cards(f: filters.Filters, ids: tuple[str, ...]) -> None:
-    """Latest selected year: value, 同比, sparkline and rank — for the city, or for the one
-    county when a single county is selected (then ranked among all counties of the city)."""
+    """Latest selected year: value, 同比, sparkline and rank — for the city, for the one county
+    when a single county is selected (then ranked among all counties of the city), or for the
+    selected counties together (所选N个区县, with the whole city's value beside it)."""
     for column, (metric, caption) in zip(st.columns(len(ids)), card_models(f, ids)):
         with column:
             st.metric(**metric)
             st.caption(caption)
+
+
+def is_selection(city: str, counties: tuple[str, ...]) -> bool:
+    """Several but not all of the city's counties: their total is shown (所选N个区县)."""
+    return len(counties) > 1 and set(counties) != set(store.counties_of(city))
+
+
+def selection_label(counties: tuple[str, ...]) -> str:
+    """ "所选2个区县": how a total over some of the counties is named."""
+    return f"所选{len(counties)}个区县"
+
+
+def selection_series(
+    city: str, counties: tuple[str, ...], years: tuple[int, int], indicator: str
+) -> pd.Series:
+    """Year → the selected counties' total (`store.selection_facts`: the warehouse's own rules)."""
+    totals = store.selection_facts(city, counties, *years)
+    return totals[totals["indicator_id"] == indicator].set_index("year")["value"]
 
 
 @store.per_version(maxsize=256)
@@ -69,7 +88,8 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[Mapping
     same for every session that opens the view, so it is computed once per process and shared —
     the cache keeps the arguments as read-only mappings and the sparkline as a tuple."""
     indicators = store.indicators()
-    subject = f.counties[0] if len(f.counties) == 1 else f.city
+    single = len(f.counties) == 1
+    several = is_selection(f.city, f.counties)
     data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
     by_indicator = dict(tuple(data.groupby("indicator_id", sort=False)))
     cards = []
@@ -77,15 +97,21 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[Mapping
         meta = indicators.loc[ind]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
         rows = by_indicator.get(ind, data.iloc[:0])
-        series = rows[rows["region_code"] == subject].set_index("year")["value"]
+        subject = f.counties[0] if single else f.city
+        if several:
+            series = selection_series(f.city, f.counties, f.years, ind)
+        else:
+            series = rows[rows["region_code"] == subject].set_index("year")["value"]
         now, before = series.get(f.year_to), series.get(f.year_to - 1)
         change = pct_change(now, before)
-        counties = rows[(rows["region_code"] != f.city) & (rows["year"] == f.year_to)]
+        latest = rows[rows["year"] == f.year_to]
+        counties = latest[latest["region_code"].isin(f.counties if several else f.all_counties)]
+        whole = latest.loc[latest["region_code"] == f.city, "value"]
+        city_text = f"全市 {fmt_value(whole.iloc[0], unit, decimals)}" if several and len(whole) else ""
         cards.append(
             (
                 dict(
-                    label=meta["name_zh"]
-                    + ("" if subject == f.city else f"（{store.region_name(subject)}）"),
+                    label=meta["name_zh"] + (f"（{store.region_name(subject)}）" if single else ""),
                     value=fmt_value(now, unit, decimals),
                     delta=fmt_change(change) if change is not None else None,
                     delta_color=delta_colour(meta),
@@ -98,7 +124,12 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[Mapping
                 "；".join(
                     filter(
                         None,
-                        [target_text(ind, f.year_to, now, unit), rank_text(counties, subject, meta, unit)],
+                        [
+                            f"**{selection_label(f.counties)}**" if several else "",
+                            target_text(ind, f.year_to, now, unit),
+                            city_text,
+                            rank_text(counties, subject, meta, unit, "所选区县" if several else "区县"),
+                        ],
                     )
                 ),
             )
@@ -121,9 +152,9 @@ def ranks(values: pd.Series, meta: pd.Series) -> pd.Series:
     return values.rank(ascending=charts.lower_is_better(meta), method="min")
 
 
-def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) -> str:
-    """ "在12个区县中排第3" (or "并列第3") for a county; the best county for a city (best = by
-    higher_is_better)."""
+def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str, among: str = "区县") -> str:
+    """ "在12个区县中排第3" (or "并列第3") for a county; the best of `counties` for a city or a
+    selection ("所选区县最高：…"; best = by higher_is_better)."""
     if counties.empty:
         return "暂无区县数据"
     ranked = counties.assign(rank=ranks(counties["value"], meta)).sort_values(
@@ -135,7 +166,7 @@ def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str) 
         return f"在{len(ranked)}个区县中{'并列' if tied else '排'}第{int(position)}"
     best = ranked.iloc[0]
     word = "最低" if charts.lower_is_better(meta) else "最高"
-    return f"区县{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
+    return f"{among}{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
 
 
 def show_map(f: filters.Filters, meta: pd.Series, key: str) -> None:
@@ -381,26 +412,34 @@ def story_for(
     sample: bool,
 ) -> narrative.Story:
     """The facts a narrative may use, from the rows on screen: the city (or the one selected
-    county), the counties of the latest year, and which selected counties have no value."""
+    county, or the selected counties together: 宝鸡市所选2个区县), the counties of the latest
+    year, and which selected counties have no value."""
     subject = counties[0] if len(counties) == 1 else city
     year_rows = data[(data["year"] == year) & (data["region_code"] != city)]
     have = set(year_rows["region_code"])
     better = meta["higher_is_better"]
+    place = store.region_name(subject)
+    series = data[data["region_code"] == subject].set_index("year")["value"]
+    published = comparable_published((subject,), meta.name, min(data["year"]), year)
+    if is_selection(city, counties):
+        series = selection_series(city, counties, (int(min(data["year"])), year), meta.name)
+        place = store.region_name(city) + selection_label(counties)
+        published = published.iloc[:0]  # no bureau publishes a total over a selection
     return narrative.Story(
         name=meta["name_zh"],
         unit=charts.card_unit(meta),
         decimals=int(meta["decimals"]),
         higher_is_better=None if pd.isna(better) else bool(better),
-        place=store.region_name(subject),
+        place=place,
         year=year,
-        series=data[data["region_code"] == subject].set_index("year")["value"].to_dict(),
+        series=series.to_dict(),
         counties=list(zip(year_rows["region_name"], year_rows["value"])),
         missing=[store.region_name(c) for c in counties if c not in have],
         target=target,
         sample=sample,
         published=[
             (int(r.year), r.value, f"{r.value_written}{r.unit_written}", r.document, r.tolerance)
-            for r in comparable_published((subject,), meta.name, min(data["year"]), year).itertuples()
+            for r in published.itertuples()
         ],
     )
 

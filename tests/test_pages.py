@@ -364,3 +364,57 @@ def test_the_narrative_is_shown_once_and_its_copy_block_stays_folded(monkeypatch
     assert sum(m.value == code.value for m in at.markdown) == 1  # the text itself, once
     (copy,) = [e for e in at.expander if e.label == "复制文字解读"]
     assert copy.proto.expanded is False and copy.code[0].value == code.value
+
+
+def test_county_quick_picks_and_the_count(monkeypatch, sample):
+    at = app(monkeypatch, sample, "social_relief")
+    assert "区县（全部12个）" in [m.value for m in at.sidebar.markdown]
+    assert at.sidebar.multiselect[0].value == []  # "all": an empty box, every name searchable
+    names = load_registry().frame().set_index("code")["name"]
+    at.sidebar.button(key="pick_counties").click().run()
+    picked = at.sidebar.multiselect[0].value
+    assert picked and all(not names[c].endswith("区") for c in picked) and len(picked) < 12
+    assert f"区县（已选{len(picked)}/12个）" in [m.value for m in at.sidebar.markdown]
+    assert at.query_params["county"] == picked
+    at.sidebar.button(key="pick_districts").click().run()
+    assert all(names[c].endswith("区") for c in at.sidebar.multiselect[0].value)
+    at.sidebar.button(key="pick_all").click().run()
+    assert at.sidebar.multiselect[0].value == [] and "county" not in at.query_params
+    at.sidebar.multiselect[0].set_value(list(store_counties(sample))).run()  # all, picked one by one
+    assert at.sidebar.multiselect[0].value == [] and "county" not in at.query_params
+
+
+def store_counties(base) -> list[str]:
+    return [
+        code
+        for (code,) in query(
+            warehouse.current_db(base),
+            "SELECT code FROM regions WHERE parent_code = '610300' AND kind <> 'zone' ORDER BY code",
+        )
+    ]
+
+
+def test_cards_and_narrative_follow_a_selection_of_counties(monkeypatch, sample):
+    """Two counties picked: the cards show their total (the ratio of their summed parts, checked
+    here from the warehouse's county facts), the whole city's value beside it, the best of the
+    two; the narrative speaks of the two."""
+    at = app(monkeypatch, sample, "elderly_care", county=["610302", "610303"], to="2024")
+    rows = dict(
+        query(
+            warehouse.current_db(sample),
+            "SELECT indicator_id, sum(value) FROM facts WHERE year = 2024 AND region_code IN "
+            "('610302', '610303') AND indicator_id IN ('elderly_beds', 'pop_60plus') GROUP BY 1",
+        )
+    )
+    ratio = rows["elderly_beds"] / rows["pop_60plus"] * 1000
+    card = next(m for m in at.metric if m.label == "每千名老年人养老床位数")
+    assert card.value == f"{ratio:.1f}张"
+    caption = next(c.value for c in at.caption if c.value.startswith("**所选2个区县**"))
+    (city,) = query(
+        warehouse.current_db(sample),
+        "SELECT value FROM facts WHERE region_code = '610300' AND year = 2024 "
+        "AND indicator_id = 'beds_per_1000_elderly'",
+    )[0]
+    assert f"全市 {city:.1f}张" in caption and "所选区县最高：" in caption
+    assert "岐山县" not in caption  # not selected
+    assert at.code[0].value.startswith(f"2024年宝鸡市所选2个区县每千名老年人养老床位数为{ratio:.1f}张")

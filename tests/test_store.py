@@ -135,3 +135,26 @@ def test_cached_answers_lists_what_the_per_version_caches_hold(facts_table):
     assert held == [((2,), (2, 2)), ((3,), (3, 3))]  # at most maxsize, the oldest forgotten
     store.clear_caches()
     assert not [f for f, *_ in store.cached_answers() if f is doubled.__wrapped__]
+
+
+def test_a_selection_total_is_made_by_the_warehouse_rules(facts_table):
+    """All counties selected: every total equals the city's own derived one (computed by the
+    build); two counties: sums and ratios of summed parts, computed here independently."""
+    counties = store.counties_of("610300")
+    every = store.selection_facts("610300", counties, 2016, 2025).set_index(["year", "indicator_id"])["value"]
+    city = facts_table[(facts_table["region_code"] == "610300") & (facts_table["origin"] != "reported")]
+    city = city.set_index(["year", "indicator_id"])["value"]
+    assert len(city) > 100 and every.reindex(city.index).to_numpy() == pytest.approx(
+        city.to_numpy(), rel=1e-12
+    )
+
+    two = store.selection_facts("610300", counties[:2], 2016, 2025).set_index(["year", "indicator_id"])[
+        "value"
+    ]
+    rows = facts_table[facts_table["region_code"].isin(counties[:2]) & (facts_table["year"] == 2024)]
+    part = rows.pivot_table(index="indicator_id", columns="region_code", values="value")
+    beds, elderly = part.loc["elderly_beds"].sum(), part.loc["pop_60plus"].sum()
+    assert two[(2024, "elderly_beds")] == pytest.approx(beds, rel=1e-12)
+    assert two[(2024, "beds_per_1000_elderly")] == pytest.approx(beds / elderly * 1000, rel=1e-12)
+    mean = (part.loc["beds_per_1000_elderly"]).mean()  # not the mean of the counties' ratios
+    assert two[(2024, "beds_per_1000_elderly")] != pytest.approx(mean, rel=1e-6)
