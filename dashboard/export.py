@@ -12,6 +12,14 @@ A download button needs its bytes on every rerun, so the files are made once: a 
 caches them with the view (`files`, `buttons`); any other table is cached by a digest of its
 content (`download_buttons`), so an unchanged table does not write its workbook again.
 
+A download can carry its title and the 示例数据 mark inside the table file itself, not only on
+the 说明 sheet (`title`, `sample` of `files` / `download_buttons`): the xlsx then has a title row
+above the table on its 数据 sheet ("民政数据看板 数据查询（示例数据）"), and a CSV of 示例数据 begins
+with one line holding only the mark (`SAMPLE_LINE`) before the header row — a single cell, so
+Excel and LibreOffice show it in A1 above the table, the csv module reads it as a one-field row,
+and pandas reads the table with `read_csv(..., skiprows=1)`. A CSV of real data has no such line
+(the header is its first line), so it loads into any tool as it is.
+
 A chart is downloaded as a picture that carries its own context, as OWID's grapher does: the
 title, region and years, unit, the source line and the 示例数据 mark (`chart_image`, PNG or SVG
 rendered by kaleido through the meeting pack's chromium). Rendering takes a second or two, so
@@ -20,6 +28,7 @@ clicked, never on a rerun."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -46,6 +55,12 @@ COLUMNS = {
 ORIGINS = {"reported": "上报", "aggregated": "汇总", "derived": "计算"}
 
 
+# Where a rounded table keeps the value as stored. A column beside 数值 rather than a second sheet:
+# a CSV has no sheets, so both files keep the same columns, and the exact value stays on the row
+# of its rounded one (sorting or filtering keeps them together; a second sheet needs a join).
+FULL_VALUE = "数值（未修约）"
+
+
 def tidy(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     """Facts → the download table: names and units from the catalog, Chinese headers."""
     out = data.assign(
@@ -59,18 +74,40 @@ def tidy(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     return out[keep].rename(columns=COLUMNS)
 
 
+def round_each(values: pd.Series, decimals: pd.Series) -> pd.Series:
+    """Each value rounded to its own number of decimals (`decimals`, aligned on the index: the
+    catalog's `decimals` of each row's indicator) the way the other pages round one indicator's
+    column (`Series.round`), so a figure reads the same everywhere (33.1, not 33.1128). A row
+    without a number of decimals keeps its value."""
+    out = values.astype("float64")
+    for places in decimals.dropna().unique():
+        rows = decimals == places
+        out = out.mask(rows, out[rows].round(int(places)))
+    return out
+
+
+def tidy_rounded(data: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """`tidy` with 数值 rounded to each indicator's catalog decimals and the stored value, full
+    precision, in `FULL_VALUE` (for the download; a screen shows 数值 only)."""
+    out = tidy(data, indicators)
+    out[FULL_VALUE] = out["数值"].astype("float64")
+    out["数值"] = round_each(out["数值"], data["indicator_id"].map(indicators["decimals"]))
+    return out
+
+
 # What a spreadsheet opening a CSV reads as the start of a formula (OWASP's list, and "{=", an
 # array formula as Excel writes it).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "{=")
 
 
+def inert(value):
+    """A text a spreadsheet would evaluate, prefixed with ' (anything else as it is)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def neutralise(table: pd.DataFrame) -> pd.DataFrame:
     """Text cells (and headers) that a spreadsheet would evaluate, made inert with a leading '
     (for CSV; an xlsx keeps the text as it is, in string cells)."""
-
-    def inert(value):
-        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
-
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     out = table.copy()
     for column in text:
@@ -78,24 +115,45 @@ def neutralise(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=inert)
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
+# The first line of a CSV of 示例数据 (one cell; no ASCII comma or quote, so it is written bare).
+SAMPLE_LINE = "示例数据：系统生成，非真实统计数据"
+
+
+def csv_bytes(table: pd.DataFrame, sample: bool = False) -> bytes:
+    """UTF-8 with BOM; with `sample`, the first line is `SAMPLE_LINE` alone (read the table
+    with pandas' `skiprows=1`), then the header and the rows."""
     # 15 significant digits: exact for every stored figure, without binary noise (1222.6000000000001).
     # CRLF rows (RFC 4180): the csv module quotes a field holding any character of the line end,
     # so a carriage return inside a text stays in its quoted cell — with "\n" rows it went out
     # bare, and a spreadsheet started a new row there, with the text after it unprefixed.
-    return (
-        neutralise(table).to_csv(index=False, float_format="%.15g", lineterminator="\r\n").encode("utf-8-sig")
-    )
+    body = neutralise(table).to_csv(index=False, float_format="%.15g", lineterminator="\r\n")
+    if sample:
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\r\n").writerow([inert(SAMPLE_LINE)])
+        body = line.getvalue() + body
+    return body.encode("utf-8-sig")
 
 
-def xlsx_bytes(table: pd.DataFrame, note: str) -> bytes:
+def sheet_title(title: str, sample: bool) -> str:
+    """The title row of a 数据 sheet: the title, marked when the data are 示例数据."""
+    if not sample:
+        return title
+    return f"{title}（示例数据）" if title else SAMPLE_LINE
+
+
+def xlsx_bytes(table: pd.DataFrame, note: str, title: str = "", sample: bool = False) -> bytes:
     """The one writer of frames to xlsx: `table` on a 数据 sheet and `note` on a 说明 sheet, text
-    cells (headers too) as string cells holding the text unchanged, numbers as numbers."""
+    cells (headers too) as string cells holding the text unchanged, numbers as numbers. With a
+    `title` (or `sample`), row 1 of 数据 holds `sheet_title` and the table starts at row 2."""
+    heading = sheet_title(title, sample)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as writer:
-        table.to_excel(writer, sheet_name="数据", index=False)
+        table.to_excel(writer, sheet_name="数据", index=False, startrow=1 if heading else 0)
         pd.DataFrame({"说明": [note]}).to_excel(writer, sheet_name="说明", index=False)
-        writer.sheets["数据"].set_column(0, max(len(table.columns) - 1, 0), 14)
+        data = writer.sheets["数据"]
+        data.set_column(0, max(len(table.columns) - 1, 0), 14)
+        if heading:  # one cell, not merged: the text runs on over the empty cells beside it
+            data.write_string(0, 0, heading, writer.book.add_format({"bold": True, "font_size": 14}))
         writer.sheets["说明"].set_column(0, 0, 100)
     return buffer.getvalue()
 
@@ -107,15 +165,16 @@ class Files(NamedTuple):
     csv: bytes
 
 
-def files(table: pd.DataFrame, note: str) -> Files:
-    return Files(xlsx_bytes(table, note), csv_bytes(table))
+def files(table: pd.DataFrame, note: str, title: str = "", sample: bool = False) -> Files:
+    """xlsx and CSV of `table`; `title` and `sample` as `xlsx_bytes` and `csv_bytes` take them."""
+    return Files(xlsx_bytes(table, note, title, sample), csv_bytes(table, sample))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _files(digest: str, _table: pd.DataFrame, note: str) -> Files:
+def _files(digest: str, _table: pd.DataFrame, note: str, title: str = "", sample: bool = False) -> Files:
     """xlsx and CSV of a table, cached under the table's content digest: Streamlit would hash
     the whole frame once per cached function and rerun otherwise."""
-    return files(_table, note)
+    return files(_table, note, title, sample)
 
 
 def content_digest(table: pd.DataFrame) -> str:
@@ -125,9 +184,13 @@ def content_digest(table: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def download_buttons(table: pd.DataFrame, name: str, note: str, key: str) -> None:
-    """Two buttons side by side: xlsx and CSV of `table` (already in its download form)."""
-    buttons(_files(content_digest(table), table, note), name, key)
+def download_buttons(
+    table: pd.DataFrame, name: str, note: str, key: str, title: str = "", sample: bool = False
+) -> None:
+    """Two buttons side by side: xlsx and CSV of `table` (already in its download form); with
+    `title` / `sample`, the files carry the title row and the 示例数据 mark (see the module's
+    docstring)."""
+    buttons(_files(content_digest(table), table, note, title, sample), name, key)
 
 
 def buttons(made: Files, name: str, key: str) -> None:

@@ -92,7 +92,7 @@ def sidebar_filters() -> Filters:
     # switch as a pair); the slider itself is drawn from it on every run.
     span = st.session_state.get(YEARS)
     if not span or span[0] not in years or span[1] not in years:
-        low, high = _url_year("from", years[0], years), _url_year("to", years[-1], years)
+        low, high = url_year("from", years) or years[0], url_year("to", years) or years[-1]
         span = (min(low, high), max(low, high))
     if len(years) > 1:
         span = st.sidebar.select_slider("年份范围", options=years, value=span, format_func=lambda y: f"{y}年")
@@ -154,6 +154,7 @@ def keep_in_url(values: dict[str, str | list[str]]) -> None:
         st.query_params.update(values)
 
 
-def _url_year(param: str, default: int, years: list[int]) -> int:
-    text = st.query_params.get(param, "")
-    return int(text) if text.isdigit() and int(text) in years else default
+def url_year(param: str, years) -> int | None:
+    """A year of the URL, only when written exactly as one of `years` ("2020"; not "²", "２０２０"
+    or 5,000 digits, which `int` refuses or chokes on)."""
+    return {str(y): y for y in years}.get(st.query_params.get(param, ""))

@@ -185,7 +185,9 @@ def test_query_page_table_and_downloads(monkeypatch, sample):
         "AND region_code IN ('610300', '350100', '350102')",
     )[0][0]
     assert len(shown) == expected
-    got = pd.read_csv(io.BytesIO(download(at, "下载 CSV")), encoding="utf-8-sig", dtype={"区划代码": str})
+    csv = download(at, "下载 CSV")
+    assert csv.decode("utf-8-sig").startswith("示例数据：")  # the mark's line, then the table
+    got = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig", dtype={"区划代码": str}, skiprows=1)
     assert sorted(set(got["区划代码"])) == ["350100", "350102", "610300"]
     assert got["数值"].tolist() == pytest.approx(shown["数值"].tolist(), rel=1e-14)
 
@@ -418,3 +420,9 @@ def test_cards_and_narrative_follow_a_selection_of_counties(monkeypatch, sample)
     assert f"全市 {city:.1f}张" in caption and "所选区县最高：" in caption
     assert "岐山县" not in caption  # not selected
     assert at.code[0].value.startswith(f"2024年宝鸡市所选2个区县每千名老年人养老床位数为{ratio:.1f}张")
+
+
+@pytest.mark.parametrize("year", ["²", "２０２０", "9" * 5000, "2020.0", " 2020"])
+def test_a_year_in_the_url_counts_only_when_written_as_one(monkeypatch, sample, year):
+    at = app(monkeypatch, sample, "overview", **{"from": year, "to": year})  # no exception
+    assert at.sidebar.select_slider[0].value == (2016, 2025)  # the whole range instead
