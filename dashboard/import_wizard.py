@@ -190,7 +190,14 @@ def wizard(grid: Grid, user: str, key: str) -> None:
             placeholder="请选择地区",
             key=f"{key}-region",
         )
-    year_mode = right.radio("年份", list(YEAR_MODES), format_func=YEAR_MODES.get, key=f"{key}-yearmode")
+    modes = list(YEAR_MODES)
+    year_mode = right.radio(
+        "年份",
+        modes,
+        index=modes.index(recipes.guess_years(grid, header_rows)),
+        format_func=YEAR_MODES.get,
+        key=f"{key}-yearmode",
+    )
     year_column = year = None
     if year_mode == "column":
         others = [c for c in letters if c != region_column]

@@ -492,7 +492,9 @@ def suggest_indicators(header_text: str, catalog: Catalog, limit: int = 5) -> li
 
 def draft_indicators(grid: Grid, header_rows: Sequence[int], catalog: Catalog) -> dict[str, dict]:
     """The wizard's prefill for the header's columns: {letter: {"id": best suggestion or None,
-    "score": its score, "unit": the unit the header or the title's "单位：" note names}}."""
+    "score": its score, "unit": the unit the header or the title's "单位：" note names}}. A
+    suggestion whose unit the header's cannot be converted to is passed over ("床位（张）" is
+    not 养老机构数, counted in 家, however alike the names)."""
     matrix = _header_matrix(grid, header_rows)
     width = max(map(len, matrix), default=0)
     title_unit = stated_unit(title_texts(grid, max(min(header_rows) - grid.first_row, 0)))
@@ -505,13 +507,37 @@ def draft_indicators(grid: Grid, header_rows: Sequence[int], catalog: Catalog) -
         if not parts:
             continue
         _, label, unit, _ = header_label(parts)
-        found = suggest_indicators(label, catalog, 1) if label else []
+        unit = unit or title_unit
+        found = [
+            (ind_id, score)
+            for ind_id, score in (suggest_indicators(label, catalog) if label else [])
+            if not unit or _fits_unit(unit, catalog.indicators[ind_id])
+        ]
         out[grid.excel_col(j - grid.first_col)] = {
             "id": found[0][0] if found else None,
             "score": found[0][1] if found else 0.0,
-            "unit": unit or title_unit,
+            "unit": unit,
         }
     return out
+
+
+def _fits_unit(unit: str, indicator) -> bool:
+    """Whether a value written in `unit` converts to the indicator's catalog unit."""
+    return conversion_factor(unit, indicator.unit, indicator.display_unit, indicator.scale) is not None
+
+
+def guess_years(grid: Grid, header_rows: Sequence[int]) -> str:
+    """The wizard's first guess of where a sheet's year is (a `YEAR_MODES` key): header cells
+    that are years → "across"; a year in the title → "title"; a header named 年份/年度 → "column";
+    else one year for the sheet ("year")."""
+    cells = header_cells(grid, header_rows)
+    if sum(year_cell(text.split(" / ")[-1]) is not None for text in cells.values()) >= 2:
+        return "across"
+    if title_year(title_texts(grid, max(min(header_rows) - grid.first_row, 0))) is not None:
+        return "title"
+    if any(label_key(text.split(" / ")[-1]) in ("年份", "年度", "年") for text in cells.values()):
+        return "column"
+    return "year"
 
 
 # ---------------------------------------------------------------- validation and YAML

@@ -45,7 +45,9 @@ def test_wizard_maps_an_unknown_table_saves_a_recipe_and_publishes(monkeypatch, 
     assert at.selectbox(key="wz_sheet").value == 0  # the unrecognised sheet
     # the guess is the printed header (rows 3–4, data from row 5); regions in A, the year in the title
     assert at.multiselect(key="wz0-hdr").value == [3, 4] and at.number_input(key="wz0-first").value == 5
-    at.radio(key="wz0-yearmode").set_value("title").run()
+    assert at.radio(key="wz0-yearmode").value == "title"  # guessed: the title says （2023年）
+    assert at.selectbox(key="wz0-ind-B").value == "dibao_urban_persons"  # suggested from the header
+    assert at.selectbox(key="wz0-ind-D").value != "elderly_care_institutions"  # 张 is not 家
     at.selectbox(key="wz0-ind-B").set_value("dibao_urban_persons")
     at.text_input(key="wz0-unit-B").set_value("万人")
     at.selectbox(key="wz0-ind-C").set_value("dibao_funds")

@@ -450,3 +450,19 @@ def test_cli_lists_shows_and_deletes(tmp_path, capsys):
     assert "已删除导入配方“宝鸡社会救助表”" in capsys.readouterr().out
     assert cli.main(["recipes", "--delete", "宝鸡社会救助表", "--data-dir", str(base)]) == 1
     assert "没有名为“宝鸡社会救助表”的导入配方。" in capsys.readouterr().err
+
+
+def test_the_wizard_guesses_where_the_year_is_and_suggests_units_that_fit(tmp_path):
+    title = grid_of(bureau_sheet(tmp_path / "t.xlsx", 2023, BODY_2023)).grids[0]
+    assert recipes.guess_years(title, (3, 4)) == "title"
+    drafts = recipes.draft_indicators(title, (3, 4), CATALOG)
+    assert drafts["B"] == {"id": "dibao_urban_persons", "score": 0.625, "unit": "万人"}
+    assert CATALOG.indicators[drafts["D"]["id"]].unit == "张"  # 床位（张）: never a count of 家
+    rows = [["地区", "2021年", "2022年", "2023年"], ["渭滨区", 1, 2, 3]]
+    across = grid_of(xlsx(tmp_path / "a.xlsx", {"表": rows})).grids[0]
+    assert recipes.guess_years(across, (1,)) == "across"
+    rows = [["地区", "年份", "床位"], ["渭滨区", 2023, 3]]
+    column = grid_of(xlsx(tmp_path / "c.xlsx", {"表": rows})).grids[0]
+    assert recipes.guess_years(column, (1,)) == "column"
+    rows = [["地区", "床位"], ["渭滨区", 3]]
+    assert recipes.guess_years(grid_of(xlsx(tmp_path / "y.xlsx", {"表": rows})).grids[0], (1,)) == "year"
