@@ -86,6 +86,12 @@ class Replay:
             for column, child in zip(st.columns(len(children)), children):
                 with column:
                     self.draw_all(child["children"])
+        elif kind == "flex_container":  # st.container (the breadcrumb, the quick picks): its direction
+            horizontal = p.get("flex_container", {}).get("direction") == "HORIZONTAL"
+            with st.container(horizontal=horizontal, gap="small", vertical_alignment="center"):
+                self.draw_all(children)
+        elif kind == "button":
+            st.button(p["label"], key=self.key(), type=p.get("type") or "secondary")
         elif kind == "tab_container":
             tabs = st.tabs([c["proto"]["label"] for c in children], key=self.key(), on_change="rerun")
             for tab, child in zip(tabs, children):

@@ -59,6 +59,7 @@ MAP_SCALE_DARK = plotly.colors.make_colorscale(
 NO_DATA_COLOR_DARK = "#334155"
 OUTLINE_FILL = "#EEF1F4"
 OUTLINE_LINE = "#AEB8C2"
+OUTLINE_LINE_DARK = "#52606D"  # the national maps' 九段线 and 未定国界, dashed
 INK = "#1F2933"
 
 
@@ -137,8 +138,12 @@ def trend(
     target: Target | None = None,
     published: pd.DataFrame | None = None,
     national: pd.DataFrame | None = None,
+    whole: str = "全市",
+    word: str = "区县",
 ) -> go.Figure:
     """County lines plus the bold city line over years. `data`: region_code, region_name, year, value.
+    `city` is the region looked from (a city, a province, the nation) and the lines its children:
+    `whole` names its own total ("全市", "全省", "全国") and `word` its children ("区县", "市", "省份").
 
     A count (agg sum) puts the city total on a panel of its own above the counties (`yaxis2`,
     "全市合计"): the total is many times any county and would flatten their lines on one axis. A
@@ -173,7 +178,9 @@ def trend(
             go.Scatter(
                 x=rows["year"],
                 y=rows["value"],
-                name=rows["region_name"].iloc[0] + ("（全市）" if is_city else ""),
+                name=_whole_name(rows["region_name"].iloc[0], whole)
+                if is_city
+                else rows["region_name"].iloc[0],
                 mode="lines+markers",
                 line=dict(
                     width=4 if is_city else 2,
@@ -243,8 +250,8 @@ def trend(
     if split:
         # counties below on `yaxis` (the target line's axis), the city total above on `yaxis2`
         layout.update(
-            yaxis=dict(domain=[0, 0.64], title=f"各区县（{unit}）"),
-            yaxis2=dict(domain=[0.74, 1], anchor="x", title=f"全市合计（{unit}）", rangemode="tozero"),
+            yaxis=dict(domain=[0, 0.64], title=f"各{word}（{unit}）"),
+            yaxis2=dict(domain=[0.74, 1], anchor="x", title=f"{whole}合计（{unit}）", rangemode="tozero"),
             height=500,
         )
         del layout["yaxis_title"]
@@ -255,6 +262,11 @@ def trend(
         lines=lines,
         **layout,
     )
+
+
+def _whole_name(name: str, whole: str) -> str:
+    """ "宝鸡市（全市）", "陕西省（全省）"; the nation's line is just "全国"."""
+    return name if name == whole else f"{name}（{whole}）"
 
 
 def _published_codes(published: pd.DataFrame, data: pd.DataFrame) -> pd.Series:
@@ -272,7 +284,13 @@ def _wrap(text: str, width: int = 36) -> str:
 
 
 def county_ranking(
-    data: pd.DataFrame, meta: pd.Series, year: int, city: str, target: Target | None = None
+    data: pd.DataFrame,
+    meta: pd.Series,
+    year: int,
+    city: str,
+    target: Target | None = None,
+    whole: str = "全市",
+    word: str = "区县",
 ) -> go.Figure | None:
     """The counties among `data` (one indicator, the city and its counties) ranked in `year`, the
     city's own value and the target as lines; None when no county has a value that year. The
@@ -282,7 +300,9 @@ def county_ranking(
     if counties.empty:
         return None
     city_now = rows.loc[rows["region_code"] == city, "value"]
-    return ranking(counties, meta, year, float(city_now.iloc[0]) if len(city_now) else None, target)
+    return ranking(
+        counties, meta, year, float(city_now.iloc[0]) if len(city_now) else None, target, whole, word
+    )
 
 
 def lower_is_better(meta: pd.Series) -> bool:
@@ -298,6 +318,8 @@ def ranking(
     year: int,
     city_value: float | None = None,
     target: Target | None = None,
+    whole: str = "全市",
+    word: str = "区县",
 ) -> go.Figure:
     """Counties of one year as horizontal bars, best on top, in the second colour where they miss
     the target (`Target.meets`: below a floor, above a ceiling).
@@ -326,6 +348,7 @@ def ranking(
             textposition="outside",
             cliponaxis=False,
             hovertemplate=f"%{{y}}：%{{x:{fmt}}}{unit}<extra></extra>",
+            customdata=rows["region_code"] if "region_code" in rows else None,  # a click drills down
         )
     )
     low, high = _bar_range(rows["value"], labels)
@@ -337,7 +360,7 @@ def ranking(
         else:
             marks.append((None, target.label(), TARGET_COLOR, "dash"))
     if city_value is not None:
-        text = f"全市{'合计' if meta.get('agg') == 'sum' else ''} {city_value:{fmt}}"
+        text = f"{whole}{'合计' if meta.get('agg') == 'sum' else ''} {city_value:{fmt}}"
         inside = meta.get("agg") != "sum" and low <= city_value <= high
         marks.append(
             (city_value if inside else None, text if inside else f"{text}{unit}", CITY_COLOR, "solid")
@@ -346,7 +369,7 @@ def ranking(
     band, lines = _label_band(marks, low, high, n)
     return _layout(
         fig,
-        f"{year}年各区县{meta['name_zh']}排名",
+        f"{year}年各{word}{meta['name_zh']}排名",
         height=max(320, 28 * (n + band) + 120),
         xaxis=dict(title=f"{meta['name_zh']}（{unit}）", separatethousands=True, range=[low, high]),
         # the first bar on top; `band` empty rows above it hold the line labels and notes
@@ -450,7 +473,7 @@ def _label_band(
     return len(taken), out
 
 
-def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
+def heatmap(data: pd.DataFrame, meta: pd.Series, word: str = "区县") -> go.Figure:
     """Counties × years, coloured by value; missing cells stay blank."""
     table = data.pivot_table(index="region_name", columns="year", values="value", aggfunc="first", sort=False)
     unit = unit_of(meta)
@@ -467,7 +490,7 @@ def heatmap(data: pd.DataFrame, meta: pd.Series) -> go.Figure:
     )
     return _layout(
         fig,
-        f"{meta['name_zh']}：区县 × 年份",
+        f"{meta['name_zh']}：{word} × 年份",
         height=max(320, 26 * len(table) + 120),
         yaxis=dict(autorange="reversed"),
     )
@@ -511,7 +534,9 @@ def scatter(data: pd.DataFrame, meta_x: pd.Series, meta_y: pd.Series, year: int)
     )
 
 
-def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) -> go.Figure:
+def county_map(
+    values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int, word: str = "区县"
+) -> go.Figure:
     """Choropleth of one year, each county named on the map; counties without a value are grey
     and say 暂无数据.
 
@@ -520,7 +545,9 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
     "眉县<br>38.0" where name and value fit inside the polygon, else the name alone, else a dot
     at the point and the label beside it where it covers no other label. Text is dark on light
     fills and white on dark ones, with a halo of the opposite colour. A GeoJSON carrying an
-    `outline` (兵团: 新疆) draws it first as a light base layer and the view fits it."""
+    `outline` (兵团: 新疆) draws it first as a light base layer and the view fits it; one carrying
+    `lines` (the national maps: 九段线 and 未定国界) draws them dashed over the fills. Works for any
+    level's children (`word`: 区县, 市, 省份); each fill's customdata is its code (a click drills down)."""
     unit = unit_of(meta)
     fmt = _value_format(meta)
     features = {f["id"]: f for f in geojson["features"]}
@@ -554,6 +581,7 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
                 colorscale=[[0, NO_DATA_COLOR], [1, NO_DATA_COLOR]],
                 name=NO_DATA,
                 text=[_name(features[c]) for c in missing],
+                customdata=missing,
                 marker_line=dict(color="white", width=1),
                 hovertemplate=f"%{{text}}：{NO_DATA}<extra></extra>",
             )
@@ -573,6 +601,7 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
                 colorbar=dict(title=unit),
                 name=meta["name_zh"],
                 text=have["region_name"],
+                customdata=have["region_code"],
                 marker_line=dict(color="white", width=1),
                 hovertemplate=f"%{{text}}：%{{z:{fmt}}}{unit}<extra></extra>",
             )
@@ -613,6 +642,22 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
                 hoverinfo="skip",
             )
         )
+    for line in (geojson.get("lines") or {}).get("features", []):
+        lon, lat = [], []
+        for part in line["geometry"]["coordinates"]:
+            lon += [p[0] for p in part] + [None]
+            lat += [p[1] for p in part] + [None]
+        fig.add_trace(
+            go.Scattergeo(
+                lon=lon,
+                lat=lat,
+                mode="lines",
+                line=dict(color=OUTLINE_LINE_DARK, width=1.5, dash="dash"),
+                name=line["properties"].get("name", "line"),
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
     fig.update_geos(
         fitbounds="locations",
         visible=False,
@@ -620,7 +665,7 @@ def county_map(values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int) 
         bgcolor="rgba(0,0,0,0)",
     )
     return _layout(
-        fig, f"{year}年各区县{meta['name_zh']}", height=MAP_HEIGHT, margin=dict(l=0, r=0, t=40, b=0)
+        fig, f"{year}年各{word}{meta['name_zh']}", height=MAP_HEIGHT, margin=dict(l=0, r=0, t=40, b=0)
     )
 
 

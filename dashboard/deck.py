@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import charts, narrative, store, views
+from .filters import level_of, level_word, whole_word
 from .format import fmt_change, fmt_value, pct_change
 from .topic import story_for, topics
 
@@ -138,18 +139,31 @@ def slide_titles() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Scope:
-    city: str
+    """What a deck is about: a region at any level (全国, a province, a city), its last year,
+    the children it compares (provinces, cities, counties) and its first year."""
+
+    region: str
     year: int
-    counties: tuple[str, ...]
+    children: tuple[str, ...]
     year_from: int
 
     @property
     def regions(self) -> tuple[str, ...]:
-        return (self.city, *self.counties)
+        return (self.region, *self.children)
+
+    @property
+    def word(self) -> str:
+        """What the children are called: 区县, 市, 省份."""
+        return level_word(self.region)
+
+    @property
+    def whole(self) -> str:
+        """What the region's own total is called: 全市, 全省, 全国."""
+        return whole_word(self.region)
 
 
 def build(scope: Scope, ids: list[str], look: Look | None = None) -> list[Slide]:
-    """The slides `ids` (unknown ids are skipped) for one city, year and set of counties; their
+    """The slides `ids` (unknown ids are skipped) for one region, year and set of children; their
     figures are made on every call (never from a shared cache), drawn in `look` when given."""
     indicators = store.indicators()
     sample = store.is_sample()
@@ -171,23 +185,24 @@ def build(scope: Scope, ids: list[str], look: Look | None = None) -> list[Slide]
 
 def _story(scope: Scope, meta: pd.Series, data: pd.DataFrame, sample: bool) -> narrative.Story:
     return story_for(
-        scope.city, scope.counties, scope.year, meta, data, store.target_of(meta.name, scope.year), sample
+        scope.region, scope.children, scope.year, meta, data, store.target_of(meta.name, scope.year), sample
     )
 
 
 def _cover(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     """Title, year and city, the department, the date and the scope; the data version is in the
     footer only."""
-    name = store.region_name(scope.city)
+    name = store.region_name(scope.region)
+    office = {"nation": "民政部", "province": "民政厅"}.get(level_of(scope.region), "民政局")
     today = datetime.date.today()
     return Slide(
         "cover",
         f"{name}民政事业发展情况",
         subtitle=f"{scope.year}年度 · 数据看板汇报" + ("（示例数据）" if sample else ""),
         bullets=[
-            f"{name}民政局",
+            office if office == "民政部" else f"{name}{office}",
             f"{today.year}年{today.month}月{today.day}日",
-            f"范围：{len(scope.counties)}个区县 · {scope.year_from}—{scope.year}年",
+            f"范围：{len(scope.children)}个{scope.word} · {scope.year_from}—{scope.year}年",
         ],
         kind="cover",
     )
@@ -195,7 +210,7 @@ def _cover(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
 
 def _kpis(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     kpi_ids = views.load_views().deck.kpi
-    data = store.facts((scope.city,), kpi_ids, scope.year - 1, scope.year)
+    data = store.facts((scope.region,), kpi_ids, scope.year - 1, scope.year)
     numbers = []
     for ind in kpi_ids:
         meta = indicators.loc[ind]
@@ -212,7 +227,7 @@ def _kpis(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     return Slide(
         "kpi",
         f"{scope.year}年核心指标",
-        subtitle=store.region_name(scope.city),
+        subtitle=store.region_name(scope.region),
         numbers=numbers,
         narrative="同比为与上年相比的变化。" + ("以上为示例数据，并非真实统计。" if sample else ""),
         kind="kpi",
@@ -229,28 +244,36 @@ def _topic(scope: Scope, indicators: pd.DataFrame, sample: bool, topic_id: str, 
     story = _story(scope, meta, data, False)  # the 示例数据 mark is on every slide; no caveat line
     target = store.target_of(ind, scope.year)
     if kind == "trend":
-        figure = charts.trend(data, meta, scope.city, target=target) if len(data) else None
+        figure = (
+            charts.trend(data, meta, scope.region, target=target, whole=scope.whole, word=scope.word)
+            if len(data)
+            else None
+        )
         title = f"{topic.title}：{meta['name_zh']}走势"
         words = narrative.headline(story) + narrative.published_sentence(story)
     else:
-        figure = charts.county_ranking(data, meta, scope.year, scope.city, target)
-        title = f"{topic.title}：{scope.year}年各区县{meta['name_zh']}"
+        figure = charts.county_ranking(data, meta, scope.year, scope.region, target, scope.whole, scope.word)
+        title = f"{topic.title}：{scope.year}年各{scope.word}{meta['name_zh']}"
         words = narrative.counties_sentence(story) + narrative.caveat(story)
     return Slide(f"{topic_id}-{kind}", title, figure=figure, narrative=words, kind="chart")
 
 
 def _map(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
-    from .geo import city_geojson
+    from .geo import children_geojson
 
     ind = views.load_views().deck.map
     meta = indicators.loc[ind]
     data = store.facts(scope.regions, (ind,), scope.year_from, scope.year)
-    rows = data[(data["year"] == scope.year) & (data["region_code"] != scope.city)]
-    shapes = city_geojson(scope.city)
-    figure = charts.county_map(rows, meta, shapes, scope.year) if shapes is not None and len(rows) else None
+    rows = data[(data["year"] == scope.year) & (data["region_code"] != scope.region)]
+    shapes = children_geojson(scope.region)
+    figure = (
+        charts.county_map(rows, meta, shapes, scope.year, scope.word)
+        if shapes is not None and len(rows)
+        else None
+    )
     return Slide(
         "map",
-        f"{scope.year}年各区县{meta['name_zh']}分布",
+        f"{scope.year}年各{scope.word}{meta['name_zh']}分布",
         figure=figure,
         narrative=_spread(scope, meta, data),
         kind="chart",
@@ -261,16 +284,17 @@ def _spread(scope: Scope, meta: pd.Series, data: pd.DataFrame) -> str:
     """The map's message: how many counties are above the city's level, and how far apart the
     highest and the lowest are (the ranking slide already names them)."""
     now = data[data["year"] == scope.year]
-    counties = now[now["region_code"] != scope.city].dropna(subset=["value"])
-    city = now.loc[now["region_code"] == scope.city, "value"].dropna()
+    counties = now[now["region_code"] != scope.region].dropna(subset=["value"])
+    city = now.loc[now["region_code"] == scope.region, "value"].dropna()
     if counties.empty:
-        return f"{scope.year}年暂无区县{meta['name_zh']}数据。"
+        return f"{scope.year}年暂无{scope.word}{meta['name_zh']}数据。"
     unit, decimals = charts.card_unit(meta), int(meta["decimals"])
     parts = []
     if len(city):
         above = int((counties["value"] > city.iloc[0]).sum())
         parts.append(
-            f"{len(counties)}个区县中，{above}个高于全市水平（{fmt_value(city.iloc[0], unit, decimals)}）"
+            f"{len(counties)}个{scope.word}中，{above}个高于{scope.whole}水平"
+            f"（{fmt_value(city.iloc[0], unit, decimals)}）"
         )
     low, high = counties["value"].min(), counties["value"].max()
     if low > 0 and len(counties) > 1:
@@ -287,10 +311,10 @@ def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     and a sentence saying what was checked."""
     rules = views.load_views().deck.attention
     first = min(scope.year_from, scope.year - 10)  # a run of falls may start before the chosen range
-    data = store.facts(scope.counties, rules.indicators, first, scope.year)
+    data = store.facts(scope.children, rules.indicators, first, scope.year)
     check = rules.indicators if rules.target_check else ()
     targets = {ind: store.target_of(ind, scope.year) for ind in check}
-    lines = attention_lines(data, indicators, targets, rules, scope.year)
+    lines = attention_lines(data, indicators, targets, rules, scope.year, scope.word)
     with_target = sum(t is not None for t in targets.values())
     known = [i for i in rules.indicators if i in indicators.index]
     directed = int(indicators.loc[known, "higher_is_better"].notna().sum())
@@ -298,7 +322,7 @@ def _attention(scope: Scope, indicators: pd.DataFrame, sample: bool) -> Slide:
     return Slide(
         "attention",
         "需要关注的事项",
-        subtitle=f"{store.region_name(scope.city)} · {scope.year}年",
+        subtitle=f"{store.region_name(scope.region)} · {scope.year}年",
         bullets=lines,
         narrative=checked + ("以上为示例数据，并非真实统计。" if sample else ""),
         kind="list",
@@ -311,6 +335,7 @@ def attention_lines(
     targets: dict,
     rules: views.Attention,
     year: int,
+    word: str = "区县",
 ) -> list[str]:
     """The lines of 需要关注的事项, each "what：counties", for the counties in `data` (region_name,
     year, indicator_id, value) and the indicators of `rules`, at most `MAX_LINES`:
@@ -346,12 +371,14 @@ def attention_lines(
         if pd.isna(better):
             continue
         worse = -1 if bool(better) else 1  # the sign of a change for the worse
-        word = "下降" if worse < 0 else "上升"
+        way = "下降" if worse < 0 else "上升"
         change = ((now - before) / before.where(before > 0) * 100).dropna()
         bad = change[change * worse > rules.drop_percent].sort_values(ascending=worse < 0)
         if len(bad):
             listed = [(n, fmt_change(c)) for n, c in bad.items()]
-            drops.append((-abs(bad.iloc[0]), f"{name}同比{word}超过{rules.drop_percent:g}%：" + _top(listed)))
+            drops.append(
+                (-abs(bad.iloc[0]), f"{name}同比{way}超过{rules.drop_percent:g}%：" + _top(listed, word))
+            )
         lengths = {}
         for county, series in rows.groupby("region_name"):
             length, direction = narrative._run(dict(zip(series["year"], series["value"])), year)
@@ -360,17 +387,17 @@ def attention_lines(
         if lengths:
             longest = sorted(lengths.items(), key=lambda item: -item[1])
             listed = [(n, f"{n_years}年") for n, n_years in longest]
-            runs.append((-longest[0][1], f"{name}连续{word}：" + _top(listed)))
+            runs.append((-longest[0][1], f"{name}连续{way}：" + _top(listed, word)))
     lines = misses + [text for _, text in sorted(drops)] + [text for _, text in sorted(runs)]
     if len(lines) > MAX_LINES:
         lines = [*lines[: MAX_LINES - 1], f"另有{len(lines) - MAX_LINES + 1}项，见数据看板各专题页"]
     if not lines:
-        word = "低于" if all(t is None or t.miss_words == "低于" for t in targets.values()) else "未达"
-        lines = [f"所选区县没有{word}目标、同比大幅变差或连续变差的指标。"]
+        miss = "低于" if all(t is None or t.miss_words == "低于" for t in targets.values()) else "未达"
+        lines = [f"所选{word}没有{miss}目标、同比大幅变差或连续变差的指标。"]
     return lines
 
 
-def _top(items: list[tuple[str, str]]) -> str:
-    """The first `LIST_TOP` (county, figure) pairs as "县 数值、…", and how many there are."""
+def _top(items: list[tuple[str, str]], word: str = "区县") -> str:
+    """The first `LIST_TOP` (child, figure) pairs as "县 数值、…", and how many there are."""
     shown = "、".join(f"{county} {figure}" for county, figure in items[:LIST_TOP])
-    return shown + (f"等{len(items)}个区县" if len(items) > LIST_TOP else "")
+    return shown + (f"等{len(items)}个{word}" if len(items) > LIST_TOP else "")

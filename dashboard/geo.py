@@ -9,7 +9,8 @@ them; a file without them gets them on load (`label_point`). A map whose regions
 around them carries that outline as the foreign member `outline`
 (data/geo/outline_<code>.geojson), drawn as a light base layer: the 兵团's cities are specks
 across 新疆, and the national maps show the whole country, 台湾, 香港 and 澳门 included (no
-registry regions, so no features of their own). No shapely at run time: the label search is numpy.
+registry regions, so no features of their own), with the 九段线 (南海诸岛) and 未定国界 lines as the
+foreign member `lines` (data/geo/line_100000.geojson). No shapely at run time: the label search is numpy.
 """
 
 from __future__ import annotations
@@ -61,7 +62,16 @@ def _load(name: str, outline: str | None) -> dict | None:
             feature["properties"].update(label=[round(lon, 5), round(lat, 5)], label_room=room)
     if outline is not None and (base := outline_geojson(outline)) is not None:
         shapes["outline"] = base
+    if outline == COUNTRY and (lines := lines_geojson(COUNTRY)) is not None:
+        shapes["lines"] = lines
     return shapes
+
+
+@lru_cache(maxsize=1)
+def lines_geojson(code: str) -> dict | None:
+    """The lines a national map draws over its fills (九段线, 未定国界; tools/build_geo.py)."""
+    path = GEO_DIR / f"line_{code}.geojson"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 @lru_cache(maxsize=4)

@@ -150,7 +150,9 @@ def message(slide: Slide) -> str:
         return ""
     sentences = [s for s in _sentences(slide.narrative) if not s.startswith("注：")]
     if slide.id.endswith("-rank"):
-        return next((s for s in sentences if "个区县中" in s), sentences[0] if sentences else "")
+        return next(
+            (s for s in sentences if re.search("个(区县|市|省份)中", s)), sentences[0] if sentences else ""
+        )
     return sentences[0] if sentences else ""
 
 
@@ -310,7 +312,9 @@ def trend_data(figure) -> tuple[list[int], list[Panel]]:
                 Line(
                     name,
                     [_number(by_year.get(y)) for y in years],
-                    name.endswith("（全市）") or (trace.line.width or 0) >= 3,
+                    name.endswith(("（全市）", "（全省）", "（全区）"))
+                    or name == "全国"
+                    or (trace.line.width or 0) >= 3,
                     trace.line.color if isinstance(trace.line.color, str) else None,
                     trace.line.dash in ("dot", "dash", "dashdot", "longdash"),
                 )

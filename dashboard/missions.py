@@ -47,7 +47,7 @@ def _mission_cards(f: filters.Filters, cards_of: tuple[Kpi, ...]) -> tuple[Mappi
     mapping, its sparkline a tuple)."""
     meta = store.indicators()
     ids = tuple(dict.fromkeys(p for kpi in cards_of for p in kpi.parts))
-    table = store.series(f.city, ids).pivot_table(
+    table = store.series(f.region, ids).pivot_table(
         index="year", columns="indicator_id", values="value", aggfunc="first"
     )
     cards = []

@@ -37,6 +37,8 @@ class Story:
     sample: bool = False
     # published figures of the place: (year, value in the catalog unit, as written, document, tolerance)
     published: list[tuple[int, float, str, str, float]] = field(default_factory=list)
+    word: str = "区县"  # what the place's children are called (市 for a province, 省份 for the nation)
+    whole: str = "全市"  # what the place's own total is called (全省, 全国)
 
 
 def _value(story: Story, v: float) -> str:
@@ -81,18 +83,18 @@ def counties_sentence(story: Story) -> str:
         return ""
     ranked = sorted(story.counties, key=lambda c: c[1], reverse=story.higher_is_better is not False)
     if len(ranked) == 1:
-        text = f"仅有{ranked[0][0]}的区县数据（{_value(story, ranked[0][1])}）"
+        text = f"仅有{ranked[0][0]}的{story.word}数据（{_value(story, ranked[0][1])}）"
     else:
         first, last = ("最高", "最低") if story.higher_is_better is not False else ("最低", "最高")
         text = (
-            f"{len(ranked)}个区县中，{ranked[0][0]}{first}（{_value(story, ranked[0][1])}），"
+            f"{len(ranked)}个{story.word}中，{ranked[0][0]}{first}（{_value(story, ranked[0][1])}），"
             f"{ranked[-1][0]}{last}（{_value(story, ranked[-1][1])}）"
         )
     if story.target is not None:
         below = [name for name, v in ranked if story.target.meets(v) is False]
         goal = f"目标{story.target.goal_words}{_value(story, story.target.value)}"
         text += f"；{goal}，" + (
-            f"{len(below)}个区县未达标：{'、'.join(below)}" if below else "各区县均已达标"
+            f"{len(below)}个{story.word}未达标：{'、'.join(below)}" if below else f"各{story.word}均已达标"
         )
     return text + "。"
 
@@ -117,7 +119,10 @@ def published_sentence(story: Story) -> str:
 def caveat(story: Story) -> str:
     parts = []
     if story.missing:
-        parts.append(f"{'、'.join(story.missing)}缺少{story.year}年数据，全市合计仅在所有区县都有数据时计算")
+        missing = "、".join(story.missing[:12]) + (
+            f"等{len(story.missing)}个{story.word}" if len(story.missing) > 12 else ""
+        )
+        parts.append(f"{missing}缺少{story.year}年数据，{story.whole}合计仅在所有{story.word}都有数据时计算")
     if story.sample:
         parts.append("以上为示例数据，并非真实统计")
     return ("注：" + "；".join(parts) + "。") if parts else ""

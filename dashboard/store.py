@@ -397,9 +397,82 @@ def counties_of(city: str) -> tuple[str, ...]:
 
 
 @per_version(maxsize=256)
-def _children(code: str) -> tuple[str, ...]:
+def children_of(region: str) -> tuple[str, ...]:
+    """The children a view of `region` compares, in code order: the provinces of the nation
+    (100000), the cities of a province, the counties of a city (development zones only where
+    they have data); () for a county."""
+    return column(
+        "SELECT code FROM regions WHERE parent_code = ? AND level <> 'nation' AND "
+        "(kind <> 'zone' OR code IN (SELECT region_code FROM region_coverage)) ORDER BY code",
+        (region,),
+    )
+
+
+@per_version(maxsize=4)
+def region_levels() -> Mapping[str, str]:
+    """Code → level (nation, province, city, county) of every region; read-only."""
+    return dict(zip(regions().index, regions()["level"]))
+
+
+@per_version(maxsize=4)
+def regions_with_views() -> tuple[str, ...]:
+    """The regions the region picker offers, in picker order: 全国, then each province with data
+    (its own, or of any region under it) followed by its cities with data; () when nothing has
+    data. A county has no view of its own (it has no children)."""
     table = regions()
-    return tuple(table.index[table["parent_code"] == code])
+    if "100000" not in table.index:  # a warehouse from before the nation level
+        return ()
+    parent = table["parent_code"]
+    level = table["level"]
+    have: set[str] = set()
+    for code in column("SELECT region_code FROM region_coverage"):
+        while code in parent.index and code not in have:
+            have.add(code)
+            code = parent[code]
+    if not have:
+        return ()
+    ordered = ["100000"]
+    for province in sorted(c for c in have if level.get(c) == "province"):
+        ordered.append(province)
+        ordered += sorted(c for c in have if level.get(c) == "city" and parent[c] == province)
+    return tuple(ordered)
+
+
+@per_version(maxsize=4)
+def region_labels() -> Mapping[str, str]:
+    """How the region picker names each of its regions: "全国", "陕西省 · 省级", "宝鸡市 · 市级（陕西省）"
+    (typing a province's name finds its cities too); read-only."""
+    table = regions()
+    labels = {}
+    for code in regions_with_views():
+        name, level = table.loc[code, "name"], table.loc[code, "level"]
+        if level == "nation":
+            labels[code] = name
+        elif level == "province":
+            labels[code] = f"{name} · 省级"
+        else:
+            labels[code] = f"{name} · 市级（{region_name(table.loc[code, 'parent_code'])}）"
+    return labels
+
+
+def default_region() -> str:
+    """The view opened without a link: the first configured default city with data, else the
+    first region under the nation with data, else the nation."""
+    offered = regions_with_views()
+    cities = [c for c in cities_with_data() if c in offered]
+    if cities:
+        return cities[0]
+    return offered[1] if len(offered) > 1 else offered[0]
+
+
+@per_version(maxsize=256)
+def ancestry(region: str) -> tuple[str, ...]:
+    """全国 … the region, top down (the breadcrumb)."""
+    parent = regions()["parent_code"]
+    chain = [region]
+    while chain[-1] in parent.index and parent[chain[-1]] in parent.index:
+        chain.append(parent[chain[-1]])
+    return tuple(reversed(chain))
 
 
 def _marks(values) -> str:
@@ -452,25 +525,33 @@ def facts(
 
 
 @per_version(maxsize=256)
-def selection_facts(city: str, counties: tuple[str, ...], year_from: int, year_to: int) -> pd.DataFrame:
-    """Totals over some of a city's counties (所选2个区县): year, indicator_id, value.
+def selection_facts(region: str, children: tuple[str, ...], year_from: int, year_to: int) -> pd.DataFrame:
+    """Totals over some of a region's children (所选2个区县, 所选2个市): year, indicator_id, value.
 
-    Made by the warehouse's own rules, not a second copy of them: the selected counties' reported
-    facts go through `etl.derive.derive` with the city as the parent of these counties alone, so
-    sums, weighted means and ratios of summed parts come out as the city's total does — a year
-    counts only where every selected county has every part."""
-    where, params = _in_codes(counties)
+    Made by the warehouse's own rules, not a second copy of them: the reported facts of the
+    selected children and everything under them go through `etl.derive.derive` with the region as
+    the parent of these children alone, so sums, weighted means and ratios of summed parts come
+    out as the region's total does — a year counts only where every selected child is complete."""
+    table = regions()
+    parent = table["parent_code"]
+    under = list(children)
+    frontier = set(children)
+    while frontier:  # the children's descendants: a province's cities have counties
+        frontier = set(parent.index[parent.isin(frontier)])
+        under += sorted(frontier)
+    where, params = _in_codes(tuple(under))
     reported = query(
         f"SELECT region_code, year, indicator_id, value FROM facts f WHERE {where} "
         "AND origin = 'reported' AND year BETWEEN ? AND ?",
         (*params, year_from, year_to),
     )
-    table = regions()
-    province = table.loc[city, "parent_code"]
-    chosen = table.loc[[province, city, *counties]].reset_index(names="code")  # a tree of these alone
+    reported = reported[reported["region_code"].isin(under)]
+    # a tree of these alone, with the region's ancestors (the nation is added by derive itself)
+    chain = [c for c in ancestry(region) if table.loc[c, "level"] != "nation"]
+    chosen = table.loc[[*chain, *under]].reset_index(names="code")
     registry = Registry(chosen[["code", "name", "level", "parent_code", "kind", "note"]], pd.DataFrame())
     derived, _ = derive(reported, load_catalog(), registry)  # range issues: the build reported them
-    own = derived[derived["region_code"] == city]
+    own = derived[derived["region_code"] == region]
     return own[["year", "indicator_id", "value"]].reset_index(drop=True)
 
 
@@ -496,8 +577,9 @@ def series(region_code: str, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
 
 @per_version(maxsize=256)
 def children_values(parent_code: str, year: int, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
-    """One year's values of the children (counties of a city) for the given indicators."""
-    children = _children(parent_code)
+    """One year's values of the children (counties of a city, cities of a province, provinces of
+    the nation) for the given indicators."""
+    children = children_of(parent_code)
     if not children:
         return pd.DataFrame(columns=["region_code", "name", "indicator_id", "value"])
     where, params = _in_codes(children)

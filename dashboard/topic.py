@@ -2,8 +2,11 @@
 `topics` of data/catalog/views.yaml (dashboard/views.py: title, indicators in picker order, cards).
 
 Each page: KPI cards for its headline indicators, an indicator picker (in the URL as `ind`),
-then tabs 图表 (trend with county lines and the bold city line, ranking with target),
-地图 and 表格, a 相对起始年 toggle, the 指标说明 panel and downloads of exactly what is shown.
+then tabs 图表 (trend with a line per child and the bold line of the region's own total, ranking
+with target), 地图 and 表格, a 相对起始年 toggle, the 指标说明 panel and downloads of exactly what
+is shown — at any level: the region picked (全国, a province, a city) against its children
+(provinces, cities, counties; `filters.level_word`), with the breadcrumb above and a click on the
+map or a ranking bar going one level down.
 """
 
 from __future__ import annotations
@@ -46,7 +49,29 @@ def sample_banner() -> bool:
 def data_note(sample: bool) -> str:
     return (
         "示例数据：系统生成，非真实统计数据。" if sample else ""
-    ) + f"数据版本 {store.version()}；城市及以上数值只在所有区县都有数据时汇总，比率由分子分母汇总后计算。"
+    ) + f"数据版本 {store.version()}；上级地区数值只在所有下级地区都有数据时汇总，比率由分子分母汇总后计算。"
+
+
+def total_note(f: filters.Filters) -> None:
+    """Says plainly when the region has no total of its own in the shown years (全国合计 where not
+    every province has data, a province where not every city is complete): the children with
+    data are still shown."""
+    if (
+        f.region
+        in store.facts((f.region,), tuple(store.indicators().index), f.year_from, f.year_to)[
+            "region_code"
+        ].values
+    ):
+        return
+    word, whole = filters.level_word(f.region), filters.whole_word(f.region)
+    have = store.children_values(f.region, f.year_to, tuple(store.indicators().index))[
+        "region_code"
+    ].nunique()
+    st.info(
+        f"{whole}合计暂不可用：{store.region_name(f.region)}的合计只在所有{word}都有数据时计算，"
+        f"{f.year_to}年有数据的{word}为{have}/{len(f.all_children)}个。下面显示有数据的{word}。",
+        icon="ℹ️",
+    )
 
 
 def delta_colour(meta: pd.Series) -> str:
@@ -55,30 +80,30 @@ def delta_colour(meta: pd.Series) -> str:
 
 
 def kpi_cards(f: filters.Filters, ids: tuple[str, ...]) -> None:
-    """Latest selected year: value, 同比, sparkline and rank — for the city, for the one county
-    when a single county is selected (then ranked among all counties of the city), or for the
-    selected counties together (所选N个区县, with the whole city's value beside it)."""
+    """Latest selected year: value, 同比, sparkline and rank — for the region, for the one child
+    when a single child is selected (then ranked among all children of the region), or for the
+    selected children together (所选N个区县, with the whole region's value beside it)."""
     for column, (metric, caption) in zip(st.columns(len(ids)), card_models(f, ids)):
         with column:
             st.metric(**metric)
             st.caption(caption)
 
 
-def is_selection(city: str, counties: tuple[str, ...]) -> bool:
-    """Several but not all of the city's counties: their total is shown (所选N个区县)."""
-    return len(counties) > 1 and set(counties) != set(store.counties_of(city))
+def is_selection(region: str, children: tuple[str, ...]) -> bool:
+    """Several but not all of the region's children: their total is shown (所选N个区县)."""
+    return len(children) > 1 and set(children) != set(store.children_of(region))
 
 
-def selection_label(counties: tuple[str, ...]) -> str:
-    """ "所选2个区县": how a total over some of the counties is named."""
-    return f"所选{len(counties)}个区县"
+def selection_label(children: tuple[str, ...], word: str = "区县") -> str:
+    """ "所选2个区县" ("所选2个市"): how a total over some of the children is named."""
+    return f"所选{len(children)}个{word}"
 
 
 def selection_series(
-    city: str, counties: tuple[str, ...], years: tuple[int, int], indicator: str
+    region: str, children: tuple[str, ...], years: tuple[int, int], indicator: str
 ) -> pd.Series:
-    """Year → the selected counties' total (`store.selection_facts`: the warehouse's own rules)."""
-    totals = store.selection_facts(city, counties, *years)
+    """Year → the selected children's total (`store.selection_facts`: the warehouse's own rules)."""
+    totals = store.selection_facts(region, children, *years)
     return totals[totals["indicator_id"] == indicator].set_index("year")["value"]
 
 
@@ -88,26 +113,27 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[Mapping
     same for every session that opens the view, so it is computed once per process and shared —
     the cache keeps the arguments as read-only mappings and the sparkline as a tuple."""
     indicators = store.indicators()
-    single = len(f.counties) == 1
-    several = is_selection(f.city, f.counties)
-    data = store.facts((f.city, *f.all_counties), ids, f.year_from, f.year_to)
+    single = len(f.children) == 1
+    several = is_selection(f.region, f.children)
+    word, whole = filters.level_word(f.region), filters.whole_word(f.region)
+    data = store.facts((f.region, *f.all_children), ids, f.year_from, f.year_to)
     by_indicator = dict(tuple(data.groupby("indicator_id", sort=False)))
     cards = []
     for ind in ids:
         meta = indicators.loc[ind]
         unit, decimals = charts.card_unit(meta), int(meta["decimals"])
         rows = by_indicator.get(ind, data.iloc[:0])
-        subject = f.counties[0] if single else f.city
+        subject = f.children[0] if single else f.region
         if several:
-            series = selection_series(f.city, f.counties, f.years, ind)
+            series = selection_series(f.region, f.children, f.years, ind)
         else:
             series = rows[rows["region_code"] == subject].set_index("year")["value"]
         now, before = series.get(f.year_to), series.get(f.year_to - 1)
         change = pct_change(now, before)
         latest = rows[rows["year"] == f.year_to]
-        counties = latest[latest["region_code"].isin(f.counties if several else f.all_counties)]
-        whole = latest.loc[latest["region_code"] == f.city, "value"]
-        city_text = f"全市 {fmt_value(whole.iloc[0], unit, decimals)}" if several and len(whole) else ""
+        counties = latest[latest["region_code"].isin(f.children if several else f.all_children)]
+        own = latest.loc[latest["region_code"] == f.region, "value"]
+        city_text = f"{whole} {fmt_value(own.iloc[0], unit, decimals)}" if several and len(own) else ""
         cards.append(
             (
                 dict(
@@ -125,10 +151,12 @@ def card_models(f: filters.Filters, ids: tuple[str, ...]) -> tuple[tuple[Mapping
                     filter(
                         None,
                         [
-                            f"**{selection_label(f.counties)}**" if several else "",
+                            f"**{selection_label(f.children, word)}**" if several else "",
                             target_text(ind, f.year_to, now, unit),
                             city_text,
-                            rank_text(counties, subject, meta, unit, "所选区县" if several else "区县"),
+                            rank_text(
+                                counties, subject, meta, unit, f"所选{word}" if several else word, word
+                            ),
                         ],
                     )
                 ),
@@ -152,52 +180,73 @@ def ranks(values: pd.Series, meta: pd.Series) -> pd.Series:
     return values.rank(ascending=charts.lower_is_better(meta), method="min")
 
 
-def rank_text(counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str, among: str = "区县") -> str:
-    """ "在12个区县中排第3" (or "并列第3") for a county; the best of `counties` for a city or a
-    selection ("所选区县最高：…"; best = by higher_is_better)."""
+def rank_text(
+    counties: pd.DataFrame, subject: str, meta: pd.Series, unit: str, among: str = "区县", word: str = "区县"
+) -> str:
+    """ "在12个区县中排第3" (or "并列第3") for a child; the best of `counties` (the children) for
+    the region or a selection ("所选区县最高：…"; best = by higher_is_better). `word`: 区县, 市, 省份."""
     if counties.empty:
-        return "暂无区县数据"
+        return f"暂无{word}数据"
     ranked = counties.assign(rank=ranks(counties["value"], meta)).sort_values(
         "rank", kind="stable", ignore_index=True
     )
     if subject in set(ranked["region_code"]):
         position = ranked.loc[ranked["region_code"] == subject, "rank"].iloc[0]
         tied = (ranked["rank"] == position).sum() > 1
-        return f"在{len(ranked)}个区县中{'并列' if tied else '排'}第{int(position)}"
+        return f"在{len(ranked)}个{word}中{'并列' if tied else '排'}第{int(position)}"
     best = ranked.iloc[0]
     word = "最低" if charts.lower_is_better(meta) else "最高"
     return f"{among}{word}：{best['region_name']} {fmt_value(best['value'], unit, int(meta['decimals']))}"
 
 
 def show_map(f: filters.Filters, meta: pd.Series, key: str) -> None:
-    """County map of the selected counties in the last selected year, with the boundary
-    credit, or a note when it cannot be drawn."""
-    if geo.city_geojson(f.city) is None:
-        st.info("暂无该城市的区县边界数据，无法绘制地图。")
+    """Map of the selected children in the last selected year (provinces of the nation with the
+    九段线, cities of a province, counties of a city), with the boundary credit, or a note when it
+    cannot be drawn. A click on a child with children of its own opens it (`filters.drill`)."""
+    word = filters.level_word(f.region)
+    if geo.children_geojson(f.region) is None:
+        st.info(f"暂无该地区的{word}边界数据，无法绘制地图。")
         return
-    figure = map_figure(f.city, f.counties, meta.name, f.year_to)
+    figure = map_figure(f.region, f.children, meta.name, f.year_to)
     if figure is None:
-        st.info(f"暂无数据：{f.year_to}年没有“{meta['name_zh']}”的区县数据。")
+        st.info(f"暂无数据：{f.year_to}年没有“{meta['name_zh']}”的{word}数据。")
         return
-    st.plotly_chart(figure, config=theme.plotly_config(), key=key)
-    st.caption(geo.CREDIT)
-    title = f"{f.year_to}年各区县{meta['name_zh']}"
+    drillable = filters.level_of(f.region) != "city"
+    plot(figure, key, drillable)
+    st.caption(geo.CREDIT + ("；点击地图上的地区可查看其下级地区。" if drillable else ""))
+    title = f"{f.year_to}年各{word}{meta['name_zh']}"
     chart_downloads(figure, f, meta, title, f"{f.year_to}年", store.is_sample(), key=f"{key}-img")
 
 
+def plot(figure: go.Figure, key: str, drillable: bool) -> None:
+    """A map or a ranking; where its regions have children of their own, a click on one opens it
+    (Streamlit's selection event: single points only, then `filters.drill`)."""
+    if drillable:
+        st.plotly_chart(
+            figure,
+            config=theme.plotly_config(),
+            key=key,
+            on_select=lambda: filters.drill(key),
+            selection_mode="points",
+        )
+    else:
+        st.plotly_chart(figure, config=theme.plotly_config(), key=key)
+
+
 @store.per_version(maxsize=128)
-def map_figure(city: str, counties: tuple[str, ...], indicator: str, year: int) -> go.Figure | None:
-    """The county map of one indicator and year, built once per version and shared (as JSON
-    text; each call gets its own figure): a map is the costliest figure of a page (plotly copies
-    the polygons). None without values."""
-    values = store.facts(counties, (indicator,), year, year)
+def map_figure(region: str, children: tuple[str, ...], indicator: str, year: int) -> go.Figure | None:
+    """The map of one indicator and year over the region's children, built once per version and
+    shared (as JSON text; each call gets its own figure): a map is the costliest figure of a page
+    (plotly copies the polygons). None without values."""
+    values = store.facts(children, (indicator,), year, year)
     if values.empty:
         return None
     return charts.county_map(
         values[["region_code", "region_name", "value"]],
         store.indicators().loc[indicator],
-        geo.city_geojson(city),
+        geo.children_geojson(region),
         year,
+        filters.level_word(region),
     )
 
 
@@ -233,13 +282,19 @@ def render(topic_id: str) -> None:
     topic = topics()[topic_id]
     st.title(topic.title)
     f = filters.sidebar_filters()
+    filters.breadcrumb(f)
     sample = sample_banner()
     st.caption(
-        f"{store.region_name(f.city)} · {f.year_from}—{f.year_to}年"
-        + (f" · 已选{len(f.counties)}/{len(f.all_counties)}个区县" if f.partial else "")
+        f"{store.region_name(f.region)} · {f.year_from}—{f.year_to}年"
+        + (
+            f" · 已选{len(f.children)}/{len(f.all_children)}个{filters.level_word(f.region)}"
+            if f.partial
+            else ""
+        )
         + (" · 示例数据" if sample else "")
     )
     indicators = store.indicators()
+    total_note(f)
     kpi_cards(f, topic.card_ids)
 
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -250,15 +305,15 @@ def render(topic_id: str) -> None:
     meta = indicators.loc[ind]
     data = view_facts(f, ind)
     if data.empty:
-        st.info(f"暂无数据：{store.region_name(f.city)}在所选年份没有“{meta['name_zh']}”的数据。")
+        st.info(f"暂无数据：{store.region_name(f.region)}在所选年份没有“{meta['name_zh']}”的数据。")
         return
     render_indicator(f, meta, data, sample, relative)
 
 
 def view_facts(f: filters.Filters, indicator: str) -> pd.DataFrame:
-    """The facts of one indicator a view shows: the city and the selected counties over the
+    """The facts of one indicator a view shows: the region and the selected children over the
     selected years. Every part of the view (cards aside) is drawn from this one answer."""
-    return store.facts((f.city, *f.counties), (indicator,), f.year_from, f.year_to)
+    return store.facts((f.region, *f.children), (indicator,), f.year_from, f.year_to)
 
 
 def render_indicator(
@@ -266,9 +321,9 @@ def render_indicator(
 ) -> None:
     missing = missing_counties(f, meta.name)
     if missing:
-        st.caption(
-            f"{f.year_to}年缺少数据的区县：{'、'.join(missing)}（全市合计仅在所有区县都有数据时计算）。"
-        )
+        word, whole = filters.level_word(f.region), filters.whole_word(f.region)
+        listed = "、".join(missing[:12]) + (f"等{len(missing)}个" if len(missing) > 12 else "")
+        st.caption(f"{f.year_to}年缺少数据的{word}：{listed}（{whole}合计仅在所有{word}都有数据时计算）。")
     # Only the open tab runs (its name is in the URL as `view`): a map or a workbook nobody
     # looks at costs nothing.
     chart_tab, map_tab, table_tab = st.tabs(
@@ -287,10 +342,10 @@ def render_indicator(
 
 @store.per_version(maxsize=256)
 def missing_counties(f: filters.Filters, indicator: str) -> tuple[str, ...]:
-    """Names of the selected counties without a value in the last selected year."""
+    """Names of the selected children without a value in the last selected year."""
     data = view_facts(f, indicator)
     have = set(data.loc[data["year"] == f.year_to, "region_code"])
-    return tuple(store.region_name(c) for c in sorted(set(f.counties) - have))
+    return tuple(store.region_name(c) for c in sorted(set(f.children) - have))
 
 
 def comparable_published(
@@ -308,20 +363,22 @@ def comparable_published(
 
 
 def published_marks(f: filters.Filters, meta: pd.Series) -> pd.DataFrame:
-    rows = comparable_published((f.city, *f.counties), meta.name, f.year_from, f.year_to)
+    rows = comparable_published((f.region, *f.children), meta.name, f.year_from, f.year_to)
     return rows.assign(region_name=rows["region_code"].map(store.region_name))
 
 
 def national_reference(f: filters.Filters, meta: pd.Series) -> pd.DataFrame | None:
     """The published national series of a ratio (每千名老年人养老床位 …) over the shown years, as
-    a reference line; totals are on another scale than a city's and are not drawn."""
-    if meta["agg"] != "ratio":
+    a reference line; totals are on another scale than a city's and are not drawn (nor on the
+    nation's own view, where the national line is the region's own)."""
+    if meta["agg"] != "ratio" or f.region == filters.NATION:
         return None
     return comparable_published(("",), meta.name, f.year_from, f.year_to).drop_duplicates("year")
 
 
 def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool) -> None:
-    """Trend (county lines + bold city line) and the latest year's ranking, with the 指标说明 panel."""
+    """Trend (a line per child + the region's bold line) and the latest year's ranking, with the
+    指标说明 panel; a ranking bar of a child with children of its own opens it."""
     trend, ranking, words = chart_parts(f, meta.name, relative)
     head, panel = st.columns([5, 1], vertical_alignment="center")
     head.markdown(f"**{meta['name_zh']}**（{charts.unit_of(meta)}）")
@@ -331,12 +388,12 @@ def chart_view(f: filters.Filters, meta: pd.Series, sample: bool, relative: bool
     st.plotly_chart(trend, config=theme.plotly_config(), key="trend")
     chart_downloads(trend, f, meta, f"{meta['name_zh']}走势", years, sample, key="img-trend")
     if ranking is not None:
-        st.plotly_chart(ranking, config=theme.plotly_config(), key="ranking")
+        plot(ranking, "ranking", filters.level_of(f.region) != "city")
         chart_downloads(
             ranking,
             f,
             meta,
-            f"{f.year_to}年各区县{meta['name_zh']}",
+            f"{f.year_to}年各{filters.level_word(f.region)}{meta['name_zh']}",
             f"{f.year_to}年",
             sample,
             key="img-rank",
@@ -354,7 +411,9 @@ def chart_context(
     f: filters.Filters, meta: pd.Series, title: str, years: str, sample: bool
 ) -> export.ChartContext:
     """What a downloaded chart of this view says about itself (export.chart_image)."""
-    region = store.region_name(f.city) + (f"（已选{len(f.counties)}个区县）" if f.partial else "")
+    region = store.region_name(f.region) + (
+        f"（已选{len(f.children)}个{filters.level_word(f.region)}）" if f.partial else ""
+    )
     return export.ChartContext(title, region, years, charts.unit_of(meta), store.version(), sample)
 
 
@@ -366,7 +425,7 @@ def chart_downloads(
     export.chart_buttons(
         figure,
         chart_context(f, meta, title, years, sample),
-        f"{title}_{store.region_name(f.city)}_{years}",
+        f"{title}_{store.region_name(f.region)}_{years}",
         key=key,
     )
 
@@ -383,47 +442,58 @@ def chart_parts(
     target = store.target_of(indicator, f.year_to)
     data = view_facts(f, indicator)
     trend = charts.trend(
-        data, meta, f.city, relative, target, published_marks(f, meta), national_reference(f, meta)
+        data,
+        meta,
+        f.region,
+        relative,
+        target,
+        published_marks(f, meta),
+        national_reference(f, meta),
+        filters.whole_word(f.region),
+        filters.level_word(f.region),
     )
-    words = narrative.text(story_for(f.city, f.counties, f.year_to, meta, data, target, store.is_sample()))
+    words = narrative.text(story_for(f.region, f.children, f.year_to, meta, data, target, store.is_sample()))
     return trend, ranking_figure(f, indicator), words
 
 
 @store.per_version(maxsize=256)
 def ranking_figure(f: filters.Filters, indicator: str) -> go.Figure | None:
-    """The selected counties ranked in the last selected year, with the city and the target
-    (None when no county has a value), per version and filters; each call gets its own figure."""
+    """The selected children ranked in the last selected year, with the region's own value and
+    the target (None when no child has a value), per version and filters; each call gets its own
+    figure."""
     return charts.county_ranking(
         view_facts(f, indicator),
         store.indicators().loc[indicator],
         f.year_to,
-        f.city,
+        f.region,
         store.target_of(indicator, f.year_to),
+        filters.whole_word(f.region),
+        filters.level_word(f.region),
     )
 
 
 def story_for(
-    city: str,
-    counties: tuple[str, ...],
+    region: str,
+    children: tuple[str, ...],
     year: int,
     meta: pd.Series,
     data: pd.DataFrame,
     target: Target | None,
     sample: bool,
 ) -> narrative.Story:
-    """The facts a narrative may use, from the rows on screen: the city (or the one selected
-    county, or the selected counties together: 宝鸡市所选2个区县), the counties of the latest
-    year, and which selected counties have no value."""
-    subject = counties[0] if len(counties) == 1 else city
-    year_rows = data[(data["year"] == year) & (data["region_code"] != city)]
+    """The facts a narrative may use, from the rows on screen: the region (or the one selected
+    child, or the selected children together: 宝鸡市所选2个区县), the children of the latest
+    year, and which selected children have no value."""
+    subject = children[0] if len(children) == 1 else region
+    year_rows = data[(data["year"] == year) & (data["region_code"] != region)]
     have = set(year_rows["region_code"])
     better = meta["higher_is_better"]
     place = store.region_name(subject)
     series = data[data["region_code"] == subject].set_index("year")["value"]
     published = comparable_published((subject,), meta.name, min(data["year"]), year)
-    if is_selection(city, counties):
-        series = selection_series(city, counties, (int(min(data["year"])), year), meta.name)
-        place = store.region_name(city) + selection_label(counties)
+    if is_selection(region, children):
+        series = selection_series(region, children, (int(min(data["year"])), year), meta.name)
+        place = store.region_name(region) + selection_label(children, filters.level_word(region))
         published = published.iloc[:0]  # no bureau publishes a total over a selection
     return narrative.Story(
         name=meta["name_zh"],
@@ -434,21 +504,23 @@ def story_for(
         year=year,
         series=series.to_dict(),
         counties=list(zip(year_rows["region_name"], year_rows["value"])),
-        missing=[store.region_name(c) for c in counties if c not in have],
+        missing=[store.region_name(c) for c in children if c not in have],
         target=target,
         sample=sample,
         published=[
             (int(r.year), r.value, f"{r.value_written}{r.unit_written}", r.document, r.tolerance)
             for r in published.itertuples()
         ],
+        word=filters.level_word(region),
+        whole=filters.whole_word(region),
     )
 
 
 def download_view(f: filters.Filters, meta: pd.Series, key: str) -> None:
     """The data behind this view, as the user filtered it (xlsx and CSV)."""
     export.buttons(
-        download_files((f.city, *f.counties), (meta.name,), f.year_from, f.year_to),
-        f"{meta['name_zh']}_{store.region_name(f.city)}_{f.year_from}-{f.year_to}",
+        download_files((f.region, *f.children), (meta.name,), f.year_from, f.year_to),
+        f"{meta['name_zh']}_{store.region_name(f.region)}_{f.year_from}-{f.year_to}",
         key=key,
     )
 

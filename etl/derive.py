@@ -1,9 +1,9 @@
 """Aggregation to cities and provinces, and ratios from summed parts, driven by the catalog.
 
-Rules (DESIGN §3): a parent row exists only where every child (county, or city) has a
-value, so a city total never silently omits a county; a reported total wins over the
-aggregate, and a difference above 1 % is a warning; ratios are always computed from the
-summed parts at each level — never as a mean of the children's ratios.
+Rules (DESIGN §3): a parent row exists only where every child (county, city, or province for
+the national total 100000 全国) has a value, so a city total never silently omits a county; a
+reported total wins over the aggregate, and a difference above 1 % is a warning; ratios are
+always computed from the summed parts at each level — never as a mean of the children's ratios.
 
 The work runs on integer codes (`FactGrid`): a national build has a million facts, and joins
 on three text keys cost seconds where array look-ups on a dense (region, year, indicator) grid
@@ -22,11 +22,12 @@ import pyarrow as pa
 
 from .catalog import Catalog
 from .issues import Issue, error, fact_location, warning
-from .regions import Registry
+from .regions import NATION, NATION_NAME, Registry, with_nation
 
 TOLERANCE = 0.01
-_LEVEL_STEPS = ("county", "city")  # children summed into their parents: counties → cities → provinces
-_LEVELS = {"county": 0, "city": 1, "province": 2}
+# children summed into their parents: counties → cities → provinces → the nation (100000 全国)
+_LEVEL_STEPS = ("county", "city", "province")
+_LEVELS = {"county": 0, "city": 1, "province": 2, "nation": 3}
 ORIGINS = ("reported", "aggregated", "derived")
 _ABSENT = -1
 
@@ -61,7 +62,7 @@ class FactGrid:
 
     def __init__(self, reported: pd.DataFrame, catalog: Catalog, registry: Registry):
         self.reported = reported
-        regions = registry.frame()
+        regions = with_nation(registry.frame())
         r_codes, r_found = pd.factorize(reported["region_code"])
         i_codes, i_found = pd.factorize(reported["indicator_id"])
         self.codes = np.array(sorted(set(regions["code"]) | set(r_found)), dtype=object)
@@ -238,6 +239,10 @@ def _sum_of(grid: FactGrid, r: np.ndarray, y: np.ndarray, parts: np.ndarray) -> 
     return total
 
 
+def _name(registry: Registry, code: str) -> str:
+    return NATION_NAME if code == NATION else registry.name(code)
+
+
 def _merge_parent(
     grid: FactGrid, computed: Cells, origin: str, catalog: Catalog, registry: Registry
 ) -> list[Issue]:
@@ -261,7 +266,7 @@ def _merge_parent(
         issues.append(
             warning(
                 code,
-                f"{registry.name(grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”上报值 {reported:,.6g} 与"
+                f"{_name(registry, grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”上报值 {reported:,.6g} 与"
                 f"{what} {value:,.6g} 相差 {abs(reported - value) / abs(value):.1%}，采用上报值。",
                 value=f"{reported:g}",
                 suggestion="请核对上报总数或区县数据。",
@@ -296,7 +301,7 @@ def _out_of_range(
         parts = (
             list(dict.fromkeys(ind.numerator + ind.denominator))
             if origin == "derived"
-            else [c.code for c in registry.children(grid.codes[r])]
+            else [c for c in grid.codes[grid.parent == r]]
         )
         texts, cells = [], []
         for part in parts:
@@ -324,7 +329,7 @@ def _out_of_range(
         issues.append(
             error(
                 "out_of_range",
-                f"{registry.name(grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”{how} {value:g}{unit}，"
+                f"{_name(registry, grid.codes[r])}{grid.years[y]}年“{ind.name_zh}”{how} {value:g}{unit}，"
                 f"超出合理范围（0～{ind.max_value:g}{unit}）。",
                 value=f"{value:g}",
                 suggestion="请核对这些分项的数值和单位（例如人口是否误填为万人、是否多填或少填了位数）。",

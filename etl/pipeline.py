@@ -59,7 +59,7 @@ from .paths import raw_dir, sample_dir, warehouse_dir
 from .published import load_published
 from .readers import read_source
 from .recipes import Recipe, load_recipes
-from .regions import Registry, load_registry
+from .regions import Registry, load_registry, with_nation
 from .resolve import FACT_KEY, LINEAGE_COLUMNS, Distinct, resolve
 from .settings import MAX_CONFLICTS, default_cities
 from .sources import INPUT_SUFFIXES, load_source, safe_upload_name, sha256_file
@@ -349,7 +349,7 @@ def assemble(
         columns=["severity", "code", "message", "file", "sheet", "row", "column", "value", "suggestion"],
     ).astype({"row": "Int64"})
     tables = {
-        "regions": registry.frame(),
+        "regions": with_nation(registry.frame()),
         "region_aliases": registry.aliases_frame(),
         "categories": catalog.categories_frame(),
         "indicators": catalog.frame(),
@@ -481,7 +481,7 @@ def _view_years(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     pairs = facts[["region_code", "year"]]
     # each pair's first row starts a run of equal pairs: drop_duplicates on the runs' first rows
     own = pairs.iloc[_runs(pairs)[0]].drop_duplicates()
-    parents = registry.frame().set_index("code")["parent_code"]
+    parents = with_nation(registry.frame()).set_index("code")["parent_code"]
     of_children = own.assign(region_code=own["region_code"].map(parents))
     of_children = of_children[of_children["region_code"].notna() & (of_children["region_code"] != "")]
     return (
@@ -509,7 +509,9 @@ def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     counts = runs.groupby("region_code", as_index=False).agg(
         first_year=("first_year", "min"), last_year=("last_year", "max"), facts=("facts", "sum")
     )
-    names = registry.frame()[["code", "name", "level", "parent_code"]].rename(columns={"code": "region_code"})
+    names = with_nation(registry.frame())[["code", "name", "level", "parent_code"]].rename(
+        columns={"code": "region_code"}
+    )
     return counts.merge(names, on="region_code", how="left")[
         ["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]
     ]

@@ -33,6 +33,10 @@ _BINGTUAN_TOTALS = {"全兵团", "兵团合计"}
 _COMMON_TOTALS = {"合计", "总计", "总数"}
 _ANY_TOTALS = _CITY_TOTALS | _PROVINCE_TOTALS | _REGION_TOTALS | _BINGTUAN_TOTALS | _COMMON_TOTALS
 _BINGTUAN = "659000"
+# The nation: not a registry row (no table names a place 全国 for the resolver to place), but a
+# level of its own above the provinces where totals are summed and the dashboard looks from.
+NATION = "100000"
+NATION_NAME = "全国"
 _SUBTOTALS = {"市辖区", "市区", "市本级", "市直", "市辖区小计"}
 _NOTE = re.compile(r"[(（][^()（）]*[)）]$")
 _MARKS = re.compile(r"[*＊#△▲①②③④⑤⑥⑦⑧⑨⑩]+$")
@@ -347,6 +351,18 @@ class Registry:
             if out:
                 break
         return out[:n]
+
+
+def with_nation(frame: pd.DataFrame) -> pd.DataFrame:
+    """The registry's regions with the nation on top (code 100000 全国, level "nation"; every
+    province its child): the tree `etl.derive` sums in and the warehouse's `regions` table. The
+    resolver keeps the registry without it."""
+    frame = frame.copy()
+    frame.loc[frame["level"] == "province", "parent_code"] = NATION
+    top = pd.DataFrame(
+        [dict(code=NATION, name=NATION_NAME, level="nation", parent_code="", kind="nation", note="")]
+    )
+    return pd.concat([top[frame.columns], frame], ignore_index=True)
 
 
 @lru_cache(maxsize=4)

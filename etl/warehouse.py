@@ -47,7 +47,8 @@ from .settings import ENV_PUBLISH_WAIT, KEEP_VERSIONS, publish_wait  # noqa: F40
 # 6: lineage stored compactly (`lineage_files`, `lineage_texts`, and per fact `lineage_cells` of integers)
 #    behind a `lineage` view with the former table's columns, types and values (912 k rows of texts cost
 #    ~0.3 s of hash and write per national build).
-SCHEMA_VERSION = 6
+# 7: `regions` holds the nation (100000 全国, level "nation", the provinces' parent) and `facts` its totals.
+SCHEMA_VERSION = 7
 DB_NAME = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"

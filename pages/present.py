@@ -7,9 +7,9 @@ while hidden. Keys (`static/present/present.js`, a `st.components.v2` component 
 own document): ←/→, PageUp/PageDown, Home/End, a number then Enter, Esc to leave, P to pause.
 On a phone the page says that 演示 is for large screens, with a way back.
 
-Everything that defines a prepared deck is in the URL: city, counties and years (the shared
-filters), the slides and their order (`slides`), the current slide (`s`), the theme and the
-auto-advance interval (`auto`) — so a deck is a link.
+Everything that defines a prepared deck is in the URL: region (any level: 全国, a province, a
+city), its children and years (the shared filters), the slides and their order (`slides`), the
+current slide (`s`), the theme and the auto-advance interval (`auto`) — so a deck is a link.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ THEMES = {
 }
 INTERVALS = (5, 10, 15, 30, 60)
 CHART_HEIGHT = 780  # px of the 1080 px canvas under the title and above the footer
-EXIT_PARAMS = ("city", "county", "from", "to")
+EXIT_PARAMS = ("region", "child", "from", "to")
 
 
 @st.cache_resource
@@ -90,7 +90,7 @@ auto = st.query_params.get("auto", "")
 interval = int(auto) if auto.isdigit() and int(auto) in INTERVALS else None
 if interval:
     st.session_state.last_interval = interval
-scope = deck.Scope(f.city, f.year_to, f.counties, f.year_from)
+scope = deck.Scope(f.region, f.year_to, f.children, f.year_from)
 exit_params = {k: st.query_params.get_all(k) for k in EXIT_PARAMS}
 
 variables = ";".join(f"--{name}:{value}" for name, value in colours.items())
@@ -255,7 +255,7 @@ def export() -> None:
             st.download_button(
                 f"下载 {suffix.upper()}",
                 st.session_state[f"pack-{suffix}"],
-                f"{store.region_name(f.city)}_{f.year_to}_汇报材料.{suffix}",
+                f"{store.region_name(f.region)}_{f.year_to}_汇报材料.{suffix}",
                 key=f"dl-{suffix}",
                 on_click="ignore",
             )

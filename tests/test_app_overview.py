@@ -87,7 +87,7 @@ def test_kpis_match_an_independent_computation(monkeypatch, real_data):
     )
     assert not [w for w in at.warning if "示例数据" in w.value]
     assert any(f"{n} / {n}" in c.value for c in at.caption)
-    assert (at.query_params["city"], at.query_params["to"]) == (BAOJI, "2024")
+    assert (at.query_params["region"], at.query_params["to"]) == (BAOJI, "2024")
 
 
 def test_year_from_the_url(monkeypatch, real_data):

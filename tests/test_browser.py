@@ -90,7 +90,7 @@ def test_filter_change_updates_chart_and_url_reopens_view(shared, browser, app_u
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     expect(legend(page)).to_have_text(["宝鸡市（全市）", "渭滨区", "眉县", "凤县"], timeout=30_000)
-    expect(page).to_have_url(re.compile(r"county=610330"))
+    expect(page).to_have_url(re.compile(r"child=610330"))
     copied = page.url
     fresh = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     other = fresh.new_page()

@@ -126,14 +126,14 @@ def test_a_caller_changing_a_shared_figure_changes_its_own(view):
     again, ranking_again, words_again = topic.chart_parts(view, "elderly_beds", False)
     assert (again.to_json(), ranking_again.to_json(), words_again) == (*shown, words)
     assert again is not trend and topic.ranking_figure(view, "elderly_beds").to_json() == shown[1]
-    county_map = topic.map_figure(BAOJI, view.counties, "elderly_beds", view.year_to)
+    county_map = topic.map_figure(BAOJI, view.children, "elderly_beds", view.year_to)
     before = county_map.to_json()
     county_map.update_traces(marker_line_width=9)
-    assert topic.map_figure(BAOJI, view.counties, "elderly_beds", view.year_to).to_json() == before
+    assert topic.map_figure(BAOJI, view.children, "elderly_beds", view.year_to).to_json() == before
 
 
 def test_a_caller_changing_a_shared_frame_changes_its_own(view):
-    args = ((BAOJI, *view.counties), ("elderly_beds", "pop_60plus"), view.year_from, view.year_to)
+    args = ((BAOJI, *view.children), ("elderly_beds", "pop_60plus"), view.year_from, view.year_to)
     frame = store.facts(*args)
     before = fingerprint(frame)
     frame.loc[frame.index[0], "value"] = -1.0  # in place, through each kind of column

@@ -88,7 +88,7 @@ def test_browser_works_through_nginx(page: Page, cluster):
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     wait_ready(page, chart=True)
-    expect(page).to_have_url(re.compile(r"county=610330"))
+    expect(page).to_have_url(re.compile(r"child=610330"))
     assert page.locator('[data-testid="stException"]').count() == 0
 
 

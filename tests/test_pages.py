@@ -119,7 +119,7 @@ def test_county_filter_changes_the_chart_and_survives_a_page_switch(monkeypatch,
     assert len([t for t in figures(at)[0].data if t.name != "公报值"]) == 13  # 12 counties + the city
     at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
     assert trace_names(at) == ["宝鸡市（全市）", "渭滨区", "眉县"]
-    assert at.query_params["county"] == ["610302", "610326"]
+    assert at.query_params["child"] == ["610302", "610326"]
     at.switch_page("pages/elderly_care.py").run()
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["610302", "610326"]
@@ -142,7 +142,7 @@ def test_the_url_is_written_once_and_only_when_the_view_changed(monkeypatch, sam
     assert len(writes) == first
     at.sidebar.multiselect[0].set_value(["610302", "610326"]).run()
     assert len(writes) == first + 1
-    assert at.query_params["county"] == ["610302", "610326"] and at.query_params["city"] == "610300"
+    assert at.query_params["child"] == ["610302", "610326"] and at.query_params["region"] == "610300"
 
 
 def test_topic_download_is_exactly_the_filtered_data(monkeypatch, sample):
@@ -370,20 +370,20 @@ def test_the_narrative_is_shown_once_and_its_copy_block_stays_folded(monkeypatch
 
 def test_county_quick_picks_and_the_count(monkeypatch, sample):
     at = app(monkeypatch, sample, "social_relief")
-    assert "区县（全部12个）" in [m.value for m in at.sidebar.markdown]
+    assert "全部12个" in [c.value for c in at.sidebar.caption]
     assert at.sidebar.multiselect[0].value == []  # "all": an empty box, every name searchable
     names = load_registry().frame().set_index("code")["name"]
     at.sidebar.button(key="pick_counties").click().run()
     picked = at.sidebar.multiselect[0].value
     assert picked and all(not names[c].endswith("区") for c in picked) and len(picked) < 12
-    assert f"区县（已选{len(picked)}/12个）" in [m.value for m in at.sidebar.markdown]
-    assert at.query_params["county"] == picked
+    assert f"已选{len(picked)}个" in [c.value for c in at.sidebar.caption]
+    assert at.query_params["child"] == picked
     at.sidebar.button(key="pick_districts").click().run()
     assert all(names[c].endswith("区") for c in at.sidebar.multiselect[0].value)
     at.sidebar.button(key="pick_all").click().run()
-    assert at.sidebar.multiselect[0].value == [] and "county" not in at.query_params
+    assert at.sidebar.multiselect[0].value == [] and "child" not in at.query_params
     at.sidebar.multiselect[0].set_value(list(store_counties(sample))).run()  # all, picked one by one
-    assert at.sidebar.multiselect[0].value == [] and "county" not in at.query_params
+    assert at.sidebar.multiselect[0].value == [] and "child" not in at.query_params
 
 
 def store_counties(base) -> list[str]:

