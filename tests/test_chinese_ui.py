@@ -96,7 +96,10 @@ def open_page(browser, app_url: str, path: str, width: int, height: int) -> Page
     page.goto(f"{app_url}/{path}")
     wait_ready(page, path in CHARTS)
     page.wait_for_function("document.fonts.status === 'loaded'")
-    page.wait_for_timeout(300)  # the translation observer runs after React's last commit
+    # static/zh_ui.js installed (under load it arrives after the page has drawn), then its
+    # observer's pass over React's last commit
+    page.wait_for_function("window.__mzChineseUi === true", timeout=30_000)
+    page.wait_for_timeout(300)
     return page
 
 
