@@ -1,12 +1,14 @@
 """`python -m dashboard …`: the meeting pack and the administrator password from the command line.
 
-    python -m dashboard deck --city 610300 [--year 2024|latest] [--counties 610302,610326] \\
+    python -m dashboard deck --region 610300 [--year 2024|latest] [--children 610302,610326] \\
         [--slides cover,kpi,elderly_care-trend] --out 宝鸡_2024.pptx|.pdf
     python -m dashboard deck --list-slides      # the slide ids and titles, in default order
     python -m dashboard hash-password     # asks twice, prints the line for secrets.toml
 
 `deck` reads the current warehouse of the data dir (`--data-dir` or MZ_DATA_DIR), like the app;
-`--year latest` (the default) is the latest year with data for the city. Streamlit's own log
+`--region` is any level (100000 全国, a province 610000, a city 610300; `--city` still works),
+`--children` some of its children (`--counties` still works); `--year latest` (the default) is
+the latest year with data for the region. Streamlit's own log
 lines (no runtime, no script context: the cached helpers run here without a server) are
 silenced, so stdout and stderr hold only the command's own Chinese lines.
 """
@@ -42,11 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="民政数据看板：导出汇报材料")
     sub = parser.add_subparsers(dest="command", required=True)
     deck = sub.add_parser("deck", help="导出演示文稿（PPTX 或 PDF）")
-    deck.add_argument("--city", default=None, help="地级区划代码，例如 610300")
     deck.add_argument(
-        "--year", default="latest", help="数据年份，例如 2024；默认 latest（该市有数据的最近年份）"
+        "--region", "--city", dest="region", default=None, help="地区代码：全国 100000、省 610000、市 610300"
     )
-    deck.add_argument("--counties", default="", help="逗号分隔的区县代码；默认全部区县")
+    deck.add_argument(
+        "--year", default="latest", help="数据年份，例如 2024；默认 latest（该地区有数据的最近年份）"
+    )
+    deck.add_argument(
+        "--children", "--counties", dest="children", default="", help="逗号分隔的下级地区代码；默认全部"
+    )
     deck.add_argument(
         "--slides", default="", help="逗号分隔的页面代码；默认全部，例如 cover,kpi,elderly_care-trend"
     )
@@ -75,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         for slide_id in ids:
             print(f"{slide_id}\t{titles.get(slide_id, slide_id)}")
         return 0
-    if not args.city:
-        print("请用 --city 指定地级区划代码，例如 --city 610300。", file=sys.stderr)
+    if not args.region:
+        print(
+            "请用 --region 指定地区代码，例如 --region 610300（宝鸡市）或 --region 610000（陕西省）。",
+            file=sys.stderr,
+        )
         return 1
     if not args.out:
         print("请用 --out 指定输出文件（.pptx 或 .pdf）。", file=sys.stderr)
@@ -97,27 +106,28 @@ def main(argv: list[str] | None = None) -> int:
     if warehouse.current_db(data_dir()) is None:
         print("数据仓库为空：请先运行 python -m etl build。", file=sys.stderr)
         return 1
-    counties = store.counties_of(args.city)
-    if not counties:
-        print(f"“{args.city}”不是有数据的地级区划代码。", file=sys.stderr)
+    region = args.region
+    children = store.children_of(region) if region in store.regions_with_views() else ()
+    if not children:
+        print(f"“{region}”不是有数据的地区代码。", file=sys.stderr)
         return 1
-    chosen = tuple(c for c in args.counties.split(",") if c) or counties
-    unknown = [c for c in chosen if c not in counties]
+    chosen = tuple(c for c in args.children.split(",") if c) or children
+    unknown = [c for c in chosen if c not in children]
     if unknown:
-        print(f"区县代码 {','.join(unknown)} 不属于 {store.region_name(args.city)}。", file=sys.stderr)
+        print(f"下级地区代码 {','.join(unknown)} 不属于 {store.region_name(region)}。", file=sys.stderr)
         return 1
-    years = store.years(args.city)
+    years = store.years(region)
     if not years:
-        print(f"{store.region_name(args.city)}没有任何年份的数据。", file=sys.stderr)
+        print(f"{store.region_name(region)}没有任何年份的数据。", file=sys.stderr)
         return 1
     year = years[-1] if year_text == "latest" else int(year_text)
     if year not in years:
         print(
-            f"{store.region_name(args.city)}没有 {year} 年的数据；有数据的年份：{years[0]}—{years[-1]}。",
+            f"{store.region_name(region)}没有 {year} 年的数据；有数据的年份：{years[0]}—{years[-1]}。",
             file=sys.stderr,
         )
         return 1
-    scope = deck_model.Scope(args.city, year, chosen, args.from_year or years[0])
+    scope = deck_model.Scope(region, year, chosen, args.from_year or years[0])
     start = time.perf_counter()
     slides = deck_model.build(scope, ids)
     # the deck's title (PDF and PPTX properties) is the cover's, also when the cover is left out

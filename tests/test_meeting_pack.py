@@ -270,5 +270,15 @@ def test_bad_arguments_are_refused_in_chinese(data_dir, tmp_path):
         proc = deck(data_dir, "--city", "610300", "--year", year, "--out", str(tmp_path / "x.pptx"))
         assert proc.returncode == 1 and words in proc.stderr
     proc = deck(data_dir, "--year", "2024", "--out", str(tmp_path / "x.pptx"))
-    assert proc.returncode == 1 and "请用 --city 指定" in proc.stderr
+    assert proc.returncode == 1 and "请用 --region 指定" in proc.stderr
+    proc = deck(data_dir, "--region", "610302", "--out", str(tmp_path / "x.pptx"))  # a county: no view
+    assert proc.returncode == 1 and "不是有数据的地区代码" in proc.stderr
     assert not (tmp_path / "x.pptx").exists()
+
+
+def test_a_deck_for_a_province(data_dir, tmp_path):
+    out = tmp_path / "陕西.pptx"
+    proc = deck(data_dir, "--region", "610000", "--slides", "cover,kpi", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    cover = Presentation(str(out)).slides[0]
+    assert any("陕西省民政事业发展情况" in s.text_frame.text for s in cover.shapes if s.has_text_frame)
