@@ -14,7 +14,6 @@ and deletes (audited), what is saved.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -90,12 +89,19 @@ def guess_header(grid: Grid) -> tuple[list[int], int]:
     return [grid.excel_row(i) for i in header], grid.excel_row(first)
 
 
-def _grid(path: Path, sheet: str, region: str | None) -> Grid | None:
-    source, _ = load_source(path)
-    grid = next((g for g in source.grids if g.sheet == sheet), None) if source else None
-    if grid is not None:
-        grid.region = region
-    return grid
+def upload_grids(check) -> dict[tuple[str, str], Grid]:
+    """(file, sheet) → grid of every sheet of the check's files, read once per check and kept in
+    the session: a rerun of the page (any widget of the wizard) reads no file again."""
+    held = st.session_state.get("wz_grids")
+    if held is None or held[0] != check.key:
+        grids = {}
+        for path in check.paths:
+            source, _ = load_source(path)
+            for grid in source.grids if source else []:
+                grid.region = check.region  # the place the clerk chose for the upload
+                grids[(path.name, grid.sheet)] = grid
+        held = st.session_state.wz_grids = (check.key, grids)
+    return held[1]
 
 
 def unrecognised(check) -> list[tuple[str, str]]:
@@ -110,12 +116,9 @@ def unrecognised(check) -> list[tuple[str, str]]:
 def offer(check, user: str) -> None:
     """The wizard under the upload's issues: open on a sheet no reader recognised, on request
     for any other sheet of the upload."""
-    paths = {p.name: p for p in check.paths}
-    stuck = [(f, s) for f, s in unrecognised(check) if f in paths]
-    sheets = list(stuck)
-    for name, path in paths.items():
-        source, _ = load_source(path)
-        sheets += [(name, g.sheet) for g in (source.grids if source else []) if (name, g.sheet) not in sheets]
+    grids = upload_grids(check)
+    stuck = [place for place in unrecognised(check) if place in grids]
+    sheets = stuck + [place for place in grids if place not in stuck]
     if not sheets:
         return
     title = (
@@ -135,12 +138,7 @@ def offer(check, user: str) -> None:
             ),
             key="wz_sheet",
         )
-        name, sheet = sheets[picked]
-        grid = _grid(paths[name], sheet, check.region)
-        if grid is None:
-            st.error("读取此工作表失败。")
-            return
-        wizard(grid, user, key=f"wz{picked}")
+        wizard(grids[sheets[picked]], user, key=f"wz{picked}")
 
 
 def wizard(grid: Grid, user: str, key: str) -> None:

@@ -7,6 +7,7 @@ import json
 
 from dashboard import import_wizard
 from etl import recipes, warehouse
+from etl.sources import load_source
 from tests.test_admin import login, open_admin, texts, value
 from tests.test_recipes import BODY_2023, BODY_2024, bureau_sheet
 
@@ -26,7 +27,7 @@ def events(base) -> list[dict]:
 
 def test_sheet_preview_fills_merged_cells_and_the_header_is_guessed(tmp_path):
     path = bureau_sheet(tmp_path / "a.xlsx", 2023, BODY_2023)
-    grid = import_wizard._grid(path, "救助", None)
+    (grid,) = load_source(path)[0].grids
     frame = import_wizard.sheet_frame(grid)
     assert list(frame.columns) == ["A", "B", "C", "D", "E"] and list(frame.index[:5]) == [1, 2, 3, 4, 5]
     # B3:C3 "城市困难群众" is merged over both columns, A3:A4 over both rows
@@ -117,7 +118,7 @@ def test_a_changed_header_goes_back_to_the_wizard(monkeypatch, served, tmp_path)
 
 
 def _recipe_fields(tmp_path) -> dict:
-    grid = import_wizard._grid(bureau_sheet(tmp_path / "x.xlsx", 2023, BODY_2023), "救助", None)
+    (grid,) = load_source(bureau_sheet(tmp_path / "x.xlsx", 2023, BODY_2023))[0].grids
     return dict(
         name="宝鸡社会救助表",
         signature=recipes.header_signature(grid, (3, 4)),
