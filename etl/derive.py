@@ -144,11 +144,15 @@ def _texts(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
     return pa.array(labels.tolist(), pa.large_string()).take(codes).to_pandas()
 
 
-def derive(reported: pd.DataFrame, catalog: Catalog, registry: Registry) -> tuple[pd.DataFrame, list[Issue]]:
+def derive(
+    reported: pd.DataFrame | FactGrid, catalog: Catalog, registry: Registry
+) -> tuple[pd.DataFrame, list[Issue]]:
     """`reported` has region_code, year, indicator_id, value (+ lineage columns), one row per
     (region_code, year, indicator_id); returns all facts (those columns but lineage, and `origin`)
-    sorted by region_code, year, indicator_id, and the issues found."""
-    grid = FactGrid(reported, catalog, registry)
+    sorted by region_code, year, indicator_id, and the issues found. `reported` may be the
+    facts' grid already, once validation has read it (a build lays out ~900,000 facts once, not
+    twice); derive adds to it."""
+    grid = reported if isinstance(reported, FactGrid) else FactGrid(reported, catalog, registry)
     issues: list[Issue] = []
     sums = grid.index(i.id for i in catalog.indicators.values() if i.agg == "sum")
     means = [i for i in catalog.indicators.values() if i.agg == "weighted_mean"]

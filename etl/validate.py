@@ -11,7 +11,6 @@ listed are read back from the frame for their wording and location.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .catalog import Catalog
 from .derive import FactGrid
@@ -22,8 +21,8 @@ from .settings import MAX_LISTED_WARNINGS
 MIN_ABSOLUTE_CHANGE = 5  # in the catalog unit
 
 
-def check(reported: pd.DataFrame, catalog: Catalog, registry: Registry) -> list[Issue]:
-    grid = FactGrid(reported, catalog, registry)
+def check(grid: FactGrid, catalog: Catalog, registry: Registry) -> list[Issue]:
+    """Warnings about the reported facts (`FactGrid` of them, read only: `derive` goes on with it)."""
     return _yoy_jumps(grid, catalog, registry) + _missing_counties(grid, registry)
 
 

@@ -20,6 +20,7 @@ from etl import fact_cache, pipeline, warehouse
 from etl.catalog import Catalog, catalog_from_data, load_catalog, read_catalog_data
 from etl.paths import fact_cache_dir
 from etl.regions import Registry, load_registry
+from etl.resolve import concat_facts
 from tests.util import BAOJI, baoji_rows, write_long_csv
 
 INDICATORS = ["城市低保人数", "农村低保人数", "特困人员救助供养人数", "低保边缘人口数"]
@@ -396,6 +397,9 @@ def test_a_publish_prunes_entries_of_files_no_version_or_raw_file_has(tmp_path, 
 # ------------------------------------------------------------------ combining
 @pytest.mark.parametrize("seed", range(5))
 def test_later_wins_is_drop_duplicates_keep_last(seed):
+    """On files combined as a load combines them (`concat_facts`: the file columns one
+    Categorical, the texts in several Arrow chunks, then `_one_chunk`), the later file wins
+    exactly as pandas' drop_duplicates(keep="last") on plain texts."""
     rng = random.Random(seed)
     frames = []
     for n in range(rng.randint(1, 4)):
@@ -412,18 +416,21 @@ def test_later_wins_is_drop_duplicates_keep_last(seed):
                     "year": pd.array([r[1] for r in rows], dtype="int32"),
                     "indicator_id": pd.Series([r[2] for r in rows], dtype="str"),
                     "value": [float(rng.randint(1, 9)) for _ in rows],
-                    "file_name": pd.Series([f"{n}.csv"] * len(rows), dtype="str"),
+                    "file_name": pd.Categorical([f"{n}.csv"] * len(rows)),
+                    "file_sha256": pd.Categorical([f"{n}" * 64] * len(rows)),
                     "row": pd.array(range(2, len(rows) + 2), dtype="int64"),
                 }
             )
         )
-    both = pd.concat(frames, ignore_index=True)
-    expected = both.drop_duplicates(["region_code", "year", "indicator_id"], keep="last").reset_index(
+    texts = {"file_name": "str", "file_sha256": "str"}
+    plain = pd.concat([f.astype(texts) for f in frames], ignore_index=True)
+    expected = plain.drop_duplicates(["region_code", "year", "indicator_id"], keep="last").reset_index(
         drop=True
     )
-    got = pipeline._later_wins(both)
-    assert got.dtypes.to_dict() == expected.dtypes.to_dict()
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    got = pipeline._later_wins(pipeline._one_chunk(concat_facts(frames)))
+    assert all(isinstance(got[c].dtype, pd.CategoricalDtype) for c in texts)
+    assert got["region_code"].array._pa_array.num_chunks == 1
+    pd.testing.assert_frame_equal(got.astype(texts), expected, check_exact=True)
 
 
 def test_a_refused_load_or_check_writes_no_cache_entry(tmp_path):
