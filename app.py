@@ -9,7 +9,7 @@ import logging
 import streamlit as st
 from streamlit import runtime
 
-from dashboard import navigation, store, upload_guard, widget_guard
+from dashboard import filters, navigation, store, upload_guard, widget_guard
 from dashboard.process import freeze_startup_heap
 
 # Widget states a client forged (unknown ids, values of the wrong type) are ignored, not shown
@@ -21,7 +21,7 @@ st.set_page_config(**navigation.PAGE_CONFIG)
 upload_guard.install()
 store.ensure_warehouse()
 
-page = navigation.navigation()
+page = navigation.navigation(titles={"pages/compare.py": filters.compare_title(filters.current_region())})
 # Style injection: the phone layout and Chinese for Streamlit's own English (static/app.css, zh_ui.js).
 navigation.style()
 try:

@@ -535,7 +535,7 @@ def scatter(data: pd.DataFrame, meta_x: pd.Series, meta_y: pd.Series, year: int)
 
 
 def county_map(
-    values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int, word: str = "区县"
+    values: pd.DataFrame, meta: pd.Series, geojson: dict, year: int, word: str = "区县", labels: bool = True
 ) -> go.Figure:
     """Choropleth of one year, each county named on the map; counties without a value are grey
     and say 暂无数据.
@@ -547,10 +547,13 @@ def county_map(
     fills and white on dark ones, with a halo of the opposite colour. A GeoJSON carrying an
     `outline` (兵团: 新疆) draws it first as a light base layer and the view fits it; one carrying
     `lines` (the national maps: 九段线 and 未定国界) draws them dashed over the fills. Works for any
-    level's children (`word`: 区县, 市, 省份); each fill's customdata is its code (a click drills down)."""
+    level's children (`word`: 区县, 市, 省份); each fill's customdata is its code (a click drills down).
+    `labels=False` names no region on the map (every county of a province or of the country: too
+    many to read; the pointer names them)."""
     unit = unit_of(meta)
     fmt = _value_format(meta)
     features = {f["id"]: f for f in geojson["features"]}
+    edge = 1 if labels else 0.3  # thousands of small counties: a 1 px border would wash them out
     have = values.dropna(subset=["value"])
     have = have[have["region_code"].isin(features)]
     missing = [code for code in features if code not in set(have["region_code"])]
@@ -582,7 +585,7 @@ def county_map(
                 name=NO_DATA,
                 text=[_name(features[c]) for c in missing],
                 customdata=missing,
-                marker_line=dict(color="white", width=1),
+                marker_line=dict(color="white", width=edge),
                 hovertemplate=f"%{{text}}：{NO_DATA}<extra></extra>",
             )
         )
@@ -602,7 +605,7 @@ def county_map(
                 name=meta["name_zh"],
                 text=have["region_name"],
                 customdata=have["region_code"],
-                marker_line=dict(color="white", width=1),
+                marker_line=dict(color="white", width=edge),
                 hovertemplate=f"%{{text}}：%{{z:{fmt}}}{unit}<extra></extra>",
             )
         )
@@ -612,9 +615,9 @@ def county_map(
         )
     named = {c: (n, f"{v:{fmt}}") for c, n, v in zip(have["region_code"], have["region_name"], have["value"])}
     named.update({c: (_name(features[c]), None) for c in missing})
-    placed = _place_labels(features, named, outline)
+    placed = _place_labels(features, named, outline) if labels else {}
     for name, codes in ((meta["name_zh"], list(have["region_code"])), (NO_DATA, missing)):
-        if not codes:
+        if not codes or not labels:
             continue
         spots = [placed[c] for c in codes]
         dots = [fills.get(c, NO_DATA_COLOR) for c in codes]

@@ -10,8 +10,8 @@ ranking bar goes one level down (`go_to`) and the breadcrumb (`breadcrumb`) back
 
 The children box holds the children picked, and nothing when every child counts ("全部区县"): a
 box full of twelve chips clipped the last ones, and a search in it found nothing, every option
-being taken. "已选2个" (of 12: the page says it) and, for a city, the quick picks 全部 / 市辖区 /
-县（市） sit under it.
+being taken. "已选2/12个" and, for a city, the quick picks 全部 / 市辖区 / 县（市） sit under it
+(全部 is also "clear": an empty box counts every child).
 
 `?region=610300&child=610302&child=610303&from=2018&to=2025` opens the same view for anyone; old
 links (`?city=610300&county=610302`) still open theirs. The browser's back button works: the URL
@@ -81,6 +81,31 @@ def whole_word(region: str) -> str:
     return "全市"
 
 
+def compare_title(region: str) -> str:
+    """The comparison page's name: 区县对比 for a city, 下级地区对比 above (its children are
+    cities or provinces)."""
+    return "区县对比" if level_of(region) == "city" else "下级地区对比"
+
+
+def current_region() -> str:
+    """The region this run shows, known before any page draws the sidebar (app.py names the
+    comparison page in the navigation by it): a link this session has not read yet, else the
+    picker's value, else the link's, else the default — as `sidebar_filters` decides; "" when
+    no region has data."""
+    choices = store.regions_with_views()
+    if not choices:
+        return ""
+    url = _url_filters()
+    wanted = url[0] if _is_new_link(url) else st.session_state.get(REGION, url[0])
+    return wanted if wanted in choices else store.default_region()
+
+
+def _is_new_link(url: tuple) -> bool:
+    """A URL this session did not write (a link opened, the browser's back button), nor read
+    already (a client that sends its first address on every rerun)."""
+    return url[0] is not None and url not in (st.session_state.get(WRITTEN), st.session_state.get(READ))
+
+
 def _keep(key: str) -> bool:
     """Re-assign a widget value so it survives a page switch; True if there was one."""
     if key in st.session_state:
@@ -120,9 +145,7 @@ def sidebar_filters() -> Filters:
     notices: list[str] = []
     changed = st.session_state.pop("f_region_changed", False)
     url = _url_filters()
-    # A URL this session did not write (a link opened, the browser's back button) is read again;
-    # one it already read (a client that sends its first address on every rerun) is not.
-    from_url = url[0] is not None and url not in (st.session_state.get(WRITTEN), st.session_state.get(READ))
+    from_url = _is_new_link(url)  # read again: a link opened, the browser's back button
     if from_url:
         st.session_state[READ] = url
     if from_url and not changed:
@@ -214,7 +237,8 @@ def _county_box(children: tuple[str, ...], names: dict[str, str], region: str) -
     quick = st.sidebar.container(
         key="county_picks", horizontal=True, gap="small", vertical_alignment="center"
     )
-    quick.caption(f"已选{len(picked)}个" if picked else f"全部{len(children)}个", width="content")
+    count = f"已选{len(picked)}/{len(children)}个" if picked else f"全部{len(children)}个"
+    quick.caption(count, width="content")
     picks = [("全部", "pick_all", [], f"全部{word}")]
     if level_of(region) == "city":
         districts = [c for c in children if is_district(names.get(c, ""))]
@@ -256,14 +280,17 @@ def breadcrumb(f: Filters) -> None:
 
 def drill(key: str) -> None:
     """The selection callback of a map or a ranking: a click on a child opens it (one level
-    down), where it has children of its own; the clicked code is the point's customdata (or a
-    map's location)."""
+    down), where it has children of its own, and a county (the 全部区县 map) opens its city;
+    the clicked code is the point's customdata (or a map's location)."""
     event = st.session_state.get(key)
     points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    parents = store.regions()["parent_code"]
     for point in points:
         code = point.get("customdata", point.get("location"))
         if isinstance(code, list):
             code = code[0] if code else None
+        if isinstance(code, str) and code in parents.index and level_of(code) == "county":
+            code = parents[code]
         if isinstance(code, str) and store.children_of(code):
             go_to(code)
             return

@@ -2,7 +2,8 @@
 
 `children_geojson(code)` is the map of a region's registry children: 100000 → its provinces,
 a province → its cities, a city → its counties (`<code>.geojson`); `national_counties_geojson()`
-every county of the country on one map. Each feature carries its label point (`properties.label`
+every county of the country on one map, `counties_geojson(code)` every county under a province or
+the nation (the maps' 全部区县 view). Each feature carries its label point (`properties.label`
 = [lon, lat], `properties.label_room` = the radius of the largest circle around it inside the
 polygon, in projected degrees): where a map writes the region's name. The build script stores
 them; a file without them gets them on load (`label_point`). A map whose regions need the land
@@ -44,6 +45,21 @@ def children_geojson(code: str) -> dict | None:
 def national_counties_geojson() -> dict | None:
     """Every county of the country, generalised for one national map, in the national outline."""
     return _load(f"{COUNTRY}_counties", COUNTRY)
+
+
+@lru_cache(maxsize=8)
+def counties_geojson(code: str) -> dict | None:
+    """Every county under a province (its cities' county files together, in the finer shapes
+    drawn for one city) or under the nation (`national_counties_geojson`); None where there are
+    none (the 兵团's 师市 have no counties, a city's own map already shows them)."""
+    if code == COUNTRY:
+        return national_counties_geojson()
+    cities = children_geojson(code) if code.endswith("0000") else None
+    if cities is None:
+        return None
+    own = [children_geojson(city["id"]) for city in cities["features"]]
+    features = [f for shapes in own if shapes for f in shapes["features"]]
+    return {"type": "FeatureCollection", "features": features} if features else None
 
 
 def city_geojson(city: str) -> dict | None:

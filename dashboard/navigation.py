@@ -29,16 +29,18 @@ SECTIONS = {  # section → (page script, title, icon); the first page is the de
 }
 
 
-def navigation(draw: Callable[[], None] | None = None):
+def navigation(draw: Callable[[], None] | None = None, titles: dict[str, str] | None = None):
     """The app's navigation; with `draw`, every page is that function instead of its script
-    (same titles, icons and URLs)."""
+    (same titles, icons and URLs). `titles` renames pages by script for this run (the
+    comparison page is 区县对比 in a city, 下级地区对比 above)."""
+    titles = titles or {}
     first = next(iter(SECTIONS.values()))[0][0]
     return st.navigation(
         {
             section: [
                 st.Page(
                     draw or script,
-                    title=title,
+                    title=titles.get(script, title),
                     icon=icon,
                     default=script == first,
                     url_path=Path(script).stem,

@@ -396,6 +396,20 @@ def counties_of(city: str) -> tuple[str, ...]:
     )
 
 
+@per_version(maxsize=64)
+def counties_under(regions_: tuple[str, ...]) -> tuple[str, ...]:
+    """The counties under some cities or provinces (their own counties, or their cities'), in
+    code order, development zones only where they have data: a map of every county of a
+    province or of the country."""
+    marks = ", ".join("?" * len(regions_))
+    return column(
+        "SELECT c.code FROM regions c LEFT JOIN regions p ON p.code = c.parent_code "
+        f"WHERE c.level = 'county' AND (c.parent_code IN ({marks}) OR p.parent_code IN ({marks})) AND "
+        "(c.kind <> 'zone' OR c.code IN (SELECT region_code FROM region_coverage)) ORDER BY c.code",
+        (*regions_, *regions_),
+    )
+
+
 @per_version(maxsize=256)
 def children_of(region: str) -> tuple[str, ...]:
     """The children a view of `region` compares, in code order: the provinces of the nation

@@ -202,20 +202,48 @@ def rank_text(
 def show_map(f: filters.Filters, meta: pd.Series, key: str) -> None:
     """Map of the selected children in the last selected year (provinces of the nation with the
     九段线, cities of a province, counties of a city), with the boundary credit, or a note when it
-    cannot be drawn. A click on a child with children of its own opens it (`filters.drill`)."""
+    cannot be drawn. A click on a child with children of its own opens it (`filters.drill`).
+    Above a city, a switch (`_map_unit`) shows every county under the
+    selected children instead (全部区县: the country's ~2,900 counties in one map), unnamed on the
+    map, a click opening the county's city."""
     word = filters.level_word(f.region)
     if geo.children_geojson(f.region) is None:
         st.info(f"暂无该地区的{word}边界数据，无法绘制地图。")
         return
-    figure = map_figure(f.region, f.children, meta.name, f.year_to)
+    counties = filters.level_of(f.region) != "city" and geo.counties_geojson(f.region) is not None
+    if counties:
+        counties = _map_unit(f"{key}_unit", word) == "counties"
+    shown = "区县" if counties else word
+    figure = (counties_map_figure if counties else map_figure)(f.region, f.children, meta.name, f.year_to)
     if figure is None:
-        st.info(f"暂无数据：{f.year_to}年没有“{meta['name_zh']}”的{word}数据。")
+        st.info(f"暂无数据：{f.year_to}年没有“{meta['name_zh']}”的{shown}数据。")
         return
     drillable = filters.level_of(f.region) != "city"
     plot(figure, key, drillable)
-    st.caption(geo.CREDIT + ("；点击地图上的地区可查看其下级地区。" if drillable else ""))
-    title = f"{f.year_to}年各{word}{meta['name_zh']}"
+    click = "；点击区县可查看其所在市。" if counties else "；点击地图上的地区可查看其下级地区。"
+    st.caption(geo.CREDIT + (click if drillable else ""))
+    title = f"{f.year_to}年各{shown}{meta['name_zh']}"
     chart_downloads(figure, f, meta, title, f"{f.year_to}年", store.is_sample(), key=f"{key}-img")
+
+
+def _map_unit(key: str, word: str) -> str:
+    """The map's regions: "children" (各市, 各省份) or "counties" (全部区县), in the URL as `key`
+    only when counties (a link without it opens the children's map)."""
+    if st.session_state.get(key) not in ("children", "counties"):
+        st.session_state[key] = "counties" if st.query_params.get(key) == "counties" else "children"
+    unit = st.segmented_control(
+        "地图单元",
+        ["children", "counties"],
+        required=True,
+        format_func={"children": f"各{word}", "counties": "全部区县"}.__getitem__,
+        key=key,
+        label_visibility="collapsed",
+    )
+    if unit == "counties":
+        filters.keep_in_url({key: unit})
+    else:
+        filters.keep_in_url({}, drop=(key,))
+    return unit
 
 
 def plot(figure: go.Figure, key: str, drillable: bool) -> None:
@@ -247,6 +275,28 @@ def map_figure(region: str, children: tuple[str, ...], indicator: str, year: int
         geo.children_geojson(region),
         year,
         filters.level_word(region),
+    )
+
+
+@store.per_version(maxsize=32)
+def counties_map_figure(
+    region: str, children: tuple[str, ...], indicator: str, year: int
+) -> go.Figure | None:
+    """The map of one indicator and year over every county under the region's selected children
+    (`map_figure`'s 全部区县 view), without names on the map. None without values."""
+    codes = store.counties_under(children)
+    values = store.facts(codes, (indicator,), year, year)
+    if values.empty:
+        return None
+    shapes = geo.counties_geojson(region)
+    wanted = set(codes)
+    return charts.county_map(
+        values[["region_code", "region_name", "value"]],
+        store.indicators().loc[indicator],
+        {**shapes, "features": [f for f in shapes["features"] if f["id"] in wanted]},
+        year,
+        "区县",
+        labels=False,
     )
 
 

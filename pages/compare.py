@@ -10,7 +10,7 @@ from dashboard.format import fmt_change, pct_change
 
 f = filters.sidebar_filters()
 word, whole = filters.level_word(f.region), filters.whole_word(f.region)
-st.title("区县对比" if filters.level_of(f.region) == "city" else "下级地区对比")
+st.title(filters.compare_title(f.region))
 filters.breadcrumb(f)
 sample = topic.sample_banner()
 indicators = store.indicators()

@@ -9,12 +9,13 @@ import pandas as pd
 import plotly.io
 import pytest
 
+from dashboard import geo
 from etl import pipeline
 from etl.catalog import load_catalog
 from etl.derive import derive
 from etl.regions import NATION, load_registry
 from etl.sample import generate
-from tests.util import open_page, query
+from tests.util import numbers, open_page, query
 
 NINGXIA = "640000"  # complete in the fixture: every county of its five cities reports
 BAOJI = "610300"
@@ -188,7 +189,7 @@ def test_region_children_and_years_round_trip_through_the_url(monkeypatch, level
     assert lines(at) == sorted(["银川市", "吴忠市", WHOLE[NINGXIA]])
     assert at.query_params["region"] == NINGXIA and at.query_params["child"] == ["640100", "640300"]
     assert (at.query_params["from"], at.query_params["to"]) == ("2023", "2024")
-    assert at.sidebar.multiselect[0].label == "市" and "已选2个" in [c.value for c in at.sidebar.caption]
+    assert at.sidebar.multiselect[0].label == "市" and "已选2/5个" in [c.value for c in at.sidebar.caption]
 
 
 def test_an_old_city_link_still_opens_its_view(monkeypatch, levels):
@@ -250,3 +251,55 @@ def test_a_national_total_only_when_every_province_has_a_value():
     assert nation[["value", "origin"]].values.tolist() == [[sum(range(1, len(provinces) + 1)), "aggregated"]]
     out, _ = derive(rows.iloc[1:], load_catalog(), registry)
     assert not (out["region_code"] == NATION).any()
+
+
+def test_the_all_counties_map_of_a_province_and_of_the_nation(monkeypatch, levels):
+    """全部区县: every county under the region on one map, unnamed (too many to read), each with
+    its value from the warehouse; the nation's map holds every county with a boundary, grey
+    where there is no value, with the 九段线. A city has no such switch (its map is of counties)."""
+
+    def counties_map(region: str) -> tuple:
+        at = open_page(
+            monkeypatch, levels, "overview", region=region, map=BEDS, **{"overview-map_unit": "counties"}
+        )
+        assert at.query_params["overview-map_unit"] == "counties"
+        assert [b.key for b in at.get("button_group")] == ["overview-map_unit"]
+        data = figures(at)[0].data
+        (shape,) = [
+            t for t in data if t.type == "choropleth" and t.name not in ("暂无数据", "中华人民共和国")
+        ]
+        assert not [t for t in data if t.type == "scattergeo" and "text" in t.mode]  # no names on the map
+        return data, dict(zip(shape.locations, numbers(shape.z), strict=True))
+
+    _, shown = counties_map(NINGXIA)
+    assert shown == county_values(levels, NINGXIA) and set(shown) == {code for code, _ in ningxia_counties()}
+    data, shown = counties_map(NATION)
+    national = {f["id"] for f in geo.national_counties_geojson()["features"]}
+    assert shown == {code: value for code, value in county_values(levels, NATION).items() if code in national}
+    missing = next(t for t in data if t.name == "暂无数据")
+    assert set(shown) | set(missing.locations) == national
+    assert {t.name for t in data if t.type == "scattergeo" and t.mode == "lines"} == {"九段线", "未定国界"}
+    at = open_page(
+        monkeypatch, levels, "overview", region=BAOJI, map=BEDS, **{"overview-map_unit": "counties"}
+    )
+    assert not at.get("button_group")  # the choice stays in the URL for the way back up
+    assert any(t.type == "scattergeo" and "text" in t.mode for t in figures(at)[0].data)  # names on it
+
+
+BEDS = "beds_per_1000_elderly"
+
+
+def county_values(base, region: str) -> dict[str, float]:
+    """Beds per 1000 elderly of every county under `region` in the region's last year (computed from the
+    warehouse independently of the app)."""
+    db = next((base / "warehouse" / "versions").glob("*/warehouse.duckdb"))
+    return dict(
+        query(
+            db,
+            "SELECT f.region_code, f.value FROM facts f JOIN regions r ON r.code = f.region_code "
+            "WHERE r.level = 'county' AND f.indicator_id = 'beds_per_1000_elderly' "
+            "AND (? = '100000' OR f.region_code LIKE substr(?, 1, 2) || '%') "
+            "AND f.year = (SELECT max(year) FROM region_years WHERE region_code = ?)",
+            [region, region, region],
+        )
+    )

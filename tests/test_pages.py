@@ -1,11 +1,9 @@
 """Every page with AppTest: sample and empty warehouses, URL filters, county changes, page
 switches, and downloads whose content is exactly the data shown."""
 
-import base64
 import io
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.io
 import pytest
@@ -15,7 +13,7 @@ from dashboard.topic import rank_text, ranks
 from etl import pipeline, warehouse
 from etl.catalog import load_catalog
 from etl.regions import load_registry
-from tests.util import download, open_page, query
+from tests.util import download, numbers, open_page, query
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = [
@@ -54,13 +52,6 @@ app = open_page
 def figures(at) -> list:
     """The page's plotly figures (plotly.io decodes the binary-packed arrays)."""
     return [plotly.io.from_json(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def numbers(array) -> list:
-    """A trace array from the figure JSON: plain list, or plotly's {"dtype", "bdata"} packing."""
-    if isinstance(array, dict) and "bdata" in array:
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
 
 
 def trace_names(at, n=0) -> list[str]:
@@ -376,7 +367,7 @@ def test_county_quick_picks_and_the_count(monkeypatch, sample):
     at.sidebar.button(key="pick_counties").click().run()
     picked = at.sidebar.multiselect[0].value
     assert picked and all(not names[c].endswith("区") for c in picked) and len(picked) < 12
-    assert f"已选{len(picked)}个" in [c.value for c in at.sidebar.caption]
+    assert f"已选{len(picked)}/12个" in [c.value for c in at.sidebar.caption]
     assert at.query_params["child"] == picked
     at.sidebar.button(key="pick_districts").click().run()
     assert all(names[c].endswith("区") for c in at.sidebar.multiselect[0].value)

@@ -2,10 +2,12 @@
 bytes behind AppTest download buttons."""
 
 import asyncio
+import base64
 import concurrent.futures
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -124,3 +126,10 @@ def open_page(
         at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def numbers(array) -> list:
+    """A trace array from the figure JSON: plain list, or plotly's {"dtype", "bdata"} packing."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
