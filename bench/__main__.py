@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import etl_bench, export_bench, present_bench, query_bench, server_bench
+from . import etl_bench, export_bench, level_bench, present_bench, query_bench, server_bench
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md"
 NOTES = Path(__file__).with_name("NOTES.md")  # profile evidence, kept by hand, appended to the report
@@ -54,6 +54,7 @@ class Scale:
     replica_s: float = 15
     pack_runs: int = 3
     incremental_runs: int = 3
+    level_runs: int = 5  # each map load, drill-down and breadcrumb click (issue 20)
 
 
 FULL = Scale()
@@ -72,6 +73,7 @@ QUICK = Scale(
     replica_s=3,
     pack_runs=1,
     incremental_runs=1,
+    level_runs=1,
 )
 
 
@@ -241,6 +243,8 @@ def measure(base: Path, scale: Scale) -> dict:
         ),
         "pack": lambda: export_bench.deck_exports(base, scale.pack_runs),
         "present": lambda: present_bench.slide_steps(base),
+        # quick mode: the "national" county map holds the one province's counties
+        "levels": lambda: level_bench.measure(base, scale.level_runs, scale.reruns, scale.province),
         # last: it publishes new versions into the national warehouse the steps above measure
         "incremental": lambda: etl_bench.incremental_load(base, scale.incremental_runs, scale.province),
     }
@@ -249,6 +253,65 @@ def measure(base: Path, scale: Scale) -> dict:
         print(f"{name} …", flush=True)
         results[name] = step()
     return results
+
+
+def level_rows(levels: dict) -> str:
+    """Issue 20's map and level measures: a map asked for in an open page (breadcrumb, drill-down,
+    the 全部区县 switch) against the goals, page loads beside them, the national county map's
+    bytes, reruns by level."""
+    maps, rows = levels["maps"], []
+
+    def row(what: str, times: list[float], goal: float | None) -> str:
+        ok = "" if goal is None else met(statistics.median(times) <= goal)
+        return f"| {what} | {spread(times)} | {'' if goal is None else f'≤ {goal} s'} | {ok} |"
+
+    rows += [
+        row("national map (provinces): breadcrumb 全国 on the province page → drawn", maps["up_nation"], 0.5),
+        row("province map (cities): breadcrumb 陕西省 on the city page → drawn", maps["up_province"], 0.5),
+        row(
+            f"national county map ({maps['counties']['shapes']:,} counties): "
+            "全部区县 on the national map → drawn",
+            maps["switch_counties"],
+            1.5,
+        ),
+        row(
+            f"drill-down: click {level_bench.PROVINCE} on the national map → its map drawn",
+            maps["drill_nation"],
+            0.8,
+        ),
+        row(
+            f"drill-down: click {level_bench.CITY} on the province map → its map drawn",
+            maps["drill_province"],
+            0.8,
+        ),
+    ]
+    pay = maps["counties_payload"]
+    rows.append(
+        "| national county map: bytes of its plotly chart message (ForwardMsg) "
+        f"| {pay['message_bytes'] / 1e6:.2f} MB (figure JSON {pay['spec_bytes'] / 1e6:.2f} MB, "
+        f"GeoJSON in it {pay['geojson_bytes'] / 1e6:.2f} MB); the server's first view of it "
+        f"{pay['first_view_s']:.1f} s | ≤ 2 MB | {met(pay['message_bytes'] <= 2e6)} |"
+    )
+    for key, what in (
+        ("nation", "national map"),
+        ("province", f"province map `?region={level_bench.PROVINCE}`"),
+        ("city", f"city map `?region={level_bench.CITY}`"),
+        ("counties", "national county map `overview-map_unit=counties`"),
+    ):
+        m = maps[key]
+        rows.append(
+            f"| {what}: page load → drawn, warm (first load {m['first']:.2f} s; "
+            f"{statistics.median(m['ws_bytes']) / 1024:,.0f} KiB over the websocket) "
+            f"| {spread(m['loads'])} | | |"
+        )
+    for page, walls in levels["reruns"].items():
+        for region, word in ((level_bench.PROVINCE, "province"), (level_bench.NATION, "national")):
+            ratio = level_bench.ratio(walls, region)
+            rows.append(
+                f"| {page} rerun at {word} level / city level | {ms(walls[region])} / "
+                f"{ms(walls[level_bench.CITY])} = {ratio:.2f} × | ≤ 1.2 × | {met(ratio <= 1.2)} |"
+            )
+    return "\n".join(rows)
 
 
 def step_met(steps: list[float]) -> str:
@@ -289,6 +352,7 @@ def render(r: dict, scale: Scale) -> str:
         "| page | charts | rerun wall time | server CPU per rerun | bare floor | ratio | met "
         "| same elements | ratio | met | bare floor, Streamlit defaults | ratio | first view of a selection |"
     )
+    county_scope = "" if scale.province is None else f", quick mode: only {scale.province}'s counties"
     kib_per_view = (soak["rss_after_mib"] - soak["rss_before_mib"]) / soak["views"] * 1024
     return f"""# Performance
 
@@ -399,6 +463,24 @@ slide left, its chart's SVG in place). First pass: each slide built for the firs
 | slide step, first pass | {spread(present["cold"])} | ≤ 0.3 s median | {step_met(present["cold"])} |
 | first chart slide, first pass | {first_chart:.2f} s | ≤ 1 s | {met(first_chart <= 1)} |
 | slide step, second pass | {spread(present["warm"])} | ≤ 0.3 s median | {step_met(present["warm"])} |
+
+## Levels and maps (issue 20)
+
+Debian chromium at 1400 × 900 against the national warehouse. A map is drawn when one plotly
+map on the page has exactly the expected shapes in its SVG: the locations bound to its
+choropleth paths equal the region's boundary features and the outline under them
+(`bench/level_bench.py`). The goals time a map asked for in an open page: a breadcrumb click
+(one level up), a drill-down click (well inside the child's shape), the map's 全部区县 switch
+(every county under the nation{county_scope}). Page loads are listed too: `goto` → drawn in a
+browser context that has opened the app before and a server whose caches are warm (first load:
+new context, the server's first view of that map); they include Streamlit's page start, which a
+bare two-chart page pays as well (browser table above).
+Reruns: the children filter of each page changed {scale.reruns} times at each level (宝鸡市,
+陕西省, 全国), websocket sessions interleaved.
+
+| measure | result | goal | met |
+| --- | --- | --- | --- |
+{level_rows(r["levels"])}
 
 {NOTES.read_text(encoding="utf-8")}"""
 

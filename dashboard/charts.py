@@ -556,7 +556,8 @@ def county_map(
     edge = 1 if labels else 0.3  # thousands of small counties: a 1 px border would wash them out
     have = values.dropna(subset=["value"])
     have = have[have["region_code"].isin(features)]
-    missing = [code for code in features if code not in set(have["region_code"])]
+    with_value = set(have["region_code"])
+    missing = [code for code in features if code not in with_value]
     fig = go.Figure()
     outline = geojson.get("outline")
     if outline:
@@ -807,11 +808,17 @@ def _first_point(feature: dict) -> tuple[float, float]:
 
 def _only(geojson: dict, codes) -> dict:
     """The features of these counties: plotly deep-copies a trace's GeoJSON (twice per rerun),
-    so each trace carries only its own polygons instead of the whole city (nor its outline)."""
+    so each trace carries only its own polygons instead of the whole city (nor its outline),
+    and of each only its id and shape: names reach the trace as its text, and label points
+    are the label trace's (a sixth of the national county map's bytes)."""
     wanted = set(codes)
     return {
         "type": geojson.get("type", "FeatureCollection"),
-        "features": [f for f in geojson["features"] if f["id"] in wanted],
+        "features": [
+            {"type": "Feature", "id": f["id"], "geometry": f["geometry"]}
+            for f in geojson["features"]
+            if f["id"] in wanted
+        ],
     }
 
 

@@ -33,6 +33,7 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
         "## Replicas behind nginx",
         "## Meeting pack",
         "## Presentation mode (演示)",
+        "## Levels and maps (issue 20)",
         "Quick mode",
     ):
         assert heading in text
@@ -52,6 +53,24 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     # 演示: every key press through the 12-slide deck timed, twice round (11 steps each)
     assert re.search(r"^\| slide step, first pass \| [\d.]+ s \(min [\d.]+ – max [\d.]+, n=11\)", text, re.M)
     assert re.search(r"^\| first chart slide, first pass \| [\d.]+ s \|", text, re.M)
+    # levels and maps (issue 20): each map asked for in an open page, its bytes, drill-downs,
+    # each with its goal; page loads beside them
+    for row, goal in (
+        ("national map (provinces): breadcrumb 全国", "≤ 0.5 s"),
+        ("province map (cities): breadcrumb 陕西省", "≤ 0.5 s"),
+        ("national county map (107 counties): 全部区县", "≤ 1.5 s"),  # quick: 陕西's counties
+        ("national county map: bytes", "≤ 2 MB"),
+        ("drill-down: click 610000 on the national map", "≤ 0.8 s"),
+        ("drill-down: click 610300 on the province map", "≤ 0.8 s"),
+    ):
+        assert re.search(rf"^\| {re.escape(row)}.* \| {goal} \| (yes|\*\*no\*\*) \|$", text, re.M), row
+    assert len(re.findall(r"^\| .* map.*: page load → drawn, warm .* \| [\d.]+ s \(min", text, re.M)) == 4
+    # reruns of every page at province and national level against the city level
+    levels = (
+        r"^\| \w+ rerun at (province|national) level / city level \| .* \|"
+        r" ≤ 1\.2 × \| (yes|\*\*no\*\*) \|$"
+    )
+    assert len(re.findall(levels, text, re.M)) == 12
     assert not re.search(r"\bnan\b", text, re.I)
 
 
