@@ -566,7 +566,7 @@ def selection_facts(region: str, children: tuple[str, ...], year_from: int, year
     registry = Registry(chosen[["code", "name", "level", "parent_code", "kind", "note"]], pd.DataFrame())
     derived, _ = derive(reported, load_catalog(), registry)  # range issues: the build reported them
     own = derived[derived["region_code"] == region]
-    return own[["year", "indicator_id", "value"]].reset_index(drop=True)
+    return own[["year", "indicator_id", "value"]].astype({"indicator_id": "str"}).reset_index(drop=True)
 
 
 @per_version(maxsize=512)

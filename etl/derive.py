@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .catalog import Catalog
 from .issues import Issue, error, fact_location, warning
@@ -123,25 +122,27 @@ class FactGrid:
 
     def frame(self) -> pd.DataFrame:
         """All facts in the grid's own order (sorted by region_code, year, indicator_id): the key,
-        value, origin."""
+        value, origin; the texts as Categoricals of the grid's own labels (a code per fact, which
+        the warehouse writes as Arrow dictionaries as they are, instead of a million texts made
+        here and numbered again there)."""
         origin = self.origin.ravel()
         flat = np.flatnonzero(origin >= 0)
         r, rest = np.divmod(flat, self.origin.shape[1] * self.origin.shape[2])
         y, i = np.divmod(rest, self.origin.shape[2])
         return pd.DataFrame(
             {
-                "region_code": _texts(self.codes, r),
+                "region_code": _labels(self.codes, r),
                 "year": self.years[y].astype(np.int32),
-                "indicator_id": _texts(self.ids, i),
+                "indicator_id": _labels(self.ids, i),
                 "value": self.value.ravel()[flat],
-                "origin": _texts(np.array(ORIGINS, dtype=object), origin[flat]),
+                "origin": _labels(ORIGINS, origin[flat]),
             }
         )
 
 
-def _texts(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
-    """labels[codes] as a pandas string column, gathered by Arrow (no Python object per row)."""
-    return pa.array(labels.tolist(), pa.large_string()).take(codes).to_pandas()
+def _labels(labels, codes: np.ndarray) -> pd.Categorical:
+    """labels[codes] (distinct labels) as a Categorical of texts."""
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(list(labels), dtype="str")))
 
 
 def derive(

@@ -65,7 +65,7 @@ from .sources import sha256_file
 
 # Bump whenever sources/readers/resolve (or what they say in their issues) change what a file
 # reads as: entries of an older version are then ignored, and pruned at the next publish.
-CODE_VERSION = 3
+CODE_VERSION = 4
 SUFFIX = ".arrow"
 MAGIC = b"MZFACTS1"  # closes every entry, after the sha256 of the Arrow bytes before it
 _META = b"fact_cache"

@@ -329,12 +329,12 @@ def assemble(
     if len(frames) == 1:
         # One file: `resolve` already keeps each fact of a file once (`resolve._drop_duplicates`),
         # so there is nothing for a later file to win over.
-        reported = _one_chunk(frames[0].reset_index(drop=True))
+        reported = frames[0].reset_index(drop=True)
     else:
         reported = (
             concat_facts(frames) if frames else pd.DataFrame(columns=FACT_KEY + ["value"] + LINEAGE_COLUMNS)
         )
-        reported = _later_wins(_one_chunk(reported))
+        reported = _later_wins(reported)
     if not (reported["year"].dtype == "int32" and reported["value"].dtype == "float64"):
         reported = reported.astype({"year": "int32", "value": "float64"})
     grid = FactGrid(reported, catalog, registry)
@@ -394,37 +394,7 @@ def _later_wins(reported: pd.DataFrame) -> pd.DataFrame:
     span = int(years.max()) - low + 1
     key = (region.astype(np.int64) * span + (years - low)) * len(indicators) + indicator
     later = pd.Series(key).duplicated(keep="last").to_numpy()
-    return _keep_rows(reported, ~later) if later.any() else reported.reset_index(drop=True)
-
-
-def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with each Arrow-backed text column in one contiguous chunk. Combined inputs (and
-    the fact cache's record batches) leave a column in many chunks, and pyarrow takes rows from
-    a chunked text column some 30× slower than from one array: every later step that picks
-    rows (derive, validation, lineage) pays it. Copying the texts once costs less than a tenth
-    of that for the ~900,000 facts of a national load."""
-    chunked = {
-        name: pd.arrays.ArrowStringArray(values._pa_array.combine_chunks(), dtype=values.dtype)
-        for name in frame.columns
-        if isinstance(values := frame[name].array, pd.arrays.ArrowStringArray)
-        and values._pa_array.num_chunks > 1
-    }
-    return frame.assign(**chunked) if chunked else frame
-
-
-def _keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """`frame[keep].reset_index(drop=True)`, with Arrow's filter kernel on the text columns:
-    pandas turns the mask into row numbers and takes by them, 5× slower for the ~900,000 served
-    texts of a national load (0.30 → 0.06 s, the file checksums most of it)."""
-    mask = pa.array(keep)
-    columns = {}
-    for name in frame.columns:
-        values = frame[name].array
-        if isinstance(values, pd.arrays.ArrowStringArray):
-            columns[name] = pd.arrays.ArrowStringArray(pc.filter(values._pa_array, mask), dtype=values.dtype)
-        else:
-            columns[name] = values[keep]
-    return pd.DataFrame(columns)
+    return reported[~later].reset_index(drop=True) if later.any() else reported.reset_index(drop=True)
 
 
 def _lineage(reported: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -501,9 +471,11 @@ def _runs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """`pd.factorize(column)` (codes in order of first appearance, -1 for missing), worked out
-    on the runs of equal neighbours (`_runs`)."""
+    on the runs of equal neighbours (`_runs`); the distinct values of a Categorical as texts."""
     starts, lengths = _runs(column.to_frame())
     codes, uniques = pd.factorize(column.iloc[starts])
+    if isinstance(uniques, pd.Categorical):
+        uniques = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
     return np.repeat(codes, lengths), uniques
 
 

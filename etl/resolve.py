@@ -12,7 +12,6 @@ import re
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from .catalog import Catalog
@@ -25,8 +24,6 @@ from .units import conversion_factor, convert_coded
 FACT_KEY = ["region_code", "year", "indicator_id"]
 LINEAGE_COLUMNS = ["file_name", "file_sha256", "sheet", "row", "column"]
 FACT_COLUMNS = FACT_KEY + ["value"] + LINEAGE_COLUMNS
-# One value over all of a file's facts: carried as Categoricals (`_file_text`, `concat_facts`).
-FILE_COLUMNS = ["file_name", "file_sha256"]
 
 _YEAR = re.compile(r"^\s*((?:19|20)\d\d)(?:\.0+)?\s*年?\s*$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -70,12 +67,12 @@ def resolve(
     region_of, indicator_of = region_of[good], indicator_of[good]
     facts = pd.DataFrame(
         {
-            "region_code": _strings(region_codes, region_of),
+            "region_code": _labels(region_codes, region_of),
             "year": years[good].astype("int32"),
-            "indicator_id": _strings(indicator_ids, indicator_of),
+            "indicator_id": _labels(indicator_ids, indicator_of),
             "value": convert_coded(values[good], factor_of[good], factors),
-            "file_name": _file_text(df["file"], good),
-            "file_sha256": _file_text(df["file_sha256"], good),
+            "file_name": _text(df["file"], good),
+            "file_sha256": _text(df["file_sha256"], good),
             "sheet": _text(df["sheet"], good),
             "row": df["row"].to_numpy()[good].astype("int64"),
             "column": _text(df["column"], good),
@@ -91,45 +88,36 @@ def resolve(
     return facts, issues
 
 
-def _strings(texts: list[str], which: np.ndarray) -> pd.Series:
-    """texts[which[i]] for every row, made as one Arrow string column (pandas' "str" dtype)
-    without a Python string object per row."""
-    return pd.Series(pa.array(texts, type=pa.large_string()).take(pa.array(which)), dtype="str")
+def _labels(texts: list[str], which: np.ndarray) -> pd.Categorical:
+    """texts[which[i]] for every row, as a Categorical of the distinct texts: a fact's region,
+    indicator, file, sheet and column are each one of a few thousand texts at most, so a code
+    per fact carries them. The ~900,000 served facts of a national load are combined, filtered
+    (later file wins), laid out and cached through these columns; as Arrow texts every step
+    copied them (half a second of a one-county load, the 64-byte checksums most of it)."""
+    codes, categories = pd.factorize(pd.Series(texts, dtype="str"))  # equal texts: one category
+    return pd.Categorical.from_codes(codes[which], dtype=pd.CategoricalDtype(categories))
 
 
-def _text(column: pd.Series, rows: np.ndarray) -> pd.Series:
+def _text(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
     """A lineage column's text for the given rows ("" where blank), per distinct value."""
-    if isinstance(column.dtype, pd.StringDtype):  # already Arrow strings (file name, sha256)
-        return column.iloc[rows].fillna("").astype("str").reset_index(drop=True)
     if _text_categorical(column):  # its texts by code, "" where blank (code -1)
         codes = column.cat.codes.to_numpy()[rows].astype(np.int64)
         texts = list(column.cat.categories) + [""]
-        return _strings(texts, np.where(codes < 0, len(texts) - 1, codes))
+        return _labels(texts, np.where(codes < 0, len(texts) - 1, codes))
     distinct = Distinct(column)
     texts = ["" if pd.isna(v) else str(v) for (v,) in distinct.keys]
-    return _strings(texts, distinct.inverse[rows])
-
-
-def _file_text(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
-    """A file's name or sha256 for the given rows ("" where blank), as a Categorical of texts.
-    A file gives all its facts one name and one checksum, so a small code per fact carries them:
-    the ~900,000 served facts of a national load are combined, filtered (later file wins) and
-    cached through these columns, and as texts the 64-byte checksums alone cost 0.2 s there."""
-    distinct = Distinct(column)
-    texts = ["" if pd.isna(v) else str(v) for (v,) in distinct.keys]
-    codes, categories = pd.factorize(pd.Series(texts, dtype="str"))  # a blank and "" are one text
-    return pd.Categorical.from_codes(codes[distinct.inverse[rows]], dtype=pd.CategoricalDtype(categories))
+    return _labels(texts, distinct.inverse[rows])
 
 
 def concat_facts(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Resolved facts of several files as one frame (`pd.concat`), their file columns one
-    Categorical over all the files' names and checksums (`pd.concat` would spell out every
-    row's text when the files' categories differ). Files without facts are left out."""
+    """Resolved facts of several files as one frame (`pd.concat`), each text column one
+    Categorical over all the files' texts (`pd.concat` would spell out every row's text when the
+    files' categories differ). Files without facts are left out."""
     columns = list(frames[0].columns)
     frames = [f for f in frames if len(f)] or frames[:1]
-    files = [c for c in FILE_COLUMNS if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
-    combined = pd.concat([f.drop(columns=files) for f in frames], ignore_index=True)
-    for name in files:
+    texts = [c for c in columns if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
+    combined = pd.concat([f.drop(columns=texts) for f in frames], ignore_index=True)
+    for name in texts:
         combined[name] = union_categoricals([f[name] for f in frames], ignore_order=True)
     return combined[columns]
 

@@ -397,9 +397,9 @@ def test_a_publish_prunes_entries_of_files_no_version_or_raw_file_has(tmp_path, 
 # ------------------------------------------------------------------ combining
 @pytest.mark.parametrize("seed", range(5))
 def test_later_wins_is_drop_duplicates_keep_last(seed):
-    """On files combined as a load combines them (`concat_facts`: the file columns one
-    Categorical, the texts in several Arrow chunks, then `_one_chunk`), the later file wins
-    exactly as pandas' drop_duplicates(keep="last") on plain texts."""
+    """On files combined as a load combines them (`concat_facts`: each text column one
+    Categorical over the files' texts), the later file wins exactly as pandas'
+    drop_duplicates(keep="last") on plain texts."""
     rng = random.Random(seed)
     frames = []
     for n in range(rng.randint(1, 4)):
@@ -412,9 +412,9 @@ def test_later_wins_is_drop_duplicates_keep_last(seed):
         frames.append(
             pd.DataFrame(
                 {
-                    "region_code": pd.Series([r[0] for r in rows], dtype="str"),
+                    "region_code": pd.Categorical([r[0] for r in rows]),
                     "year": pd.array([r[1] for r in rows], dtype="int32"),
-                    "indicator_id": pd.Series([r[2] for r in rows], dtype="str"),
+                    "indicator_id": pd.Categorical([r[2] for r in rows]),
                     "value": [float(rng.randint(1, 9)) for _ in rows],
                     "file_name": pd.Categorical([f"{n}.csv"] * len(rows)),
                     "file_sha256": pd.Categorical([f"{n}" * 64] * len(rows)),
@@ -422,14 +422,13 @@ def test_later_wins_is_drop_duplicates_keep_last(seed):
                 }
             )
         )
-    texts = {"file_name": "str", "file_sha256": "str"}
+    texts = dict.fromkeys(["region_code", "indicator_id", "file_name", "file_sha256"], "str")
     plain = pd.concat([f.astype(texts) for f in frames], ignore_index=True)
     expected = plain.drop_duplicates(["region_code", "year", "indicator_id"], keep="last").reset_index(
         drop=True
     )
-    got = pipeline._later_wins(pipeline._one_chunk(concat_facts(frames)))
+    got = pipeline._later_wins(concat_facts(frames))
     assert all(isinstance(got[c].dtype, pd.CategoricalDtype) for c in texts)
-    assert got["region_code"].array._pa_array.num_chunks == 1
     pd.testing.assert_frame_equal(got.astype(texts), expected, check_exact=True)
 
 
