@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit import runtime
 
 from dashboard import filters, navigation, store, upload_guard, widget_guard
-from dashboard.process import freeze_startup_heap
+from dashboard.process import freeze_startup_heap, send_without_delay
 
 # Widget states a client forged (unknown ids, values of the wrong type) are ignored, not shown
 # to it as a KeyError or TypeError (dashboard/widget_guard.py).
@@ -31,4 +31,5 @@ except Exception as error:  # st.stop, st.rerun, st.switch_page: BaseExceptions,
     st.error("页面出错了，请刷新后重试；如果问题持续，请联系管理员（详细信息已记录在服务器日志中）。")
     if not runtime.exists():  # in-process tests (AppTest, no server): the error itself, in full
         st.exception(error)
+send_without_delay()
 freeze_startup_heap()

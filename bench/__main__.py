@@ -55,6 +55,7 @@ class Scale:
     pack_runs: int = 3
     incremental_runs: int = 3
     level_runs: int = 5  # each map load, drill-down and breadcrumb click (issue 20)
+    level_pages: tuple[str, ...] = tuple(server_bench.PAGES)  # their reruns by level
 
 
 FULL = Scale()
@@ -74,6 +75,7 @@ QUICK = Scale(
     pack_runs=1,
     incremental_runs=1,
     level_runs=1,
+    level_pages=("", "compare"),
 )
 
 
@@ -244,7 +246,9 @@ def measure(base: Path, scale: Scale) -> dict:
         "pack": lambda: export_bench.deck_exports(base, scale.pack_runs),
         "present": lambda: present_bench.slide_steps(base),
         # quick mode: the "national" county map holds the one province's counties
-        "levels": lambda: level_bench.measure(base, scale.level_runs, scale.reruns, scale.province),
+        "levels": lambda: level_bench.measure(
+            base, scale.level_runs, scale.reruns, scale.province, scale.level_pages
+        ),
         # last: it publishes new versions into the national warehouse the steps above measure
         "incremental": lambda: etl_bench.incremental_load(base, scale.incremental_runs, scale.province),
     }

@@ -280,15 +280,15 @@ def _payload(messages: list[ForwardMsg]) -> dict:
     }
 
 
-def level_reruns(data_dir: Path, runs: int = 30) -> dict:
-    """Per page of `server_bench.PAGES`: the rerun after a change of the children filter at
+def level_reruns(data_dir: Path, runs: int = 30, pages: tuple[str, ...] = tuple(PAGES)) -> dict:
+    """Per page (of `server_bench.PAGES`): the rerun after a change of the children filter at
     city (宝鸡市), province (陕西省) and national level, one warm websocket session per level,
     reruns interleaved so all levels see the same machine."""
 
     async def run(port: int, pid: int) -> dict:
         process = psutil.Process(pid)
         out = {}
-        for page in PAGES:
+        for page in pages:
             probes = {
                 region: Probe(port, process, page, f"region={region}", LEVEL_LABELS[region], values)
                 for region, values in LEVEL_VALUES.items()
@@ -307,8 +307,14 @@ def level_reruns(data_dir: Path, runs: int = 30) -> dict:
         return asyncio.run(run(server.port, server.pid))
 
 
-def measure(data_dir: Path, runs: int, reruns: int, counties_of: str | None = None) -> dict:
-    return {"maps": map_timings(data_dir, runs, counties_of), "reruns": level_reruns(data_dir, reruns)}
+def measure(
+    data_dir: Path,
+    runs: int,
+    reruns: int,
+    counties_of: str | None = None,
+    pages: tuple[str, ...] = tuple(PAGES),
+) -> dict:
+    return {"maps": map_timings(data_dir, runs, counties_of), "reruns": level_reruns(data_dir, reruns, pages)}
 
 
 def ratio(walls: dict, region: str) -> float:

@@ -60,7 +60,8 @@ class Level:
     min_area: float
 
 
-NATION = Level(0.02, 3, 0.01)  # provinces on a national map (≈2 km; islands under ≈100 km² dropped)
+# provinces on a national map (≈8 km: under a pixel of it; islands under ≈100 km² dropped)
+NATION = Level(0.08, 2, 0.01)
 PROVINCE = Level(0.005, 4, 0.0005)  # a province's cities (≈500 m)
 CITY = Level(0.001, 4, 0.00001)  # a city's counties (≈100 m: the source nearly as drawn)
 NATION_COUNTIES = Level(0.02, 3, 0.002)  # every county on one national map (file ≤ 2 MB)
