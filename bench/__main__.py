@@ -56,6 +56,8 @@ class Scale:
     incremental_runs: int = 3
     level_runs: int = 5  # each map load, drill-down and breadcrumb click (issue 20)
     level_pages: tuple[str, ...] = tuple(server_bench.PAGES)  # their reruns by level
+    level_page_loads: tuple[str, ...] = level_bench.PAGE_LOADS  # maps timed as whole page loads
+    browser_pages: tuple[str, ...] = tuple(server_bench.BROWSER_PAGES)
 
 
 FULL = Scale()
@@ -76,6 +78,8 @@ QUICK = Scale(
     incremental_runs=1,
     level_runs=1,
     level_pages=("", "compare"),
+    level_page_loads=(level_bench.NATION, level_bench.COUNTIES),
+    browser_pages=("compare",),
 )
 
 
@@ -236,7 +240,12 @@ def measure(base: Path, scale: Scale) -> dict:
         "queries": lambda: query_bench.time_queries(base, query_bench.record_queries(base), scale.query_runs),
         "yearbook": lambda: etl_bench.yearbook_read(scale.yearbook_runs),
         "pages": lambda: server_bench.server_reruns(base, scale.reruns),
-        "browser": lambda: server_bench.browser_timings(base, scale.browser_changes, scale.cold_loads),
+        "browser": lambda: server_bench.browser_timings(
+            base,
+            scale.browser_changes,
+            scale.cold_loads,
+            {name: server_bench.BROWSER_PAGES[name] for name in scale.browser_pages},
+        ),
         "memory": lambda: server_bench.session_memory(base, scale.sessions),
         "soak": lambda: server_bench.view_cache_soak(base, scale.soak_views),
         "concurrency": lambda: server_bench.concurrent_reruns(base, scale.sessions, scale.concurrency_s),
@@ -247,7 +256,7 @@ def measure(base: Path, scale: Scale) -> dict:
         "present": lambda: present_bench.slide_steps(base),
         # quick mode: the "national" county map holds the one province's counties
         "levels": lambda: level_bench.measure(
-            base, scale.level_runs, scale.reruns, scale.province, scale.level_pages
+            base, scale.level_runs, scale.reruns, scale.province, scale.level_pages, scale.level_page_loads
         ),
         # last: it publishes new versions into the national warehouse the steps above measure
         "incremental": lambda: etl_bench.incremental_load(base, scale.incremental_runs, scale.province),
@@ -273,7 +282,7 @@ def level_rows(levels: dict) -> str:
         row("national map (provinces): breadcrumb 全国 on the province page → drawn", maps["up_nation"], 0.5),
         row("province map (cities): breadcrumb 陕西省 on the city page → drawn", maps["up_province"], 0.5),
         row(
-            f"national county map ({maps['counties']['shapes']:,} counties): "
+            f"national county map ({maps['counties_shapes']:,} counties): "
             "全部区县 on the national map → drawn",
             maps["switch_counties"],
             1.5,
@@ -297,11 +306,13 @@ def level_rows(levels: dict) -> str:
         f"{pay['first_view_s']:.1f} s | ≤ 2 MB | {met(pay['message_bytes'] <= 2e6)} |"
     )
     for key, what in (
-        ("nation", "national map"),
-        ("province", f"province map `?region={level_bench.PROVINCE}`"),
-        ("city", f"city map `?region={level_bench.CITY}`"),
-        ("counties", "national county map `overview-map_unit=counties`"),
+        (level_bench.NATION, "national map"),
+        (level_bench.PROVINCE, f"province map `?region={level_bench.PROVINCE}`"),
+        (level_bench.CITY, f"city map `?region={level_bench.CITY}`"),
+        (level_bench.COUNTIES, "national county map `overview-map_unit=counties`"),
     ):
+        if key not in maps:  # quick mode times two
+            continue
         m = maps[key]
         rows.append(
             f"| {what}: page load → drawn, warm (first load {m['first']:.2f} s; "

@@ -203,9 +203,15 @@ def _switch(browser, server, counties_of: str, runs: int) -> list[float]:
     return out
 
 
-def map_timings(data_dir: Path, runs: int = 5, counties_of: str | None = None) -> dict:
+PAGE_LOADS = (NATION, PROVINCE, CITY, COUNTIES)
+
+
+def map_timings(
+    data_dir: Path, runs: int = 5, counties_of: str | None = None, page_loads: tuple[str, ...] = PAGE_LOADS
+) -> dict:
     """Every map measure of issue 20 in chromium against one app server (`counties_of`: the
-    全部区县 map of that province instead of the nation's, for quick mode)."""
+    全部区县 map of that province instead of the nation's, for quick mode), and the page loads
+    of the maps in `page_loads`."""
     from playwright.sync_api import sync_playwright
 
     from dashboard import geo
@@ -221,10 +227,9 @@ def map_timings(data_dir: Path, runs: int = 5, counties_of: str | None = None) -
         out["counties_payload"] = asyncio.run(county_payload(app.port, _query(COUNTIES, counties_of)))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            out["nation"] = _open(browser, _url(app, NATION), NATION, runs)
-            out["province"] = _open(browser, _url(app, PROVINCE), PROVINCE, runs)
-            out["city"] = _open(browser, _url(app, CITY), CITY, runs)
-            out["counties"] = _open(browser, _url(app, COUNTIES, counties_of), COUNTIES, runs, counties_of)
+            out["counties_shapes"] = len(boundaries(COUNTIES, counties_of)["features"])
+            for region in page_loads:
+                out[region] = _open(browser, _url(app, region, counties_of), region, runs, counties_of)
             out["drill_nation"] = _drill(browser, app, NATION, PROVINCE, runs)
             out["drill_province"] = _drill(browser, app, PROVINCE, CITY, runs)
             out["up_nation"] = _up(browser, app, PROVINCE, NATION, "全国", runs)
@@ -313,8 +318,12 @@ def measure(
     reruns: int,
     counties_of: str | None = None,
     pages: tuple[str, ...] = tuple(PAGES),
+    page_loads: tuple[str, ...] = PAGE_LOADS,
 ) -> dict:
-    return {"maps": map_timings(data_dir, runs, counties_of), "reruns": level_reruns(data_dir, reruns, pages)}
+    return {
+        "maps": map_timings(data_dir, runs, counties_of, page_loads),
+        "reruns": level_reruns(data_dir, reruns, pages),
+    }
 
 
 def ratio(walls: dict, region: str) -> float:

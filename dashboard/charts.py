@@ -7,6 +7,7 @@ aggregated/derived row, drawn bold over thin county lines; it is never recompute
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -616,6 +617,8 @@ def county_map(
         )
     named = {c: (n, f"{v:{fmt}}") for c, n, v in zip(have["region_code"], have["region_name"], have["value"])}
     named.update({c: (_name(features[c]), None) for c in missing})
+    if all(code.endswith("0000") for code in features):  # provinces: 31 names in the east's little room
+        named = {c: (short_name(n), v) for c, (n, v) in named.items()}
     placed = _place_labels(features, named, outline) if labels else {}
     for name, codes in ((meta["name_zh"], list(have["region_code"])), (NO_DATA, missing)):
         if not codes or not labels:
@@ -674,6 +677,15 @@ def county_map(
 
 
 MAP_HEIGHT = 520
+
+
+# A province's name on a national map, as Chinese maps write it: 广西壮族自治区 → 广西, 黑龙江省 → 黑龙江.
+_PROVINCE_SUFFIX = re.compile(r"(维吾尔自治区|壮族自治区|回族自治区|自治区|特别行政区|省|市)$")
+
+
+def short_name(name: str) -> str:
+    """A province's short name (the pointer still names it in full)."""
+    return _PROVINCE_SUFFIX.sub("", name) or name
 
 
 def _name(feature: dict) -> str:

@@ -8,7 +8,7 @@ import plotly.colors
 import pytest
 
 from dashboard import charts
-from dashboard.geo import city_geojson
+from dashboard.geo import children_geojson, city_geojson
 from etl.catalog import Target, load_catalog
 
 BEDS_TARGET = Target(value=35, op=">=", year=2020, scope="全国", source="规划")
@@ -129,6 +129,28 @@ def test_heatmap_and_scatter(meta):
     fig = charts.scatter(points, meta("beds_per_1000_elderly"), meta("social_workers_per_10k"), 2024)
     assert list(fig.data[0].marker.size) == [535800, 300000]
     assert "人/万人" in fig.layout.yaxis.title.text
+
+
+def test_a_national_map_writes_provinces_short_and_points_to_them_in_full(meta):
+    """31 provinces in a small map: 广西 and 内蒙古 on the map, the full names where the pointer goes."""
+    shapes = children_geojson("100000")
+    values = pd.DataFrame(
+        {
+            "region_code": ["450000", "150000", "110000"],
+            "region_name": ["广西壮族自治区", "内蒙古自治区", "北京市"],
+            "value": [60.0, 70.0, 80.0],
+        }
+    )
+    fig = charts.county_map(values, meta("beds_per_1000_elderly"), shapes, 2024, "省份")
+    labels = " ".join(
+        t for trace in fig.data if trace.type == "scattergeo" and trace.text for t in trace.text
+    )
+    for short in ("广西", "内蒙古", "北京", "黑龙江", "新疆", "西藏"):
+        assert short in labels, short
+    assert "自治区" not in labels and "省" not in labels.replace("省份", "")
+    coloured = next(t for t in fig.data if t.type == "choropleth" and "450000" in t.locations)
+    assert list(coloured.text) == ["广西壮族自治区", "内蒙古自治区", "北京市"]  # the hover's names
+    assert charts.short_name("黑龙江省") == "黑龙江" and charts.short_name("宁夏回族自治区") == "宁夏"
 
 
 def test_map_greys_counties_without_data(meta):

@@ -104,17 +104,12 @@ def open_page(browser, app_url: str, path: str, width: int, height: int) -> Page
 
 
 def modebar_tooltips(page: Page) -> list[str]:
-    """Hover every modebar button and read the tooltip plotly shows (its data-title)."""
-    tooltips = []
-    buttons = page.locator(".js-plotly-plot .modebar-btn")
-    for i in range(buttons.count()):
-        button = buttons.nth(i)
-        if not button.is_visible():
-            continue
-        button.scroll_into_view_if_needed()
-        button.hover()
-        tooltips.append(button.get_attribute("data-title") or "")
-    return tooltips
+    """The tooltip of every modebar button that is laid out: plotly shows its `data-title`
+    (CSS `attr(data-title)` on hover), so the attribute is the text the user reads."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot .modebar-btn')]"
+        ".filter(b => b.getClientRects().length).map(b => b.getAttribute('data-title') || '')"
+    )
 
 
 @pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
