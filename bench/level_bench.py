@@ -148,40 +148,46 @@ def _ready_page(browser, url: str, region: str):
     return context, page
 
 
-def _drill(browser, server, region: str, child: str, runs: int) -> list[float]:
-    """A click inside `child`'s shape on `region`'s map → `child`'s map drawn, `runs` times."""
+def _timed_clicks(browser, server, region: str, target: str, runs: int, aim) -> list[float]:
+    """On `region`'s page, `runs` times: the click `aim(page)` returns → `target`'s map drawn,
+    then `region`'s page opened again."""
     context, page = _ready_page(browser, _url(server, region), region)
     out = []
-    for _ in range(runs):
-        x, y = page.evaluate(_INSIDE, child)
+    for n in range(runs):
+        click = aim(page)  # where to click is found before the clock starts
         start = time.perf_counter()
-        page.mouse.click(x, y)
-        wait_drawn(page, child)
+        click()
+        wait_drawn(page, target)
         out.append(time.perf_counter() - start)
         _settle(page)
-        page.goto(_url(server, region))
-        wait_drawn(page, region)
-        _settle(page)
+        if n < runs - 1:
+            page.goto(_url(server, region))
+            wait_drawn(page, region)
+            _settle(page)
     context.close()
     return out
+
+
+def _drill(browser, server, region: str, child: str, runs: int) -> list[float]:
+    """A click inside `child`'s shape on `region`'s map → `child`'s map drawn."""
+
+    def aim(page):
+        x, y = page.evaluate(_INSIDE, child)
+        return lambda: page.mouse.click(x, y)
+
+    return _timed_clicks(browser, server, region, child, runs, aim)
 
 
 def _up(browser, server, region: str, parent: str, name: str, runs: int) -> list[float]:
     """A click on `parent` in the breadcrumb of `region`'s page → `parent`'s map drawn."""
-    context, page = _ready_page(browser, _url(server, region), region)
-    out = []
-    for _ in range(runs):
-        crumb = page.locator(".st-key-breadcrumb").get_by_role("button", name=name)
-        start = time.perf_counter()
-        crumb.click()
-        wait_drawn(page, parent)
-        out.append(time.perf_counter() - start)
-        _settle(page)
-        page.goto(_url(server, region))
-        wait_drawn(page, region)
-        _settle(page)
-    context.close()
-    return out
+    return _timed_clicks(
+        browser,
+        server,
+        region,
+        parent,
+        runs,
+        lambda page: page.locator(".st-key-breadcrumb").get_by_role("button", name=name).click,
+    )
 
 
 def _switch(browser, server, counties_of: str, runs: int) -> list[float]:
@@ -190,15 +196,16 @@ def _switch(browser, server, counties_of: str, runs: int) -> list[float]:
     context, page = _ready_page(browser, _url(server, counties_of), counties_of)
     unit = page.locator(".st-key-overview-map_unit")
     out = []
-    for _ in range(runs):
+    for n in range(runs):
         start = time.perf_counter()
         unit.get_by_text("全部区县").click()
         wait_drawn(page, COUNTIES, counties_of=counties_of)
         out.append(time.perf_counter() - start)
         _settle(page)
-        unit.get_by_text("各", exact=False).first.click()
-        wait_drawn(page, counties_of)
-        _settle(page)
+        if n < runs - 1:
+            unit.get_by_text("各", exact=False).first.click()
+            wait_drawn(page, counties_of)
+            _settle(page)
     context.close()
     return out
 
