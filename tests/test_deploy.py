@@ -246,12 +246,13 @@ def _audit(base: Path, event: str) -> list[dict]:
 
 def test_forged_client_headers_do_not_escape_the_login_slow_down(cluster):
     """Fresh sessions (spread over both replicas), every other one with rotating forged
-    X-Forwarded-For / X-Real-IP: all are one client, 127.0.0.3, and wait 0, 0.5, 1, 2, 4, 8 s."""
+    X-Forwarded-For / X-Real-IP: all are one client, 127.0.0.3, and wait 0, 0.5, 1, 2 s (the wait
+    doubles on: tests/test_client_address.py)."""
     before = len(_audit(cluster["base"], "login_failed")) if (cluster["base"] / "audit").exists() else 0
 
     async def run():
         took = []
-        for n in range(6):
+        for n in range(4):
             forged = {"X-Forwarded-For": f"10.66.{n}.1", "X-Real-IP": f"10.77.{n}.1"} if n % 2 else {}
             seconds, logged_in = await _login(cluster["port"], f"guess {n}", forged, source="127.0.0.3")
             assert not logged_in
@@ -259,11 +260,11 @@ def test_forged_client_headers_do_not_escape_the_login_slow_down(cluster):
         return took
 
     took = run_async(run())
-    expected = [0, 0.5, 1, 2, 4, 8]  # as six failures in one session or from one address
+    expected = [0, 0.5, 1, 2]  # as four failures in one session or from one address
     assert all(t >= e for t, e in zip(took, expected)), took
     assert all(t < e + 5 for t, e in zip(took, expected)), took
     failed = _audit(cluster["base"], "login_failed")[before:]
-    assert [e["client"] for e in failed] == ["127.0.0.3"] * 6, failed
+    assert [e["client"] for e in failed] == ["127.0.0.3"] * 4, failed
     assert all(e["peer"] == "127.0.0.1" for e in failed)  # named by nginx
     assert not any("10.66." in str(e) or "10.77." in str(e) for e in failed)
 
