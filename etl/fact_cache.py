@@ -18,9 +18,10 @@ readers, resolve, units, text, the messages of their issues): entries written by
 then never fetched again (and pruned at the next publish).
 
 An entry is one file `<data-dir>/cache/facts/<sha256>.<context>.<file key>.arrow`: an Arrow IPC
-file (texts dictionary-encoded: ~27 bytes a fact, 25 MB for the national file; pandas' metadata, so
-the frame comes back with the very dtypes it had — Arrow-backed `str`, Categoricals, int32 year,
-float64 value), the issues, the `inputs` entry and the full key in its schema metadata, followed
+file (a fact's texts are Categoricals, stored as Arrow dictionaries: ~27 bytes a fact, 25 MB for
+the national file; pandas' metadata, so the frame comes back with the very dtypes it had —
+Categoricals, Arrow-backed `str`, int32 year, float64 value), the issues, the `inputs` entry and
+the full key in its schema metadata, followed
 by the sha256 of those bytes. It is written to a temporary file and moved into place with
 `os.replace` (`pipeline.check_files` runs without the publish lock, so two processes may write
 one entry at once: each writes the same bytes); the pipeline stores a run's entries only when
@@ -236,20 +237,14 @@ class FactCache:
 
 # ---------------------------------------------------------------------- the entry's bytes
 def _encode(entry: Entry, key: dict) -> bytes:
-    """Arrow IPC bytes of the facts (texts dictionary-encoded) with the key, issues, inputs
-    entry and the columns to decode in the schema metadata, then their sha256 and MAGIC."""
+    """Arrow IPC bytes of the facts (a Categorical as an Arrow dictionary, as it is) with the
+    key, issues and inputs entry in the schema metadata, then their sha256 and MAGIC."""
     table = pa.Table.from_pandas(entry.facts, preserve_index=None)
     metadata = dict(table.schema.metadata or {})  # pandas' own: the dtypes to come back as
-    encoded = []
-    for i, field in enumerate(table.schema):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            table = table.set_column(i, field.name, _dictionary(table.column(i)))
-            encoded.append([i, str(field.type)])
     meta = {
         "key": key,
         "issues": [dataclasses.asdict(i) for i in entry.issues],
         "input": entry.input,
-        "encoded": encoded,
         # Arrow gives a Categorical's texts back as `str` categories: these had object ones
         "object_categories": [
             str(name)
@@ -265,39 +260,6 @@ def _encode(entry: Entry, key: dict) -> bytes:
         writer.write_table(table)
     data = sink.getvalue().to_pybytes()
     return data + hashlib.sha256(data).digest() + MAGIC
-
-
-def _dictionary(column: pa.ChunkedArray) -> pa.Array:
-    """A text column dictionary-encoded with the narrowest indices (a file's name and sha256 are
-    one value over all its rows: one byte a row instead of 64)."""
-    encoded = column.combine_chunks().dictionary_encode()
-    for width in (pa.int8(), pa.int16()):
-        if len(encoded.dictionary) <= np.iinfo(width.to_pandas_dtype()).max:
-            return pa.DictionaryArray.from_arrays(encoded.indices.cast(width), encoded.dictionary)
-    return encoded
-
-
-def _texts(column: pa.ChunkedArray, kind: pa.DataType) -> pa.Array:
-    """A dictionary-encoded text column back as plain texts of type `kind`. When every text has
-    the same length (a sha256, a region code, a file's one name) and none is missing, the bytes
-    are gathered as fixed-width rows with numpy (several times faster than Arrow's `cast`)."""
-    column = column.combine_chunks()
-    dictionary = column.dictionary.cast(pa.large_string())
-    bounds = np.frombuffer(dictionary.buffers()[1], np.int64)[
-        dictionary.offset : dictionary.offset + len(dictionary) + 1
-    ]
-    lengths = np.diff(bounds)
-    width = int(lengths[0]) if len(lengths) else 0
-    if column.null_count or dictionary.null_count or not width or (lengths != width).any():
-        return column.cast(kind)
-    start = int(bounds[0])
-    rows = np.frombuffer(dictionary.buffers()[2], np.uint8)[start : start + width * len(dictionary)]
-    data = rows.reshape(len(dictionary), width)[column.indices.to_numpy()]
-    offsets = np.arange(0, width * (len(column) + 1), width, dtype=np.int64)
-    texts = pa.Array.from_buffers(
-        pa.large_string(), len(column), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    return texts.cast(kind) if kind != pa.large_string() else texts
 
 
 def _plain(value):
@@ -322,10 +284,7 @@ def _decode(data: bytes, key: dict) -> Entry:
     meta = json.loads(metadata[_META])
     if meta["key"] != json.loads(json.dumps(key, ensure_ascii=False)):
         raise ValueError("another key")
-    for i, type_name in meta["encoded"]:
-        field = table.schema.field(i)
-        table = table.set_column(i, field.name, _texts(table.column(i), pa.type_for_alias(type_name)))
-    facts = table.replace_schema_metadata(metadata).to_pandas()
+    facts = table.to_pandas()
     for name in meta["object_categories"]:
         column = facts[name]
         categories = pd.Index(np.asarray(column.cat.categories, dtype=object), dtype=object)
