@@ -412,19 +412,18 @@ def apply(recipe: Recipe, grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
             if is_no_data(value):
                 continue
             records.append(
-                {
-                    "sheet": grid.sheet,
-                    "row": grid.excel_row(i),
-                    "column": grid.excel_col(j),
-                    "region": region,
-                    "region_code": code,
-                    "year": row_year if col_year is None else col_year,
-                    "indicator": indicator,
-                    "context": "",
-                    "unit": None,
-                    "header_unit": unit,
-                    "value": value,
-                }
+                grid.observation(
+                    i,
+                    j,
+                    region=region,
+                    region_code=code,
+                    year=row_year if col_year is None else col_year,
+                    indicator=indicator,
+                    context="",
+                    unit=None,
+                    header_unit=unit,
+                    value=value,
+                )
             )
     return raw_frame(records), issues
 

@@ -93,6 +93,11 @@ class Grid:
     def excel_col(self, j: int) -> str:
         return excel_column(self.first_col + j)
 
+    def observation(self, i: int, j: int, **fields) -> dict:
+        """A raw observation read from cell (i, j): its sheet, Excel row and column letter (the
+        lineage every reader and recipe records) and the reader's `fields` (`RAW_COLUMNS`)."""
+        return {"sheet": self.sheet, "row": self.excel_row(i), "column": self.excel_col(j), **fields}
+
     def where(self, i: int | None = None, j: int | None = None) -> dict:
         """Keyword arguments for `issues.error(...)` naming this sheet (and cell)."""
         out = {"file": self.file, "sheet": self.sheet}

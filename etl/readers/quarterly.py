@@ -197,17 +197,16 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
             if is_no_data(value):
                 continue
             records.append(
-                {
-                    "sheet": grid.sheet,
-                    "row": grid.excel_row(i),
-                    "column": grid.excel_col(jv),
-                    "region": region,
-                    "region_code": block.code,
-                    "year": block.year,
-                    "indicator": label,
-                    "context": contexts[g],
-                    "unit": unit,
-                    "value": value,
-                }
+                grid.observation(
+                    i,
+                    jv,
+                    region=region,
+                    region_code=block.code,
+                    year=block.year,
+                    indicator=label,
+                    context=contexts[g],
+                    unit=unit,
+                    value=value,
+                )
             )
     return raw_frame(records), []

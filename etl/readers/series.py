@@ -206,18 +206,17 @@ def _read_items(grid: Grid, table: _Table, region: str, table_unit: str | None) 
             if is_no_data(value):
                 continue
             records.append(
-                {
-                    "sheet": grid.sheet,
-                    "row": grid.excel_row(i),
-                    "column": grid.excel_col(col.j),
-                    "region": region,
-                    "year": col.year,
-                    "indicator": indicator,
-                    "context": context,
-                    "unit": unit,
-                    "header_unit": col.unit or (None if unit else table_unit),
-                    "value": value,
-                }
+                grid.observation(
+                    i,
+                    col.j,
+                    region=region,
+                    year=col.year,
+                    indicator=indicator,
+                    context=context,
+                    unit=unit,
+                    header_unit=col.unit or (None if unit else table_unit),
+                    value=value,
+                )
             )
     return records
 
@@ -240,18 +239,17 @@ def _read_years(grid: Grid, table: _Table, region: str, table_unit: str | None) 
             if is_no_data(value):
                 continue
             records.append(
-                {
-                    "sheet": grid.sheet,
-                    "row": grid.excel_row(i),
-                    "column": grid.excel_col(col.j),
-                    "region": region,
-                    "year": cell if year is None else year,  # as written: resolve says why
-                    "indicator": col.label,
-                    "context": col.context,
-                    "unit": None,
-                    "header_unit": col.unit or row_units.get(col.j) or table_unit,
-                    "value": value,
-                }
+                grid.observation(
+                    i,
+                    col.j,
+                    region=region,
+                    year=cell if year is None else year,  # as written: resolve says why
+                    indicator=col.label,
+                    context=col.context,
+                    unit=None,
+                    header_unit=col.unit or row_units.get(col.j) or table_unit,
+                    value=value,
+                )
             )
     return records
 

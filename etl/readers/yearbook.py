@@ -429,18 +429,17 @@ def read(grid: Grid) -> tuple[pd.DataFrame, list[Issue]]:
             if is_no_data(value):
                 continue
             records.append(
-                {
-                    "sheet": grid.sheet,
-                    "row": grid.excel_row(i),
-                    "column": grid.excel_col(j),
-                    "region": region,
-                    "region_code": cell_at(row, code_col),
-                    "year": row_year if col_year is None else col_year,
-                    "indicator": label,
-                    "context": context,
-                    "header_unit": unit,
-                    "value": value,
-                }
+                grid.observation(
+                    i,
+                    j,
+                    region=region,
+                    region_code=cell_at(row, code_col),
+                    year=row_year if col_year is None else col_year,
+                    indicator=label,
+                    context=context,
+                    header_unit=unit,
+                    value=value,
+                )
             )
     return raw_frame(records), []
 
