@@ -1,5 +1,6 @@
 """Fixtures shared by many test files: pytest-playwright settings for every browser test (Debian's
-chromium, never a download) and a data dir serving one real version."""
+chromium, never a download), a data dir of the sample warehouse per module and one serving one
+real version."""
 
 import shutil
 
@@ -26,6 +27,15 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 900}, "locale": "zh-CN"}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """A data dir serving the sample warehouse, built once per test module (each module has its
+    own: some publish into it)."""
+    base = tmp_path_factory.mktemp("sample") / "data"
+    assert pipeline.build(base).ok
+    return base
 
 
 @pytest.fixture(scope="session")

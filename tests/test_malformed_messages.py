@@ -13,7 +13,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.server_bench import Session
 from dashboard import widget_guard
-from etl import pipeline, warehouse
+from etl import warehouse
 from tests.browser import serve_app
 from tests.util import run_async
 
@@ -35,13 +35,6 @@ LEAKS = (
 FAKE = "$$ID-" + "0" * 32
 SLIDE = "数据截至"  # the footer of every slide
 KEYS = "mz_present_keys"  # 演示's key handler (a st.components.v2 component)
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    base = tmp_path_factory.mktemp("malformed") / "data"
-    assert pipeline.build(base).ok
-    return base
 
 
 @pytest.fixture(scope="module")

@@ -32,13 +32,6 @@ FUZHOU = "350100"
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    base = tmp_path_factory.mktemp("sample")
-    assert pipeline.build(base).ok
-    return base
-
-
-@pytest.fixture(scope="module")
 def empty(tmp_path_factory):
     base = tmp_path_factory.mktemp("empty")
     tables, _ = pipeline.assemble([], load_catalog(), load_registry(), is_sample=False)

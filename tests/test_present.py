@@ -292,13 +292,6 @@ def test_a_phone_is_told_to_use_a_large_screen(browser, app_url):
 # ---------------------------------------------------------------------------- the deck model
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    base = tmp_path_factory.mktemp("present-model")
-    assert pipeline.build(base).ok
-    return base
-
-
 @pytest.fixture
 def served(sample, monkeypatch):
     monkeypatch.setenv("MZ_DATA_DIR", str(sample))

@@ -12,20 +12,13 @@ import pytest
 
 from dashboard import export
 from dashboard.format import escape_markdown
-from etl import pipeline, warehouse
+from etl import warehouse
 from tests.util import RecordingStorage, open_page, query
 
 SHOWN = ["指标", "单位", "地区", "区划代码", "年份", "数值", "来源方式"]
 DOWNLOAD = ["指标代码", "指标", "单位", "地区", "区划代码", "年份", "数值", "数值（未修约）", "来源方式"]
 BEDS = "beds_per_1000_elderly"
 BEDS_LABEL = "每千名老年人养老床位数（张/千名老年人）"
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    base = tmp_path_factory.mktemp("sample")
-    assert pipeline.build(base).ok
-    return base
 
 
 def catalog(base) -> list[tuple[str, str]]:

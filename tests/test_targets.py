@@ -130,13 +130,6 @@ def test_target_of_reads_the_warehouse_targets_for_the_year(monkeypatch, tmp_pat
 # ---------------------------------------------------------------------------- a ceiling everywhere
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    base = tmp_path_factory.mktemp("targets")
-    assert pipeline.build(base).ok
-    return base
-
-
 @pytest.fixture
 def ceiling(monkeypatch, sample):
     """每千名老年人养老床位数 with a ceiling of 35 instead of its floor; cached answers that hold

@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import deck, missions, navigation, store, topic, views
 from dashboard.views import load_views, read_views_data, validate_views, views_from_data
-from etl import pipeline
 from etl.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,13 +202,6 @@ def test_an_invalid_file_fails_to_load(tmp_path):
 
 
 # ---------------------------------------------------------------------------- an edited file
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    base = tmp_path_factory.mktemp("views")
-    assert pipeline.build(base).ok
-    return base
 
 
 @pytest.fixture
