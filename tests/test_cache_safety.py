@@ -18,7 +18,7 @@ from streamlit.testing.v1 import app_test as app_test_module
 
 from dashboard import missions, navigation, store, topic
 from dashboard.filters import Filters
-from tests.test_pages import APP, sample  # noqa: F401 — the module's sample warehouse
+from tests.test_pages import APP
 from tests.util import RecordingStorage
 
 BAOJI = "610300"
