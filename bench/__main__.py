@@ -77,8 +77,8 @@ QUICK = Scale(
     pack_runs=1,
     incremental_runs=1,
     level_runs=1,
-    level_pages=("", "compare"),
-    level_page_loads=(level_bench.NATION, level_bench.COUNTIES),
+    level_pages=("compare",),
+    level_page_loads=(level_bench.COUNTIES,),
     browser_pages=("compare",),
 )
 
@@ -311,7 +311,7 @@ def level_rows(levels: dict) -> str:
         (level_bench.CITY, f"city map `?region={level_bench.CITY}`"),
         (level_bench.COUNTIES, "national county map `overview-map_unit=counties`"),
     ):
-        if key not in maps:  # quick mode times two
+        if key not in maps:  # quick mode times one
             continue
         m = maps[key]
         rows.append(

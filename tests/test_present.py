@@ -16,7 +16,6 @@ from etl.catalog import Target
 from tests.browser import READY, REPO, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
-SIZES = [(1920, 1080), (1366, 768)]
 
 # WCAG 2 contrast of every visible text: HTML elements with their own text (getComputedStyle
 # color) and SVG text (fill), against the first opaque background up the ancestors (CSS
@@ -193,9 +192,13 @@ def canvas_fills(page: Page, width: int, height: int) -> None:
     assert abs(box["width"] / box["height"] / (16 / 9) - 1) <= 0.01, box
 
 
+# Every slide in both themes at 1920 × 1080, and at 1366 × 768 in the meeting room's dark one: the
+# slide's layout does not depend on the theme, its colours do not depend on the size.
+SLIDE_VIEWS = [("light", 1920, 1080), ("dark", 1920, 1080), ("dark", 1366, 768)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["light", "dark"])
-@pytest.mark.parametrize("width,height", SIZES)
+@pytest.mark.parametrize("mode,width,height", SLIDE_VIEWS)
 def test_every_slide_fills_the_screen_with_readable_text(browser, app_url, mode, width, height):
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = context.new_page()
