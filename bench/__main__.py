@@ -90,6 +90,11 @@ def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
     )
 
 
+def p95(latencies: list[float]) -> float:
+    """NaN when nothing was answered (every session failed), which `met` then reports as missed."""
+    return float(np.percentile(latencies, 95)) if latencies else float("nan")
+
+
 def met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
@@ -228,8 +233,8 @@ def browser_rows(browser: dict) -> str:
 
 def replica_rows(rows: list[dict]) -> str:
     return "\n".join(
-        f"| {r['replicas']} | {r['sessions']} | {r['per_s']:.1f} | {np.percentile(r['latency'], 95):.2f} s | "
-        f"{r['errors']} | {met(np.percentile(r['latency'], 95) <= 1.5 and r['errors'] == 0)} |"
+        f"| {r['replicas']} | {r['sessions']} | {r['per_s']:.1f} | {p95(r['latency']):.2f} s | "
+        f"{r['errors']} | {met(p95(r['latency']) <= 1.5 and r['errors'] == 0)} |"
         for r in rows
     )
 
@@ -342,7 +347,7 @@ def render(r: dict, scale: Scale) -> str:
     scope = (
         "every county in the registry" if scale.province is None else f"quick mode: province {scale.province}"
     )
-    p95 = float(np.percentile(conc["latency"], 95)) if conc["latency"] else float("nan")
+    conc_p95 = p95(conc["latency"])
     deployed = next(
         (row for row in r["replicas"] if row["replicas"] == 2 and row["sessions"] == conc["sessions"]), None
     )
@@ -350,8 +355,8 @@ def render(r: dict, scale: Scale) -> str:
         "not measured"
         if deployed is None
         else (
-            f"p95 {np.percentile(deployed['latency'], 95):.2f} s (goal ≤ 1.5 s: "
-            f"{met(np.percentile(deployed['latency'], 95) <= 1.5)}), errors {deployed['errors']} "
+            f"p95 {p95(deployed['latency']):.2f} s (goal ≤ 1.5 s: "
+            f"{met(p95(deployed['latency']) <= 1.5)}), errors {deployed['errors']} "
             f"(goal 0: {met(deployed['errors'] == 0)}) with {deployed['sessions']} sessions"
         )
     )
@@ -442,8 +447,8 @@ RSS {soak["rss_before_mib"]:.0f} → {soak["rss_after_mib"]:.0f} MiB
 Concurrency: {conc["sessions"]} websocket sessions (总览 and the five analysis pages in turn), each changing
 its county filter as fast as answered, for {conc["seconds"]:.0f} s on loopback.
 One Streamlit process (one replica): {conc["reruns"]:,} reruns, {conc["per_s"]:.1f} reruns/s, \
-p95 rerun latency
-{p95:.2f} s (goal ≤ 1.5 s: {met(p95 <= 1.5)}), errors {conc["errors"]} (goal 0: {met(conc["errors"] == 0)}).
+p95 rerun latency {conc_p95:.2f} s
+(goal ≤ 1.5 s: {met(conc_p95 <= 1.5)}), errors {conc["errors"]} (goal 0: {met(conc["errors"] == 0)}).
 The deployment `make serve` runs on this 2-core machine, two replicas behind nginx (next
 section): {deployed_text}.
 

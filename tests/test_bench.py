@@ -74,6 +74,15 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     assert not re.search(r"\bnan\b", text, re.I)
 
 
+def test_a_load_step_nobody_answered_reports_missed_instead_of_crashing():
+    """On a loaded machine every session of a short load step may fail to open in time: the
+    report says the goal was missed rather than the whole bench dying on an empty percentile."""
+    from bench.__main__ import replica_rows
+
+    row = {"replicas": 2, "sessions": 3, "per_s": 0.0, "latency": [], "errors": 3}
+    assert replica_rows([row]) == "| 2 | 3 | 0.0 | nan s | 3 | **no** |"
+
+
 def shape(nodes: list[dict]) -> list:
     """Element types, nested, with each text and label, and each chart's traces."""
 
