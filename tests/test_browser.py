@@ -8,7 +8,6 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from etl import pipeline
 from tests.browser import REPO, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -26,20 +25,18 @@ PAGES = {
 CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser-data")
-    assert pipeline.build(base).ok
-    with serve_app(base, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
+@pytest.fixture(scope="module")
+def app_url(sample, tmp_path_factory):
+    with serve_app(sample, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
         yield server.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def base_url(app_url):
     return app_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shared(browser, app_url):
     """One context for the page tour (JS chunks cached) that records every request's host."""
     context = browser.new_context(base_url=app_url, viewport={"width": 1400, "height": 900}, locale="zh-CN")

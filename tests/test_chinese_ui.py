@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.navigation import SECTIONS
-from etl import pipeline
 from tests.browser import REPO, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -82,17 +81,24 @@ def english(texts: list[str]) -> set[str]:
     return words
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    base = tmp_path_factory.mktemp("chinese-ui-data")
-    assert pipeline.build(base).ok  # 示例数据
-    with serve_app(base, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
+@pytest.fixture(scope="module")
+def app_url(sample, tmp_path_factory):
+    with serve_app(sample, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
         yield server.url
 
 
-def open_page(browser, app_url: str, path: str, width: int, height: int) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = context.new_page()
+@pytest.fixture(scope="module")
+def tab(browser):
+    """One tab for the module's page loads. Each `goto` is a full page load at the size set before
+    it, but in a new tab chromium compiles Streamlit's and plotly's scripts again: 3.2 s against
+    1.5 s per load, most of this module's time."""
+    context = browser.new_context(locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def open_page(page: Page, app_url: str, path: str, width: int, height: int) -> Page:
+    page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{app_url}/{path}")
     wait_ready(page, path in CHARTS)
     page.wait_for_function("document.fonts.status === 'loaded'")
@@ -114,8 +120,8 @@ def modebar_tooltips(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("path", list(PAGES))
-def test_no_english_on_any_page(browser, app_url, path, width, height):
-    page = open_page(browser, app_url, path, width, height)
+def test_no_english_on_any_page(tab, app_url, path, width, height):
+    page = open_page(tab, app_url, path, width, height)
     assert page.locator('[data-testid="stException"]').count() == 0
     tooltips = modebar_tooltips(page)
     if path in CHARTS and width > 640:
@@ -125,14 +131,13 @@ def test_no_english_on_any_page(browser, app_url, path, width, height):
     found = english(page.evaluate(COLLECT) + tooltips)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"page-{PAGES[path]}-{width}x{height}.png", full_page=True)
-    page.context.close()
     assert not found, f"English on /{path} at {width}×{height}: {sorted(found)}"
 
 
-def test_widget_messages_are_chinese(browser, app_url):
+def test_widget_messages_are_chinese(tab, app_url):
     """What Streamlit's widgets say while they are used: a multiselect's 全选 / "选择全部 N 个匹配项"
     / "没有匹配的选项", a select box's placeholder."""
-    page = open_page(browser, app_url, "charity?city=610300&county=610302", 1366, 768)
+    page = open_page(tab, app_url, "charity?city=610300&county=610302", 1366, 768)
     box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect")
     box.locator("input").click()
     page.keyboard.type("区")
@@ -144,7 +149,6 @@ def test_widget_messages_are_chinese(browser, app_url):
     texts += page.evaluate(COLLECT)
     page.keyboard.press("Escape")
     assert not english(texts), sorted(english(texts))
-    page.context.close()
 
 
 def overlap(a: dict, b: dict) -> bool:
@@ -157,10 +161,10 @@ def overlap(a: dict, b: dict) -> bool:
 
 
 @pytest.mark.parametrize("path", sorted(CHARTS))
-def test_phone_layout(browser, app_url, path):
+def test_phone_layout(tab, app_url, path):
     """At 390×844: no modebar over a chart's title, every legend no taller than its plot, KPI
     cards two to a row."""
-    page = open_page(browser, app_url, path, 390, 844)
+    page = open_page(tab, app_url, path, 390, 844)
     charts = page.locator(".js-plotly-plot")
     assert charts.count() >= 1
     for i in range(charts.count()):
@@ -182,12 +186,11 @@ def test_phone_layout(browser, app_url, path):
         assert first["width"] < 390 / 2 and second["x"] > first["x"]
         if cards.count() >= 3:
             assert cards.nth(2).bounding_box()["y"] > first["y"] + first["height"] - 1
-    page.context.close()
 
 
-def test_chart_download_is_a_picture_with_its_context(browser, app_url):
+def test_chart_download_is_a_picture_with_its_context(tab, app_url):
     """下载矢量图 under the trend chart: an SVG with the title, city, years, source and 示例数据."""
-    page = open_page(browser, app_url, "elderly_care?city=610300", 1366, 768)
+    page = open_page(tab, app_url, "elderly_care?city=610300", 1366, 768)
     # the picture is made by kaleido when asked: its browser's first start, on a machine busy with
     # the rest of the suite, took 64 s once
     with page.expect_download(timeout=150_000) as download:
@@ -196,4 +199,3 @@ def test_chart_download_is_a_picture_with_its_context(browser, app_url):
     assert svg.startswith("<svg")
     for text in ("走势", "宝鸡市", "年", "数据来源：", "示例数据"):
         assert text in svg, text
-    page.context.close()

@@ -17,20 +17,13 @@ import yaml
 from PIL import Image
 from pptx import Presentation
 
-from etl import pipeline, warehouse
+from etl import warehouse
 from tests.util import query
 
 REPO = Path(__file__).resolve().parents[1]
 # Chart pictures and the PDF come from Debian's chromium (make test installs it); one worker
-# builds the module's data dir once.
+# runs the module against its copy of the sample warehouse.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("meeting_pack")]
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    base = tmp_path_factory.mktemp("deck-data")
-    assert pipeline.build(base).ok
-    return base
 
 
 STREAMLIT_NOISE = ("No runtime found", "ScriptRunContext", "streamlit")
@@ -54,16 +47,16 @@ def deck(data_dir, *args):
 
 
 @pytest.fixture(scope="module")
-def pptx(data_dir, tmp_path_factory):
+def pptx(sample, tmp_path_factory):
     out = tmp_path_factory.mktemp("pack") / "宝鸡_2024.pptx"
-    proc = deck(data_dir, "--city", "610300", "--year", "2024", "--out", str(out))
+    proc = deck(sample, "--city", "610300", "--year", "2024", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     print(f"PPTX export of 12 slides: {proc.seconds:.1f} s (process), {proc.stdout.splitlines()[-1]}")
     return out
 
 
-def db(data_dir):
-    return warehouse.current_db(data_dir)
+def db(sample):
+    return warehouse.current_db(sample)
 
 
 def notes(slide) -> str:
@@ -128,9 +121,9 @@ def test_pptx_slides_titles_charts_pictures_marks_notes(pptx):
     )
 
 
-def test_native_charts_hold_the_warehouses_values(pptx, data_dir):
+def test_native_charts_hold_the_warehouses_values(pptx, sample):
     prs = Presentation(str(pptx))
-    names = dict(query(db(data_dir), "SELECT code, name FROM regions WHERE code LIKE '6103%'"))
+    names = dict(query(db(sample), "SELECT code, name FROM regions WHERE code LIKE '6103%'"))
     for indicator, trend_title, rank_title in [
         (
             "beds_per_1000_elderly",
@@ -140,13 +133,13 @@ def test_native_charts_hold_the_warehouses_values(pptx, data_dir):
         ("dibao_urban_persons", "社会救助：城市低保人数走势", "社会救助：2024年各区县城市低保人数"),
     ]:
         rows = query(
-            db(data_dir),
+            db(sample),
             "SELECT region_code, year, value FROM facts WHERE indicator_id = ? AND region_code LIKE '6103%' "
             "AND year <= 2024 ORDER BY region_code, year",
             [indicator],
         )
         decimals, unit, display = query(
-            db(data_dir), "SELECT decimals, unit, display_unit FROM indicators WHERE id = ?", [indicator]
+            db(sample), "SELECT decimals, unit, display_unit FROM indicators WHERE id = ?", [indicator]
         )[0]
         years = sorted({y for _, y, _ in rows})
         expected = {}
@@ -179,9 +172,9 @@ def test_native_charts_hold_the_warehouses_values(pptx, data_dir):
         assert f"（{display or unit}）" in bar.value_axis.axis_title.text_frame.text
 
 
-def test_pdf_has_the_same_pages(data_dir, tmp_path, pptx):
+def test_pdf_has_the_same_pages(sample, tmp_path, pptx):
     out = tmp_path / "宝鸡_2024.pdf"
-    proc = deck(data_dir, "--city", "610300", "--year", "2024", "--out", str(out))
+    proc = deck(sample, "--city", "610300", "--year", "2024", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     print(f"PDF export of 12 slides: {proc.seconds:.1f} s (process), {proc.stdout.splitlines()[-1]}")
     reader = pypdf.PdfReader(str(out), strict=True)
@@ -193,10 +186,10 @@ def test_pdf_has_the_same_pages(data_dir, tmp_path, pptx):
     assert meta.author == "民政数据看板" and meta.subject == "民政数据看板汇报材料"
 
 
-def test_chosen_slides_and_counties(data_dir, tmp_path):
+def test_chosen_slides_and_counties(sample, tmp_path):
     out = tmp_path / "two.pptx"
     proc = deck(
-        data_dir,
+        sample,
         "--city",
         "610300",
         "--year",
@@ -218,32 +211,32 @@ def test_chosen_slides_and_counties(data_dir, tmp_path):
     assert prs.core_properties.title == "宝鸡市民政事业发展情况"
 
 
-def test_year_latest_is_the_citys_latest_year(data_dir, tmp_path):
-    latest = query(db(data_dir), "SELECT max(year) FROM region_years WHERE region_code = '610300'")[0][0]
+def test_year_latest_is_the_citys_latest_year(sample, tmp_path):
+    latest = query(db(sample), "SELECT max(year) FROM region_years WHERE region_code = '610300'")[0][0]
     out = tmp_path / "latest.pptx"
-    proc = deck(data_dir, "--city", "610300", "--slides", "cover,kpi", "--out", str(out))
+    proc = deck(sample, "--city", "610300", "--slides", "cover,kpi", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert f"（{latest}年）" in proc.stdout
     slides = list(Presentation(str(out)).slides)
     assert texts(slides[1])[0] == f"{latest}年核心指标"
-    proc = deck(data_dir, "--city", "610300", "--year", "latest", "--slides", "kpi", "--out", str(out))
+    proc = deck(sample, "--city", "610300", "--year", "latest", "--slides", "kpi", "--out", str(out))
     assert proc.returncode == 0 and texts(list(Presentation(str(out)).slides)[0])[0] == f"{latest}年核心指标"
 
 
-def test_list_slides_prints_ids_and_titles_in_order(data_dir):
+def test_list_slides_prints_ids_and_titles_in_order(sample):
     views = yaml.safe_load((REPO / "data" / "catalog" / "views.yaml").read_text(encoding="utf-8"))
     expected = [f"{s['id']}\t{s['title']}" for s in views["deck"]["slides"]]
-    proc = deck(data_dir, "--list-slides")
+    proc = deck(sample, "--list-slides")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == expected and proc.stderr == ""
     assert expected[0] == "cover\t封面" and expected[-1] == "attention\t需要关注的事项"
-    proc = deck(data_dir, "--list-slides", "--slides", "map,kpi")
+    proc = deck(sample, "--list-slides", "--slides", "map,kpi")
     assert proc.returncode == 0 and proc.stdout.splitlines() == ["map\t区县分布图", "kpi\t核心指标"]
 
 
-def test_bad_arguments_are_refused_in_chinese(data_dir, tmp_path):
+def test_bad_arguments_are_refused_in_chinese(sample, tmp_path):
     proc = deck(
-        data_dir,
+        sample,
         "--city",
         "610300",
         "--year",
@@ -255,7 +248,7 @@ def test_bad_arguments_are_refused_in_chinese(data_dir, tmp_path):
     )
     assert proc.returncode == 1 and "未知的页面代码" in proc.stderr
     proc = deck(
-        data_dir,
+        sample,
         "--city",
         "610300",
         "--year",
@@ -267,18 +260,18 @@ def test_bad_arguments_are_refused_in_chinese(data_dir, tmp_path):
     )
     assert proc.returncode == 1 and "不属于" in proc.stderr
     for year, words in (("abc", "年份“abc”无效"), ("1999", "没有 1999 年的数据")):
-        proc = deck(data_dir, "--city", "610300", "--year", year, "--out", str(tmp_path / "x.pptx"))
+        proc = deck(sample, "--city", "610300", "--year", year, "--out", str(tmp_path / "x.pptx"))
         assert proc.returncode == 1 and words in proc.stderr
-    proc = deck(data_dir, "--year", "2024", "--out", str(tmp_path / "x.pptx"))
+    proc = deck(sample, "--year", "2024", "--out", str(tmp_path / "x.pptx"))
     assert proc.returncode == 1 and "请用 --region 指定" in proc.stderr
-    proc = deck(data_dir, "--region", "610302", "--out", str(tmp_path / "x.pptx"))  # a county: no view
+    proc = deck(sample, "--region", "610302", "--out", str(tmp_path / "x.pptx"))  # a county: no view
     assert proc.returncode == 1 and "不是有数据的地区代码" in proc.stderr
     assert not (tmp_path / "x.pptx").exists()
 
 
-def test_a_deck_for_a_province(data_dir, tmp_path):
+def test_a_deck_for_a_province(sample, tmp_path):
     out = tmp_path / "陕西.pptx"
-    proc = deck(data_dir, "--region", "610000", "--slides", "cover,kpi", "--out", str(out))
+    proc = deck(sample, "--region", "610000", "--slides", "cover,kpi", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     cover = Presentation(str(out)).slides[0]
     assert any("陕西省民政事业发展情况" in s.text_frame.text for s in cover.shapes if s.has_text_frame)

@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard import deck, store, views
-from etl import pipeline
 from etl.catalog import Target
 from tests.browser import READY, REPO, serve_app, wait_ready
 
@@ -121,10 +120,8 @@ CONTRAST_JS = """
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    base = tmp_path_factory.mktemp("present-data")
-    assert pipeline.build(base).ok
-    with serve_app(base, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
+def app_url(sample, tmp_path_factory):
+    with serve_app(sample, tmp_path_factory.mktemp("log") / "streamlit.log") as server:
         yield server.url
 
 

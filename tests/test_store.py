@@ -1,6 +1,8 @@
 """The store's queries on a published sample warehouse: the fast paths (code range without an
 IN list, pre-aggregated listings) answer exactly what a plain scan of the facts answers."""
 
+import shutil
+
 import duckdb
 import pytest
 
@@ -11,12 +13,10 @@ from etl.regions import load_registry
 
 
 @pytest.fixture(scope="module")
-def facts_table(tmp_path_factory):
-    base = tmp_path_factory.mktemp("store")
-    assert pipeline.build(base).ok
+def facts_table(sample):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MZ_DATA_DIR", str(base))
-        con = duckdb.connect(str(warehouse.current_db(base)), read_only=True)
+        mp.setenv("MZ_DATA_DIR", str(sample))
+        con = duckdb.connect(str(warehouse.current_db(sample)), read_only=True)
         yield con.execute("SELECT region_code, year, indicator_id, value, origin FROM facts").df()
         con.close()
 
@@ -74,8 +74,8 @@ def test_a_caller_changing_its_answer_does_not_change_the_shared_one(facts_table
     assert again["value"].tolist() == before and set(again["region_code"]) == {"610326"}
 
 
-def test_per_version_answers_once_per_version_and_follows_a_publish(tmp_path, monkeypatch):
-    assert pipeline.build(tmp_path).ok
+def test_per_version_answers_once_per_version_and_follows_a_publish(sample_template, tmp_path, monkeypatch):
+    shutil.copytree(sample_template, tmp_path, dirs_exist_ok=True, symlinks=True)
     monkeypatch.setenv("MZ_DATA_DIR", str(tmp_path))
     calls = []
 
