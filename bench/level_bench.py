@@ -139,49 +139,41 @@ def _open(browser, url: str, region: str, runs: int, counties_of: str = NATION) 
     }
 
 
-def _ready_page(browser, url: str, region: str):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
+def _open_drawn(page, url: str, region: str, counties_of: str = NATION) -> None:
     page.goto(url)
-    wait_drawn(page, region)
+    wait_drawn(page, region, counties_of=counties_of)
     _settle(page)
-    return context, page
 
 
-def _timed_clicks(browser, server, region: str, target: str, runs: int, aim) -> list[float]:
-    """On `region`'s page, `runs` times: the click `aim(page)` returns → `target`'s map drawn,
-    then `region`'s page opened again."""
-    context, page = _ready_page(browser, _url(server, region), region)
+def _timed_clicks(page, server, region: str, target: str, runs: int, aim) -> list[float]:
+    """On `region`'s page, freshly loaded before each run: the click `aim(page)` returns →
+    `target`'s map drawn."""
     out = []
-    for n in range(runs):
+    for _ in range(runs):
+        _open_drawn(page, _url(server, region), region)
         click = aim(page)  # where to click is found before the clock starts
         start = time.perf_counter()
         click()
         wait_drawn(page, target)
         out.append(time.perf_counter() - start)
         _settle(page)
-        if n < runs - 1:
-            page.goto(_url(server, region))
-            wait_drawn(page, region)
-            _settle(page)
-    context.close()
     return out
 
 
-def _drill(browser, server, region: str, child: str, runs: int) -> list[float]:
+def _drill(page, server, region: str, child: str, runs: int) -> list[float]:
     """A click inside `child`'s shape on `region`'s map → `child`'s map drawn."""
 
     def aim(page):
         x, y = page.evaluate(_INSIDE, child)
         return lambda: page.mouse.click(x, y)
 
-    return _timed_clicks(browser, server, region, child, runs, aim)
+    return _timed_clicks(page, server, region, child, runs, aim)
 
 
-def _up(browser, server, region: str, parent: str, name: str, runs: int) -> list[float]:
+def _up(page, server, region: str, parent: str, name: str, runs: int) -> list[float]:
     """A click on `parent` in the breadcrumb of `region`'s page → `parent`'s map drawn."""
     return _timed_clicks(
-        browser,
+        page,
         server,
         region,
         parent,
@@ -190,10 +182,10 @@ def _up(browser, server, region: str, parent: str, name: str, runs: int) -> list
     )
 
 
-def _switch(browser, server, counties_of: str, runs: int) -> list[float]:
+def _switch(page, server, counties_of: str, runs: int) -> list[float]:
     """On `counties_of`'s 总览 map, a click on 全部区县 → every county under it drawn (then back
     to its children's map), `runs` times."""
-    context, page = _ready_page(browser, _url(server, counties_of), counties_of)
+    _open_drawn(page, _url(server, counties_of), counties_of)
     unit = page.locator(".st-key-overview-map_unit")
     out = []
     for n in range(runs):
@@ -206,7 +198,6 @@ def _switch(browser, server, counties_of: str, runs: int) -> list[float]:
             unit.get_by_text("各", exact=False).first.click()
             wait_drawn(page, counties_of)
             _settle(page)
-    context.close()
     return out
 
 
@@ -214,11 +205,12 @@ PAGE_LOADS = (NATION, PROVINCE, CITY, COUNTIES)
 
 
 def map_timings(
-    data_dir: Path, runs: int = 5, counties_of: str | None = None, page_loads: tuple[str, ...] = PAGE_LOADS
+    app, runs: int = 5, counties_of: str | None = None, page_loads: tuple[str, ...] = PAGE_LOADS
 ) -> dict:
-    """Every map measure of issue 20 in chromium against one app server (`counties_of`: the
+    """Every map measure of issue 20 in chromium against the app server `app` (`counties_of`: the
     全部区县 map of that province instead of the nation's, for quick mode), and the page loads
-    of the maps in `page_loads`."""
+    of the maps in `page_loads`. The clicks are timed in one tab: each starts from a full page
+    load, and a new tab would only add chromium's script compilation to the set-up."""
     from playwright.sync_api import sync_playwright
 
     from dashboard import geo
@@ -229,20 +221,20 @@ def map_timings(
         f["properties"]["name"] for f in geo.children_geojson(NATION)["features"] if f["id"] == PROVINCE
     )
     out: dict = {}
-    with serve_app(data_dir) as app:
-        # first, over the websocket: the server's first view builds the county figure
-        out["counties_payload"] = asyncio.run(county_payload(app.port, _query(COUNTIES, counties_of)))
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            out["counties_shapes"] = len(boundaries(COUNTIES, counties_of)["features"])
-            for region in page_loads:
-                out[region] = _open(browser, _url(app, region, counties_of), region, runs, counties_of)
-            out["drill_nation"] = _drill(browser, app, NATION, PROVINCE, runs)
-            out["drill_province"] = _drill(browser, app, PROVINCE, CITY, runs)
-            out["up_nation"] = _up(browser, app, PROVINCE, NATION, "全国", runs)
-            out["up_province"] = _up(browser, app, CITY, PROVINCE, province_name, runs)
-            out["switch_counties"] = _switch(browser, app, counties_of, runs)
-            browser.close()
+    # first, over the websocket: the server's first view builds the county figure
+    out["counties_payload"] = asyncio.run(county_payload(app.port, _query(COUNTIES, counties_of)))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        out["counties_shapes"] = len(boundaries(COUNTIES, counties_of)["features"])
+        for region in page_loads:
+            out[region] = _open(browser, _url(app, region, counties_of), region, runs, counties_of)
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        out["drill_nation"] = _drill(page, app, NATION, PROVINCE, runs)
+        out["drill_province"] = _drill(page, app, PROVINCE, CITY, runs)
+        out["up_nation"] = _up(page, app, PROVINCE, NATION, "全国", runs)
+        out["up_province"] = _up(page, app, CITY, PROVINCE, province_name, runs)
+        out["switch_counties"] = _switch(page, app, counties_of, runs)
+        browser.close()
     return out
 
 
@@ -292,7 +284,7 @@ def _payload(messages: list[ForwardMsg]) -> dict:
     }
 
 
-def level_reruns(data_dir: Path, runs: int = 30, pages: tuple[str, ...] = tuple(PAGES)) -> dict:
+def level_reruns(app, runs: int = 30, pages: tuple[str, ...] = tuple(PAGES)) -> dict:
     """Per page (of `server_bench.PAGES`): the rerun after a change of the children filter at
     city (宝鸡市), province (陕西省) and national level, one warm websocket session per level,
     reruns interleaved so all levels see the same machine."""
@@ -315,8 +307,7 @@ def level_reruns(data_dir: Path, runs: int = 30, pages: tuple[str, ...] = tuple(
             out[page or "overview"] = {region: probe.walls for region, probe in probes.items()}
         return out
 
-    with serve_app(data_dir) as server:
-        return asyncio.run(run(server.port, server.pid))
+    return asyncio.run(run(app.port, app.pid))
 
 
 def measure(
@@ -327,10 +318,12 @@ def measure(
     pages: tuple[str, ...] = tuple(PAGES),
     page_loads: tuple[str, ...] = PAGE_LOADS,
 ) -> dict:
-    return {
-        "maps": map_timings(data_dir, runs, counties_of, page_loads),
-        "reruns": level_reruns(data_dir, reruns, pages),
-    }
+    """The map measures, then the reruns by level, against one app server."""
+    with serve_app(data_dir) as app:
+        return {
+            "maps": map_timings(app, runs, counties_of, page_loads),
+            "reruns": level_reruns(app, reruns, pages),
+        }
 
 
 def ratio(walls: dict, region: str) -> float:
