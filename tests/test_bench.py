@@ -42,7 +42,7 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     assert re.search(r"^\| Incremental load: .* \| ≤ 2 s \| (yes|\*\*no\*\*) \|$", text, re.M)
     assert re.search(r"^\| Check of a new .* \| ≤ 1 s \| (yes|\*\*no\*\*) \|$", text, re.M)
     assert re.search(
-        r"latency\s+[\d.]+ s \(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text
+        r"latency\s+[\d.]+ s\s+\(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text
     )
     # each page row ends with its first-view reruns (selections the server had not drawn)
     assert len(re.findall(r"^\| \w+ \| \d \| .* \| \d+ ms \(min \d+ – max \d+, n=2\) \|$", text, re.M)) == 6
