@@ -45,6 +45,7 @@ class Scale:
     query_runs: int = 30
     yearbook_runs: int = 7
     reruns: int = 30
+    rerun_pages: tuple[str, ...] = tuple(server_bench.PAGES)  # the page table's rows
     browser_changes: int = 10
     cold_loads: int = 3
     sessions: int = 20
@@ -53,6 +54,7 @@ class Scale:
     replica_sessions: tuple = (10, 20, 30)
     replica_s: float = 15
     pack_runs: int = 3
+    pack_slides: tuple[str, ...] | None = None  # None: the whole deck
     incremental_runs: int = 3
     level_runs: int = 5  # each map load, drill-down and breadcrumb click (issue 20)
     level_pages: tuple[str, ...] = tuple(server_bench.PAGES)  # their reruns by level
@@ -67,6 +69,7 @@ QUICK = Scale(
     query_runs=3,
     yearbook_runs=2,
     reruns=2,
+    rerun_pages=("compare",),
     browser_changes=2,
     cold_loads=1,
     sessions=3,
@@ -75,6 +78,7 @@ QUICK = Scale(
     replica_sessions=(3,),
     replica_s=3,
     pack_runs=1,
+    pack_slides=("cover", "kpi", "elderly_care-trend", "map"),
     incremental_runs=1,
     level_runs=1,
     level_pages=("compare",),
@@ -244,7 +248,7 @@ def measure(base: Path, scale: Scale) -> dict:
         "national": lambda: etl_bench.national_build(base, scale.builds, scale.province),
         "queries": lambda: query_bench.time_queries(base, query_bench.record_queries(base), scale.query_runs),
         "yearbook": lambda: etl_bench.yearbook_read(scale.yearbook_runs),
-        "pages": lambda: server_bench.server_reruns(base, scale.reruns),
+        "pages": lambda: server_bench.server_reruns(base, scale.reruns, scale.rerun_pages),
         "browser": lambda: server_bench.browser_timings(
             base,
             scale.browser_changes,
@@ -257,7 +261,7 @@ def measure(base: Path, scale: Scale) -> dict:
         "replicas": lambda: server_bench.replica_scaling(
             base, (1, 2), scale.replica_sessions, scale.replica_s
         ),
-        "pack": lambda: export_bench.deck_exports(base, scale.pack_runs),
+        "pack": lambda: export_bench.deck_exports(base, scale.pack_runs, scale.pack_slides),
         "present": lambda: present_bench.slide_steps(base),
         # quick mode: the "national" county map holds the one province's counties
         "levels": lambda: level_bench.measure(
@@ -463,8 +467,8 @@ back-to-back load as above ({scale.replica_s:.0f} s each) through nginx. Goal pe
 
 ## Meeting pack
 
-12-slide deck for 宝鸡市 2024 (`python -m dashboard deck`, fresh process each run). The PPTX draws
-trend and ranking slides as native PowerPoint charts and only the maps as pictures; the PDF has
+{pack["slides"]}-slide deck for 宝鸡市 2024 (`python -m dashboard deck`, fresh process each run). The PPTX
+draws trend and ranking slides as native PowerPoint charts and only the maps as pictures; the PDF has
 all {pack["images"]} chart slides as pictures, rendered by kaleido through Debian chromium in one session:
 | measure | result | goal | met |
 | --- | --- | --- | --- |

@@ -304,18 +304,15 @@ def tree_of(at) -> dict:
     return {"sidebar": nodes(at.sidebar), "main": nodes(at.main)}
 
 
-def server_reruns(data_dir: Path, runs: int = 30) -> dict:
-    """Per page: rerun wall/CPU after a filter change, beside three floors in the same run: the
-    bare page with as many charts, with app.py's process settings ("floor") and with
-    Streamlit's defaults ("defaults"), and the page's own elements replayed from constant data
-    ("same")."""
+def server_reruns(data_dir: Path, runs: int = 30, pages: tuple[str, ...] = tuple(PAGES)) -> dict:
+    """Per page of `pages` (keys of `PAGES`): rerun wall/CPU after a filter change, beside three
+    floors in the same run: the bare page with as many charts, with app.py's process settings
+    ("floor") and with Streamlit's defaults ("defaults"), and the page's own elements replayed
+    from constant data ("same")."""
     trees = data_dir / "replay-trees.json"
     trees.write_text(
         json.dumps(
-            {
-                page or "overview": record_page(data_dir, page, values[0])
-                for page, (_, values) in PAGES.items()
-            },
+            {page or "overview": record_page(data_dir, page, PAGES[page][1][0]) for page in pages},
             ensure_ascii=False,
         ),
         encoding="utf-8",
@@ -328,12 +325,8 @@ def server_reruns(data_dir: Path, runs: int = 30) -> dict:
         ) as defaults,
         serve_app(data_dir, script=REPLAY_APP, MZ_REPLAY_TREES=str(trees)) as same,
     ):
-        return {
-            page: asyncio.run(
-                _compare(app, {"floor": floor, "defaults": defaults}, same, page, label, values, runs)
-            )
-            for page, (label, values) in PAGES.items()
-        }
+        floors = {"floor": floor, "defaults": defaults}
+        return {page: asyncio.run(_compare(app, floors, same, page, *PAGES[page], runs)) for page in pages}
 
 
 # Browser targets: url path and query, the county to add, on the app; the floor page adds "C".

@@ -44,8 +44,11 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     assert re.search(
         r"latency\s+[\d.]+ s\s+\(goal ≤ 1\.5 s: (yes|\*\*no\*\*)\), errors 0 \(goal 0: yes\)\.", text
     )
-    # each page row ends with its first-view reruns (selections the server had not drawn)
-    assert len(re.findall(r"^\| \w+ \| \d \| .* \| \d+ ms \(min \d+ – max \d+, n=2\) \|$", text, re.M)) == 6
+    # the page row ends with its first-view reruns (selections the server had not drawn); quick
+    # mode: 下级地区对比 only
+    page_row = r"^\| (\w+) \| \d \| .* \| \d+ ms \(min \d+ – max \d+, n=2\) \|$"
+    assert re.findall(page_row, text, re.M) == ["compare"]
+    assert re.search(r"^4-slide deck for 宝鸡市", text, re.M)  # quick mode: the meeting pack of 4 slides
     assert re.search(r"errors 0 \(goal 0: yes\) with 3 sessions", text)  # and through nginx, no exception
     for page in ("compare", "floor"):  # browser rows (quick mode: one page and its floor)
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
