@@ -189,9 +189,11 @@ def canvas_fills(page: Page, width: int, height: int) -> None:
     assert abs(box["width"] / box["height"] / (16 / 9) - 1) <= 0.01, box
 
 
-# Every slide in both themes at 1920 × 1080, and at 1366 × 768 in the meeting room's dark one: the
-# slide's layout does not depend on the theme, its colours do not depend on the size.
-SLIDE_VIEWS = [("light", 1920, 1080), ("dark", 1920, 1080), ("dark", 1366, 768)]
+# Every slide in both themes and at both sizes: the meeting room's dark theme on its 1920 × 1080
+# screen, the light one on a 1366 × 768 laptop. The slide's layout does not depend on the theme
+# (the canvas, the bar and the text sizes are the same CSS in both), and its colours do not
+# depend on the size.
+SLIDE_VIEWS = [("dark", 1920, 1080), ("light", 1366, 768)]
 
 
 @pytest.mark.slow
