@@ -51,6 +51,7 @@ class Scale:
     sessions: int = 20
     soak_views: int = 300
     concurrency_s: float = 30
+    replicas: tuple = (1, 2)
     replica_sessions: tuple = (10, 20, 30)
     replica_s: float = 15
     pack_runs: int = 3
@@ -75,6 +76,7 @@ QUICK = Scale(
     sessions=3,
     soak_views=6,
     concurrency_s=3,
+    replicas=(2,),  # the deployment's
     replica_sessions=(3,),
     replica_s=3,
     pack_runs=1,
@@ -259,7 +261,7 @@ def measure(base: Path, scale: Scale) -> dict:
         "soak": lambda: server_bench.view_cache_soak(base, scale.soak_views),
         "concurrency": lambda: server_bench.concurrent_reruns(base, scale.sessions, scale.concurrency_s),
         "replicas": lambda: server_bench.replica_scaling(
-            base, (1, 2), scale.replica_sessions, scale.replica_s
+            base, scale.replicas, scale.replica_sessions, scale.replica_s
         ),
         "pack": lambda: export_bench.deck_exports(base, scale.pack_runs, scale.pack_slides),
         "present": lambda: present_bench.slide_steps(base),
