@@ -113,17 +113,28 @@ def gc_paused():
 
 
 def input_files(folder: Path) -> list[Path]:
-    """Input files of a folder in load order (file-name order; `load` names files by time).
+    """Input files of a folder in load order (`load_order`).
 
     The suffixes are `sources.INPUT_SUFFIXES`, the ones `load_source` accepts: every file a
     load keeps in raw/ is read again by every later build."""
     if not folder.exists():
         return []
     return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not p.name.startswith((".", "~$"))
+        (
+            p
+            for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES and not p.name.startswith((".", "~$"))
+        ),
+        key=load_order,
     )
+
+
+def load_order(path: Path) -> tuple[bool, str]:
+    """Where a file of raw/ stands when a build reads them (later wins): files dropped in by
+    hand first, by name; then the loaded ones, whose stored name starts with their load time
+    (`_stored_name`), in load order. By name alone, a dropped-in "宝鸡.csv" would sort after
+    every "2026…" stored name and silently override every correction loaded after it."""
+    return (_STORED.match(path.name) is not None, path.name)
 
 
 @dataclass(frozen=True)
@@ -764,7 +775,7 @@ def _served_inputs(base: Path) -> dict[Path, str | None]:
     wanted = {i["sha256"] for i in manifest.get("inputs", [])}
     candidates = input_files(raw_dir(base)) + input_files(raw_dir(base) / STAGING)
     hashed = {p: sha256_file(p) for p in candidates}
-    return {p: hashed[p] for p in sorted(candidates, key=lambda p: p.name) if hashed[p] in wanted}
+    return {p: hashed[p] for p in sorted(candidates, key=load_order) if hashed[p] in wanted}
 
 
 def validate(

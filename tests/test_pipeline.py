@@ -31,6 +31,26 @@ def test_later_file_wins_and_lineage_follows(tmp_path):
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
 
 
+def test_a_load_wins_over_a_file_dropped_into_raw_by_hand(tmp_path):
+    """A file put into raw/ by hand has no load time in its name: it is read before every
+    loaded file, so a correction loaded later is served, now and after a rebuild, whatever the
+    dropped file is called."""
+    base = tmp_path / "data"
+    (base / "raw").mkdir(parents=True)
+    write(base / "raw" / "宝鸡.csv", "眉县,,2023,城市低保人数,300,人\n凤县,,2023,城市低保人数,50,人\n")
+    assert pipeline.build(base).ok
+    correction = write(tmp_path / "眉县更正.csv", "眉县,,2023,城市低保人数,320,人\n")
+    outcome = pipeline.load(base, [correction])
+    assert outcome.ok and outcome.changed
+    served = "SELECT region_code, value FROM facts WHERE indicator_id = 'dibao_urban_persons' ORDER BY 1"
+    assert rows(base, served) == [("610326", 320.0), ("610330", 50.0)]
+    assert rows(base, "SELECT file_name FROM lineage WHERE region_code = '610326'") == [("眉县更正.csv",)]
+    assert pipeline.build(base).ok
+    assert rows(base, served) == [("610326", 320.0), ("610330", 50.0)]
+    later = write(base / "raw" / "0_early_name.csv", "凤县,,2023,城市低保人数,60,人\n")  # dropped in later
+    assert pipeline.input_files(base / "raw")[:2] == [later, base / "raw" / "宝鸡.csv"]
+
+
 def test_yoy_jump_and_missing_counties_warn_without_blocking(tmp_path):
     base = tmp_path / "data"
     f = write(tmp_path / "jump.csv", "眉县,,2022,养老床位数,100,张\n眉县,,2023,养老床位数,400,张\n")
