@@ -12,10 +12,11 @@ from tests.util import baoji_rows, write_long_csv
 
 
 def pytest_collection_modifyitems(items):
-    """Every test that opens a Playwright page is a `browser` test (`make test-fast` leaves them
-    out); files that start chromium themselves (meeting pack, bench) mark themselves."""
+    """Every test that uses Playwright's chromium (its `browser` fixture, directly or through
+    `page` or a module's own tab) is a `browser` test (`make test-fast` leaves them out); files
+    that start chromium themselves (meeting pack, bench) mark themselves."""
     for item in items:
-        if "page" in getattr(item, "fixturenames", ()):
+        if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,6 +22,12 @@ PAGES = {  # URL path → page name in the screenshot's file name
     ("" if script == FIRST else Path(script).stem): Path(script).stem
     for pages in SECTIONS.values()
     for script, _, _ in pages
+}
+TITLES = {  # URL path → heading, of the pages that show the data (not 演示's slides nor 数据管理)
+    ("" if script == FIRST else Path(script).stem): title
+    for pages in SECTIONS.values()
+    for script, title, _ in pages
+    if Path(script).stem not in ("present", "admin")
 }
 CHARTS = {"", "social_relief", "elderly_care", "charity", "social_work", "compare"}
 SIZES = [(1920, 1080), (1366, 768), (390, 844)]
@@ -91,9 +98,19 @@ def app_url(sample, tmp_path_factory):
 def tab(browser):
     """One tab for the module's page loads. Each `goto` is a full page load at the size set before
     it, but in a new tab chromium compiles Streamlit's and plotly's scripts again: 3.2 s against
-    1.5 s per load, most of this module's time."""
+    1.5 s per load, most of this module's time. `tab.hosts` collects the host of every network
+    request (not of `data:` and `blob:` URLs, which a page makes itself)."""
     context = browser.new_context(locale="zh-CN")
-    yield context.new_page()
+    page = context.new_page()
+    page.hosts = set()
+
+    def request(request) -> None:
+        url = urlparse(request.url)
+        if url.scheme not in ("data", "blob"):
+            page.hosts.add(url.netloc)
+
+    context.on("request", request)
+    yield page
     context.close()
 
 
@@ -121,10 +138,16 @@ def modebar_tooltips(page: Page) -> list[str]:
 @pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_at_every_size(tab, app_url, path, width, height):
-    """No exception, no English word, a Chinese modebar on a wide screen, and on the phone a
+    """No exception; the page's heading, the 示例数据 mark and its charts; no English word; a
+    Chinese modebar on a wide screen; no request to any host but the app; and on the phone a
     layout that fits (`phone_layout`), each checked on the same page load."""
     page = open_page(tab, app_url, path, width, height)
     assert page.locator('[data-testid="stException"]').count() == 0
+    if path in TITLES:
+        expect(page.get_by_test_id("stMain").get_by_role("heading", name=TITLES[path])).to_be_visible()
+        expect(page.get_by_text("示例数据").first).to_be_visible()
+    if path in CHARTS:
+        assert page.locator(".js-plotly-plot").count() >= 1
     tooltips = modebar_tooltips(page)
     if path in CHARTS and width > 640:
         assert tooltips, "the charts keep a (Chinese) modebar on a wide screen"
@@ -134,6 +157,7 @@ def test_every_page_at_every_size(tab, app_url, path, width, height):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"page-{PAGES[path]}-{width}x{height}.png", full_page=True)
     assert not found, f"English on /{path} at {width}×{height}: {sorted(found)}"
+    assert page.hosts <= {urlparse(app_url).netloc}, f"requests left the app server: {page.hosts}"
     if path in CHARTS and width < 640:
         phone_layout(page)
 
