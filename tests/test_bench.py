@@ -53,8 +53,8 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     for page in ("compare", "floor"):  # browser rows (quick mode: one page and its floor)
         assert re.search(rf"^\| {page} \| [\d.]+ s", text, re.M)
     assert re.search(r"one session drew 6 county selections.*?RSS \d+ → \d+ MiB", text, re.S)  # cache soak
-    # 演示: every key press through the 12-slide deck timed, twice round (11 steps each)
-    assert re.search(r"^\| slide step, first pass \| [\d.]+ s \(min [\d.]+ – max [\d.]+, n=11\)", text, re.M)
+    # 演示: every key press through the deck timed, twice round (quick mode: 4 slides, 3 steps each)
+    assert re.search(r"^\| slide step, first pass \| [\d.]+ s \(min [\d.]+ – max [\d.]+, n=3\)", text, re.M)
     assert re.search(r"^\| first chart slide, first pass \| [\d.]+ s \|", text, re.M)
     # levels and maps (issue 20): each map asked for in an open page, its bytes, drill-downs,
     # each with its goal; page loads beside them
