@@ -94,26 +94,6 @@ def app_url(sample, tmp_path_factory):
         yield server.url
 
 
-@pytest.fixture(scope="module")
-def tab(browser):
-    """One tab for the module's page loads. Each `goto` is a full page load at the size set before
-    it, but in a new tab chromium compiles Streamlit's and plotly's scripts again: 3.2 s against
-    1.5 s per load, most of this module's time. `tab.hosts` collects the host of every network
-    request (not of `data:` and `blob:` URLs, which a page makes itself)."""
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    page.hosts = set()
-
-    def request(request) -> None:
-        url = urlparse(request.url)
-        if url.scheme not in ("data", "blob"):
-            page.hosts.add(url.netloc)
-
-    context.on("request", request)
-    yield page
-    context.close()
-
-
 def open_page(page: Page, app_url: str, path: str, width: int, height: int) -> Page:
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{app_url}/{path}")
