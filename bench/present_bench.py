@@ -8,12 +8,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.browser import serve_app
+from tests.browser import SLIDE_CHART, WARMUP, serve_app
 
 CITY = "610300"
-# A slide's chart: its element (key "slide-<id>", pages/present.py), there from the first delta on;
-# the plotly element inside it comes later (a skeleton stands in while plotly's code loads).
-CHART = '.st-key-canvas [class*="st-key-slide-"]'
 # The slide n is drawn: its footer number shows, no element of the previous slide is left (stale),
 # and every chart on the canvas has drawn its SVG.
 DRAWN = f"""label => {{
@@ -21,7 +18,7 @@ DRAWN = f"""label => {{
   if (!canvas || canvas.querySelector('[data-stale="true"]')) return false;
   const number = canvas.querySelector('[data-stale="false"] .mz-number');
   if (!number || number.textContent.trim() !== label) return false;
-  return [...document.querySelectorAll('{CHART}')].every(c => c.querySelector('.main-svg'));
+  return [...document.querySelectorAll('{SLIDE_CHART}')].every(c => c.querySelector('.main-svg'));
 }}"""
 
 
@@ -54,10 +51,10 @@ def slide_steps(data_dir: Path, slides: tuple[str, ...] | None = None) -> dict:
         # the cover stays up until the page is idle, as while a presenter opens: its keys bound
         # (after the first draw) and plotly's code loaded by the warm-up chart (pages/present.py)
         page.wait_for_function("() => !!window.__mzPresent", timeout=30_000)
-        page.wait_for_selector(".st-key-warmup .main-svg", state="attached", timeout=30_000)
+        page.wait_for_selector(f"{WARMUP} .main-svg", state="attached", timeout=30_000)
         for n in range(2, total + 1):
             out["cold"].append(_step(page, "ArrowRight", n, total))
-            out["chart"].append(page.locator(CHART).count() > 0)
+            out["chart"].append(page.locator(SLIDE_CHART).count() > 0)
         out["home"] = _step(page, "Home", 1, total)
         for n in range(2, total + 1):
             out["warm"].append(_step(page, "ArrowRight", n, total))

@@ -24,6 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = settings.BROWSER_PATH
 ARGS = list(CHROMIUM_FLAGS)
 READY = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+# 演示 (pages/present.py): a chart slide's chart element (key "slide-<id>"), there from the slide's
+# first delta on, while the plotly chart inside it comes once plotly's code has loaded (a skeleton
+# stands in until then); and the out-of-sight chart that loads that code while the cover is up.
+SLIDE_CHART = '.st-key-canvas [class*="st-key-slide-"]'
+WARMUP = ".st-key-warmup"
 
 
 def free_port() -> int:

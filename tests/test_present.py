@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard import deck, store, views
 from etl.catalog import Target
-from tests.browser import READY, REPO, serve_app, wait_ready
+from tests.browser import READY, REPO, SLIDE_CHART, WARMUP, serve_app, wait_ready
 
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -135,9 +135,7 @@ def at_slide(page: Page, n: int, total: int) -> None:
     expect(number(page)).to_have_text(f"{n} / {total}", timeout=45_000)
     page.wait_for_selector(READY, state="attached", timeout=30_000)
     page.wait_for_function("() => !!window.__mzPresent", timeout=30_000)  # keys and bar bound
-    # a chart slide's element (key "slide-<id>") is there at once, its plotly chart once plotly's
-    # code has loaded (a skeleton stands in until then)
-    if page.locator('.st-key-canvas [class*="st-key-slide-"]').count():
+    if page.locator(SLIDE_CHART).count():  # its plotly chart may still be on its way
         page.wait_for_selector(".st-key-canvas .js-plotly-plot .main-svg", timeout=30_000)
         page.wait_for_timeout(300)  # plotly's last layout pass
 
@@ -246,7 +244,7 @@ def test_keyboard_drives_the_deck(browser, app_url):
     at_slide(page, 1, 4)
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     # plotly's code is loaded while the cover is up, by a chart drawn out of sight
-    warmup = page.locator(".st-key-warmup")
+    warmup = page.locator(WARMUP)
     expect(warmup.locator(".js-plotly-plot .main-svg").first).to_be_attached(timeout=30_000)
     box = warmup.bounding_box()
     assert box["x"] + box["width"] <= 0, box
