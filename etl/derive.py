@@ -50,9 +50,8 @@ class FactGrid:
 
     Axes: the registry's codes plus any other code in the facts, sorted as text; the distinct
     years, ascending; the catalog's ids plus any other id in the facts, sorted as text. A cell's
-    flat position therefore orders facts exactly as sorting by (region_code, year, indicator_id)
-    does, so the final frame needs no sort, and "is this fact there" is an array look-up instead
-    of a join on text keys.
+    position therefore orders facts exactly as sorting by the texts does, so the final frame
+    needs no sort, and "is this fact there" is an array look-up instead of a join on text keys.
     `rows` keeps the facts in their order (the reported frame's, then computed rows as added):
     sums run over children in that order. `source` is the reported row of a cell (−1 for computed
     ones), for the file/sheet/row/column of a message. Size: regions × years × indicators
@@ -121,21 +120,23 @@ class FactGrid:
         return [fact_location(next(read) if k >= 0 else None) for k in source]
 
     def frame(self) -> pd.DataFrame:
-        """All facts in the grid's own order (sorted by region_code, year, indicator_id): the key,
-        value, origin; the texts as Categoricals of the grid's own labels (a code per fact, which
-        the warehouse writes as Arrow dictionaries as they are, instead of a million texts made
-        here and numbered again there)."""
-        origin = self.origin.ravel()
-        flat = np.flatnonzero(origin >= 0)
-        r, rest = np.divmod(flat, self.origin.shape[1] * self.origin.shape[2])
-        y, i = np.divmod(rest, self.origin.shape[2])
+        """All facts sorted by region_code, indicator_id, year — the order the warehouse stores
+        them in (`warehouse._storage_order` then has nothing to move): the key, value, origin;
+        the texts as Categoricals of the grid's own labels (a code per fact, which the warehouse
+        writes as Arrow dictionaries as they are, instead of a million texts made here and
+        numbered again there)."""
+        ny, ni = self.origin.shape[1:]
+        by_indicator = self.origin.transpose(0, 2, 1).ravel()  # (region, indicator, year)
+        flat = np.flatnonzero(by_indicator >= 0)
+        r, rest = np.divmod(flat, ni * ny)
+        i, y = np.divmod(rest, ny)
         return pd.DataFrame(
             {
                 "region_code": _labels(self.codes, r),
                 "year": self.years[y].astype(np.int32),
                 "indicator_id": _labels(self.ids, i),
-                "value": self.value.ravel()[flat],
-                "origin": _labels(ORIGINS, origin[flat]),
+                "value": self.value[r, y, i],
+                "origin": _labels(ORIGINS, by_indicator[flat]),
             }
         )
 

@@ -371,12 +371,6 @@ def assemble(
         "lineage_cells": lineage_cells,
         "issues": issue_rows,
         "published": load_published(catalog, registry),
-        # Pre-aggregated for pages that list what has data (a scan of every fact otherwise).
-        "region_coverage": _region_coverage(facts, registry),
-        "region_years": _view_years(facts, registry),
-        "indicator_coverage": facts.groupby("indicator_id", as_index=False).agg(
-            regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")
-        ),
         "meta": pd.DataFrame(
             {
                 "key": ["is_sample", "default_cities"],
@@ -488,48 +482,6 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if isinstance(uniques, pd.Categorical):
         uniques = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
     return np.repeat(codes, lengths), uniques
-
-
-def _view_years(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Per region: the years with data of it or of any of its children (a city's view shows its
-    counties too), sorted — the year choices of its filters, read with one point look-up."""
-    pairs = facts[["region_code", "year"]]
-    # each pair's first row starts a run of equal pairs: drop_duplicates on the runs' first rows
-    own = pairs.iloc[_runs(pairs)[0]].drop_duplicates()
-    parents = with_nation(registry.frame()).set_index("code")["parent_code"]
-    of_children = own.assign(region_code=own["region_code"].map(parents))
-    of_children = of_children[of_children["region_code"].notna() & (of_children["region_code"] != "")]
-    return (
-        pd.concat([own, of_children])
-        .drop_duplicates()
-        .sort_values(["region_code", "year"], ignore_index=True)
-        .astype({"year": "int32"})
-    )
-
-
-def _region_coverage(facts: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Per region with data, in code order: its name, level and parent (so listing cities or
-    regions with data needs no join), first and last year, and how many facts."""
-    # per run of one region first (facts come grouped by region), then per region over its runs
-    starts, lengths = _runs(facts[["region_code"]])
-    years = facts["year"].to_numpy()
-    runs = pd.DataFrame(
-        {
-            "region_code": facts["region_code"].iloc[starts].reset_index(drop=True),
-            "first_year": np.minimum.reduceat(years, starts) if len(starts) else years[:0],
-            "last_year": np.maximum.reduceat(years, starts) if len(starts) else years[:0],
-            "facts": lengths.astype(np.int64),
-        }
-    )
-    counts = runs.groupby("region_code", as_index=False).agg(
-        first_year=("first_year", "min"), last_year=("last_year", "max"), facts=("facts", "sum")
-    )
-    names = with_nation(registry.frame())[["code", "name", "level", "parent_code"]].rename(
-        columns={"code": "region_code"}
-    )
-    return counts.merge(names, on="region_code", how="left")[
-        ["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]
-    ]
 
 
 def _publish_if_changed(

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import hashlib
 import io
+import os
 import re
 import stat
 import struct
@@ -232,6 +234,16 @@ class Source:
 
 
 def sha256_file(path: Path) -> str:
+    """The file's sha256. A load hashes the served files in raw/ (which to combine) and again
+    after its publish (which cache entries to keep): the second time is a look-up, keyed by
+    what any write to the file changes (size, modification and change times, inode), as git's
+    index does."""
+    st = os.stat(path)
+    return _sha256_of(os.fspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sha256_of(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

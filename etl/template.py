@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xlsxwriter
-
 from .catalog import Catalog, load_catalog
 from .regions import Registry, load_registry
 
@@ -45,6 +43,8 @@ def write_template(
 ) -> Path:
     """Write the workbook for `city` and `year`; `values[(county_code, indicator_id)]` prefills cells
     (the sample generator uses this to write filled-in returns)."""
+    import xlsxwriter  # here: every load imports this module (the reader's layout), few write
+
     catalog = catalog or load_catalog()
     registry = registry or load_registry()
     region = registry.get(city)

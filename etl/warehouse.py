@@ -70,6 +70,37 @@ FROM lineage_cells c,
      (SELECT list(file_name ORDER BY file_id) AS names, list(file_sha256 ORDER BY file_id) AS shas
       FROM lineage_files) f"""
 
+# Pre-aggregated for the pages that list what has data (a scan of every fact otherwise), made
+# from `facts` and `regions` once both are written: DuckDB's parallel group-by on the stored
+# table costs a fraction of doing it in pandas before the write (0.2 → 0.03 s for a national
+# warehouse).
+# - region_coverage: per region with data, in code order, its name, level and parent (so listing
+#   cities or regions with data needs no join), first and last year, and how many facts;
+# - region_years: per region, the years with data of it or of any of its children (a city's
+#   view shows its counties too), sorted: the year choices of its filters;
+# - indicator_coverage: per indicator, in id order, how many regions and which years have data.
+SUMMARY_TABLES = {
+    "region_coverage": """
+SELECT c.region_code, r.name, r.level, r.parent_code, c.first_year, c.last_year, c.facts
+FROM (SELECT region_code, min(year) AS first_year, max(year) AS last_year, count(*) AS facts
+      FROM facts GROUP BY region_code) c
+LEFT JOIN regions r ON r.code = c.region_code
+ORDER BY c.region_code""",
+    "region_years": """
+WITH own AS (SELECT DISTINCT region_code, year FROM facts)
+SELECT DISTINCT region_code, year FROM (
+    SELECT region_code, year FROM own
+    UNION ALL
+    SELECT r.parent_code, own.year FROM own JOIN regions r ON r.code = own.region_code
+    WHERE r.parent_code IS NOT NULL AND r.parent_code <> ''
+)
+ORDER BY region_code, year""",
+    "indicator_coverage": """
+SELECT indicator_id, count(DISTINCT region_code) AS regions, min(year) AS first_year, max(year) AS last_year
+FROM facts GROUP BY indicator_id
+ORDER BY indicator_id""",
+}
+
 # Column types of the contract tables; other tables take DuckDB's inferred types.
 _FACT_TYPES = {
     "region_code": "VARCHAR",
@@ -161,14 +192,16 @@ def _prepared(name: str, df):
             column = column.dictionary_encode()
         columns.append(column)
     table = pa.table(columns, names=table.column_names)
-    return table.take(_storage_order(table))
+    order = _storage_order(table)
+    return table if order is None else table.take(order)
 
 
-def _storage_order(facts: pa.Table) -> np.ndarray:
+def _storage_order(facts: pa.Table) -> np.ndarray | None:
     """Row order that sorts `facts` by region_code, indicator_id, year as DuckDB's ORDER BY
     does (texts by their bytes, NULLs last), computed on integer ranks: the texts' dictionaries
     are sorted (a few thousand values), not the million rows. Stable, so rows with equal keys
-    keep their order."""
+    keep their order. None when the rows are in that order already (derive's facts are:
+    `derive.FactGrid.frame`), so nothing is sorted or moved."""
     keys = []
     for name in ("region_code", "indicator_id", "year"):
         column = facts.column(name).combine_chunks()
@@ -192,6 +225,8 @@ def _storage_order(facts: pa.Table) -> np.ndarray:
     key = np.zeros(len(facts), np.int64)
     for k in keys:
         key = key * (int(k.max(initial=0)) + 1) + k
+    if not (key[1:] < key[:-1]).any():
+        return None
     return np.argsort(key, kind="stable")
 
 
@@ -454,6 +489,9 @@ def _write_tables(folder: Path, tables: dict[str, pd.DataFrame | pa.Table]) -> N
             con.unregister("incoming")
         if set(LINEAGE_TABLES) <= tables.keys():
             con.execute(LINEAGE_VIEW)
+        if {"facts", "regions"} <= tables.keys():
+            for name, query in SUMMARY_TABLES.items():
+                con.execute(f"CREATE TABLE {name} AS {query}")
         con.execute(f"COPY facts TO '{folder / 'facts'}' (FORMAT parquet, PARTITION_BY (year))")
         con.execute("CHECKPOINT")
     finally:

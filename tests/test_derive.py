@@ -1,8 +1,11 @@
 """Aggregation and derivation: complete parents only, reported totals win, ratio of sums."""
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from etl import warehouse
 from etl.catalog import load_catalog
 from etl.derive import derive
 from etl.regions import load_registry
@@ -101,3 +104,25 @@ def test_province_row_only_when_every_city_is_complete(catalog, registry):
     assert value(out, province, "marriage_registrations") == (float(len(all_counties)), "aggregated")
     out, _ = derive(facts(rows[1:]), catalog, registry)
     assert value(out, province, "marriage_registrations") is None
+
+
+def test_facts_come_in_the_warehouses_stored_order(catalog, registry):
+    """derive hands the warehouse its facts sorted by region_code, indicator_id, year (texts by
+    their bytes, as DuckDB's ORDER BY): `prepare` then leaves them where they are
+    (`warehouse._storage_order` is None) instead of sorting a million rows. Rows come in
+    shuffled, over two years and several indicators, so a wrong order shows."""
+    codes = counties(registry)
+    rows = [
+        (c, year, ind, 10.0 + k)
+        for k, c in enumerate(codes)
+        for year in (2024, 2023)
+        for ind in ("pop_60plus", "elderly_beds", "population", "certified_social_workers")
+    ]
+    shuffled = facts(rows).sample(frac=1, random_state=3).reset_index(drop=True)
+    out, _ = derive(shuffled, catalog, registry)
+    assert {"reported", "aggregated", "derived"} <= set(out["origin"])
+    key = out[["region_code", "indicator_id", "year"]].astype({"region_code": "str", "indicator_id": "str"})
+    assert key.equals(key.sort_values(["region_code", "indicator_id", "year"], ignore_index=True))
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    assert warehouse._storage_order(table) is None
+    assert warehouse._storage_order(table.take(np.arange(len(table))[::-1])) is not None

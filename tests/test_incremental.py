@@ -8,6 +8,8 @@ step gives with the cache off. Cache hits really skip reading; a damaged or fore
 read again silently; a changed catalog, registry, default area or recipe set misses.
 """
 
+import hashlib
+import os
 import random
 import shutil
 from pathlib import Path
@@ -21,6 +23,7 @@ from etl.catalog import Catalog, catalog_from_data, load_catalog, read_catalog_d
 from etl.paths import fact_cache_dir
 from etl.regions import Registry, load_registry
 from etl.resolve import concat_facts
+from etl.sources import sha256_file
 from tests.util import BAOJI, baoji_rows, write_long_csv
 
 INDICATORS = ["城市低保人数", "农村低保人数", "特困人员救助供养人数", "低保边缘人口数"]
@@ -441,3 +444,20 @@ def test_a_refused_load_or_check_writes_no_cache_entry(tmp_path):
     assert not pipeline.load(base, [good, bad]).ok
     assert not pipeline.validate(base, [good, bad]).ok
     assert {p.name: p.read_bytes() for p in entries(base)} == before
+
+
+def test_a_file_rewritten_in_place_is_hashed_again(tmp_path):
+    """`sha256_file` remembers a file's hash by its size, times and inode: a rewrite of the same
+    size, even with its modification time put back, gives the new content's hash."""
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"first")
+    first = sha256_file(path)
+    assert first == hashlib.sha256(b"first").hexdigest() and sha256_file(path) == first
+    stat = path.stat()
+    path.write_bytes(b"other")  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert sha256_file(path) == hashlib.sha256(b"other").hexdigest()
+    replaced = tmp_path / "b.csv"
+    replaced.write_bytes(b"third")
+    replaced.replace(path)  # another inode under the same name
+    assert sha256_file(path) == hashlib.sha256(b"third").hexdigest()

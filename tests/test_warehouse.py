@@ -250,3 +250,38 @@ def test_prepared_facts_are_in_stored_order_and_hash_like_the_frames():
     )
     if facts.loc[0, "region_code"] != facts.loc[1, "region_code"]:
         assert warehouse.content_hash({"facts": swapped}) != warehouse.content_hash({"facts": facts})
+
+
+def test_summary_tables_agree_with_the_facts_they_summarise(sample):
+    """`region_coverage`, `region_years` and `indicator_coverage` (made by DuckDB from the written
+    facts, `warehouse.SUMMARY_TABLES`) hold what pandas works out from the same facts and
+    regions: per region its name, level, parent, years and fact count; per region its years
+    with those of its children; per indicator how many regions and which years."""
+    con = duckdb.connect(str(warehouse.current_db(sample)), read_only=True)
+    facts = con.execute("SELECT region_code, year, indicator_id FROM facts").df()
+    regions = con.execute("SELECT code, name, level, parent_code FROM regions").df()
+    got = {name: con.execute(f"SELECT * FROM {name}").df() for name in warehouse.SUMMARY_TABLES}
+    con.close()
+    assert facts["region_code"].nunique() > 10 and (regions["level"] == "nation").any()
+
+    counts = facts.groupby("region_code", as_index=False).agg(
+        first_year=("year", "min"), last_year=("year", "max"), facts=("year", "size")
+    )
+    coverage = counts.merge(regions.rename(columns={"code": "region_code"}), on="region_code", how="left")
+    coverage = coverage[["region_code", "name", "level", "parent_code", "first_year", "last_year", "facts"]]
+    own = facts[["region_code", "year"]].drop_duplicates()
+    parents = own.assign(region_code=own["region_code"].map(regions.set_index("code")["parent_code"]))
+    parents = parents[parents["region_code"].notna() & (parents["region_code"] != "")]
+    years = pd.concat([own, parents]).drop_duplicates()
+    years = years.sort_values(["region_code", "year"], ignore_index=True)
+    indicators = facts.groupby("indicator_id", as_index=False).agg(
+        regions=("region_code", "nunique"), first_year=("year", "min"), last_year=("year", "max")
+    )
+    expected = {"region_coverage": coverage, "region_years": years, "indicator_coverage": indicators}
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(got[name], frame, check_dtype=False, obj=name)
+    # a city's years include its counties'
+    city = regions.loc[regions["level"] == "city", "code"].iloc[0]
+    assert set(got["region_years"].query("region_code == @city")["year"]) >= set(
+        facts.loc[facts["region_code"].map(regions.set_index("code")["parent_code"]) == city, "year"]
+    )
