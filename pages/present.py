@@ -159,7 +159,8 @@ def show(slide: Slide, number: int, total: int, sample: bool) -> None:
                 st.html('<p class="mz-empty">暂无数据</p>')
             else:
                 chart, words = st.columns([7, 3], vertical_alignment="center")
-                # drawn in the screen's look by deck.build: this page changes no figure it is handed
+                # drawn in the screen's look by deck.build: this page changes no figure it is handed;
+                # laid out at its slot's size in canvas px, not on-screen px (present.css)
                 chart.plotly_chart(
                     slide.figure,
                     config={**theme.plotly_config(), "displayModeBar": False},

@@ -265,6 +265,75 @@ def test_keyboard_drives_the_deck(browser, app_url):
     context.close()
 
 
+# A chart slide's chart in canvas px: its slot (the chart element's CSS size, which no transform
+# changes), the size plotly laid it out at, and on screen its drawing and the slide canvas.
+CHART_SIZES_JS = """
+(selector) => {
+  const slot = document.querySelector(selector);
+  const plot = slot.querySelector(".js-plotly-plot");
+  const box = (e) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  };
+  const style = getComputedStyle(slot);
+  return {
+    slot: [parseFloat(style.width), parseFloat(style.height)],
+    layout: [plot._fullLayout.width, plot._fullLayout.height],
+    chart: box(plot.querySelector(".main-svg")),
+    canvas: box(document.querySelector(".st-key-canvas")),
+  };
+}
+"""
+
+
+def chart_fits_its_slot(page: Page, width: int, height: int) -> list[float]:
+    """The chart is laid out at its slot's size in canvas px and drawn at that size × the canvas's
+    scale, inside the slide; returns the slot's size."""
+    k = min(width / 1920, height / 1080)
+    sizes = page.evaluate(CHART_SIZES_JS, SLIDE_CHART)
+    slot, chart, canvas = sizes["slot"], sizes["chart"], sizes["canvas"]
+    assert sizes["layout"] == pytest.approx(slot, abs=1), (width, height, sizes)
+    drawn = [chart["width"], chart["height"]]
+    assert drawn == pytest.approx([side * k for side in slot], abs=2), (width, height, sizes)
+    assert box_inside(chart, canvas), (width, height, sizes)
+    return slot
+
+
+def box_inside(inner: dict, outer: dict, slack: float = 1) -> bool:
+    return (
+        outer["x"] - slack <= inner["x"]
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and outer["y"] - slack <= inner["y"]
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )
+
+
+@pytest.mark.slow
+def test_charts_look_the_same_on_every_screen(tab):
+    """Streamlit lays a plotly chart out at its frame's on-screen size, which the canvas has
+    already scaled: unless the page undoes that, a chart is scaled twice (at 1366 × 768 half its
+    slot with half-size text, at 2560 × 1440 cut off at the bottom). Each chart kind, at the
+    meeting room's size, a laptop's and a 1440p monitor's (loaded at each), then after the
+    window changes size under it."""
+    deck_url = "/present?city=610300&slides=elderly_care-trend,elderly_care-rank,map"
+    slots = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in [(1920, 1080), (1366, 768), (2560, 1440)]:
+        tab.set_viewport_size({"width": width, "height": height})
+        tab.goto(deck_url)
+        wait_ready(tab)
+        at_slide(tab, 1, 3)
+        slots.append(chart_fits_its_slot(tab, width, height))
+        tab.screenshot(path=ARTIFACTS / f"present-chart-{width}x{height}.png")
+    for n in (2, 3):  # the ranking and the map, at 2560 × 1440
+        press(tab, "ArrowRight", n, 3)
+        slots.append(chart_fits_its_slot(tab, 2560, 1440))
+    tab.set_viewport_size({"width": 1366, "height": 768})
+    tab.wait_for_timeout(300)  # plotly's resize handler
+    slots.append(chart_fits_its_slot(tab, 1366, 768))
+    assert all(slot == pytest.approx(slots[0], abs=0.5) for slot in slots), slots
+
+
 def test_presentation_auto_advance_and_pause(browser, app_url):
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     page = context.new_page()
