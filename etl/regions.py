@@ -84,8 +84,9 @@ class Registry:
         self._by_short: dict[str, list[str]] = {}
         for region in self._by_code.values():
             self._children.setdefault(region.parent_code, []).append(region)
-            self._by_name.setdefault(_key(region.name), []).append(region.code)
-            short = self._short(region)
+            key = _key(region.name)
+            self._by_name.setdefault(key, []).append(region.code)
+            short = self._short(key, region.level)
             if short:
                 self._by_short.setdefault(short, []).append(region.code)
         self._alias_names = {_key(a.alias): a for a in self._aliases.itertuples(index=False)}
@@ -93,10 +94,10 @@ class Registry:
         self._fingerprint: str | None = None
 
     @staticmethod
-    def _short(region: Region) -> str:
-        """ "渭滨区" → "渭滨", "宝鸡市" → "宝鸡": the spelling forms use in tight columns."""
-        suffixes = _COUNTY_SUFFIXES if region.level == "county" else _CITY_SUFFIXES
-        name = _key(region.name)
+    def _short(name: str, level: str) -> str:
+        """ "渭滨区" → "渭滨", "宝鸡市" → "宝鸡" (of a name's matching key): the spelling forms
+        use in tight columns."""
+        suffixes = _COUNTY_SUFFIXES if level == "county" else _CITY_SUFFIXES
         for suffix in suffixes:
             if name.endswith(suffix) and len(name) - len(suffix) >= 2:
                 return name[: -len(suffix)]

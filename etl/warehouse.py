@@ -202,32 +202,47 @@ def _storage_order(facts: pa.Table) -> np.ndarray | None:
     are sorted (a few thousand values), not the million rows. Stable, so rows with equal keys
     keep their order. None when the rows are in that order already (derive's facts are:
     `derive.FactGrid.frame`), so nothing is sorted or moved."""
-    keys = []
-    for name in ("region_code", "indicator_id", "year"):
-        column = facts.column(name).combine_chunks()
-        if pa.types.is_dictionary(column.type):
-            # rank of each dictionary value among the sorted values; NULL after all of them
-            order = pc.sort_indices(column.dictionary).to_numpy()
-            rank = np.empty(len(order) + 1, np.int64)
-            rank[order] = np.arange(len(order))
-            rank[len(order)] = len(order)
-            keys.append(rank[column.indices.fill_null(len(order)).to_numpy()])
-        elif pa.types.is_integer(column.type) and len(column):
-            low, high = pc.min_max(column).values()
-            low, high = (low.as_py() or 0), (high.as_py() or 0)
-            keys.append(column.cast(pa.int64()).fill_null(high + 1).to_numpy() - low)
-        else:
-            keys.append(
-                pc.rank(column, sort_keys=[("", "ascending", "at_end")], tiebreaker="dense")
-                .to_numpy()
-                .astype(np.int64)
-            )
-    key = np.zeros(len(facts), np.int64)
-    for k in keys:
-        key = key * (int(k.max(initial=0)) + 1) + k
-    if not (key[1:] < key[:-1]).any():
+    ranks = [_ranks(facts.column(name).combine_chunks()) for name in ("region_code", "indicator_id", "year")]
+    if _in_order(ranks):
         return None
+    key = np.zeros(len(facts), np.int64)
+    for rank in ranks:
+        rank = rank.astype(np.int64)
+        key = key * (int(rank.max(initial=0)) + 1) + rank
     return np.argsort(key, kind="stable")
+
+
+def _ranks(column: pa.Array) -> np.ndarray:
+    """Per row, a number that orders the rows as the column's values do (NULL last), in as
+    small an integer type as the column has: a dictionary's indices as they are when its values
+    are in order already (derive's Categoricals), else their ranks."""
+    if pa.types.is_dictionary(column.type):
+        order = pc.sort_indices(column.dictionary).to_numpy()
+        size = len(order)
+        if not column.null_count and np.array_equal(order, np.arange(size)):
+            return column.indices.to_numpy()
+        rank = np.empty(size + 1, np.int32)
+        rank[order] = np.arange(size)
+        rank[size] = size
+        return rank[column.indices.cast(pa.int32()).fill_null(size).to_numpy()]
+    if pa.types.is_integer(column.type) and len(column):
+        if not column.null_count:
+            return column.to_numpy()
+        high = pc.max(column).as_py()
+        return column.cast(pa.int64()).fill_null(0 if high is None else high + 1).to_numpy()
+    return pc.rank(column, sort_keys=[("", "ascending", "at_end")], tiebreaker="dense").to_numpy()
+
+
+def _in_order(ranks: list[np.ndarray]) -> bool:
+    """Whether every row's ranks are ≥ the row before's, compared as (first, second, …): a
+    pass over each column with no sort and no million-row key."""
+    undecided = np.ones(max(len(ranks[0]) - 1, 0), bool)  # neighbours equal in the columns so far
+    for rank in ranks:
+        later, earlier = rank[1:], rank[:-1]
+        if (undecided & (later < earlier)).any():
+            return False
+        undecided &= later == earlier
+    return True
 
 
 def content_hash(tables: dict[str, pd.DataFrame | pa.Table]) -> str:

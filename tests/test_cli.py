@@ -1,6 +1,7 @@
 """End-to-end: the `python -m etl` commands as a clerk or operator runs them."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,15 @@ def test_template_command(tmp_path):
     out = tmp_path / "宝鸡_2025.xlsx"
     etl("template", "--city", "610300", "--year", "2025", "--out", str(out), data_dir=tmp_path, check=True)
     assert out.exists() and out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "False"), ("1", "True")])
+def test_etl_processes_keep_numpy_off_huge_pages_unless_told(setting, expected):
+    """Imported before numpy (as `python -m etl` does), etl turns numpy's transparent-huge-page
+    advice off (page-fault stalls in a load: etl/__init__.py); an explicit setting wins."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if setting is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = setting
+    code = "import etl, numpy._core.multiarray as m; print(m._get_madvise_hugepage())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected

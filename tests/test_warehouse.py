@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from etl import warehouse
@@ -285,3 +286,40 @@ def test_summary_tables_agree_with_the_facts_they_summarise(sample):
     assert set(got["region_years"].query("region_code == @city")["year"]) >= set(
         facts.loc[facts["region_code"].map(regions.set_index("code")["parent_code"]) == city, "year"]
     )
+
+
+@pytest.mark.parametrize("in_order", [False, True])
+def test_stored_order_puts_nulls_last_and_leaves_sorted_facts_alone(in_order):
+    """NULL texts and years sort after every value, as DuckDB's ORDER BY puts them; facts that
+    come in that order (as derive's do) are left as they are, and any other order is sorted."""
+    rows = [
+        ("610302", "pop", 2023),
+        ("610302", "pop", None),
+        ("610302", None, 2022),
+        ("610303", "beds", 2021),
+        ("610303", "pop", 2020),
+        (None, "beds", 2020),
+        (None, "beds", None),
+    ]
+    if not in_order:
+        rows = rows[3:] + rows[:3]
+    facts = pd.DataFrame(rows, columns=["region_code", "indicator_id", "year"]).astype(
+        {"region_code": "str", "indicator_id": "str", "year": "Int32"}
+    )
+    facts["value"] = np.arange(len(facts), dtype="float64")
+    table = pa.Table.from_pandas(facts, preserve_index=False)
+    texts = [pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in table.columns]
+    table = pa.table(
+        [c.dictionary_encode() if text else c for c, text in zip(table.columns, texts)],
+        names=table.column_names,
+    )
+    order = warehouse._storage_order(table)
+    assert (order is None) == in_order
+    got = table if order is None else table.take(order)
+    con = duckdb.connect()
+    expected = con.execute(
+        "SELECT region_code, indicator_id, year FROM facts ORDER BY region_code, indicator_id, year"
+    ).fetchall()
+    assert [
+        tuple(row.values()) for row in got.select(["region_code", "indicator_id", "year"]).to_pylist()
+    ] == expected
