@@ -603,7 +603,7 @@ def county_map(
                 zmax=high,
                 featureidkey="id",
                 colorscale=MAP_SCALE,
-                colorbar=dict(title=unit),
+                colorbar=_MAP_COLORBAR | dict(title=dict(text=unit, side="top")),
                 name=meta["name_zh"],
                 text=have["region_name"],
                 customdata=have["region_code"],
@@ -672,11 +672,19 @@ def county_map(
         bgcolor="rgba(0,0,0,0)",
     )
     return _layout(
-        fig, f"{year}年各{word}{meta['name_zh']}", height=MAP_HEIGHT, margin=dict(l=0, r=0, t=40, b=0)
+        fig,
+        f"{year}年各{word}{meta['name_zh']}",
+        height=MAP_HEIGHT,
+        margin=dict(l=0, r=0, t=_MAP_TITLE, b=_MAP_COLORBAR_ROOM),
     )
 
 
-MAP_HEIGHT = 520
+# The colour bar lies under the map, 60 % of the figure wide, its unit above it. Beside the map
+# it took a third of a phone's width from it (a map is as wide as the phone, and its height is
+# fixed); under it, it takes the same room on every screen.
+_MAP_TITLE, _MAP_COLORBAR_ROOM = 40, 80  # px above and below the map
+_MAP_COLORBAR = dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", len=0.6, thickness=12)
+MAP_HEIGHT = 480 + _MAP_TITLE + _MAP_COLORBAR_ROOM  # the map itself 480 px high
 
 
 # A province's name on a national map, as Chinese maps write it: 广西壮族自治区 → 广西, 黑龙江省 → 黑龙江.
@@ -737,10 +745,11 @@ _AROUND = (
     ("bottom left", -1, 1),
 )
 # What the layout assumes of the drawn map: the plot area in px (the figure's height less the
-# title; the width of a page column or a 16:9 slide is at least 1.5× that), the share of it
-# plotly's fitbounds fills (0.7: measured on the three cities' maps drawn by kaleido, 0.7–0.9)
-# and the label font.
-_MAP_PX, _MAP_FILL, _LABEL_PX = (1.5 * (MAP_HEIGHT - 40), MAP_HEIGHT - 40), 0.7, 14
+# title and the colour bar; the width of a page column or a 16:9 slide is at least 1.5× that),
+# the share of it plotly's fitbounds fills (0.7: measured on the three cities' maps drawn by
+# kaleido, 0.7–0.9) and the label font. On a phone the labels are not drawn (static/app.css).
+_MAP_AREA = MAP_HEIGHT - _MAP_TITLE - _MAP_COLORBAR_ROOM
+_MAP_PX, _MAP_FILL, _LABEL_PX = (1.5 * _MAP_AREA, _MAP_AREA), 0.7, 14
 
 
 def _place_labels(features: dict, named: dict[str, tuple[str, str | None]], outline: dict | None) -> dict:

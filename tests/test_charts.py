@@ -170,6 +170,20 @@ def test_map_greys_counties_without_data(meta):
     assert json.loads(fig.to_json())["layout"]["geo"]["visible"] is False
 
 
+def test_a_maps_colour_bar_lies_under_it_in_room_of_its_own(meta):
+    """The colour bar is horizontal, under the map, inside the bottom margin kept for it (beside
+    the map it took a third of a phone's width), with the unit above it; the map keeps 480 px."""
+    values = pd.DataFrame({"region_code": ["610302"], "region_name": ["渭滨区"], "value": [33.0]})
+    beds = meta("beds_per_1000_elderly")
+    fig = charts.county_map(values, beds, city_geojson("610300"), 2024)
+    bar = next(t for t in fig.data if t.type == "choropleth" and t.showscale is not False).colorbar
+    assert bar.orientation == "h" and bar.yanchor == "top" and bar.y <= 0
+    assert bar.title.text == charts.unit_of(beds) == "张/千名老年人" and bar.title.side == "top"
+    margin = fig.layout.margin
+    assert fig.layout.height - margin.t - margin.b == 480
+    assert margin.b >= bar.thickness + 40 and margin.l == margin.r == 0  # ticks and title under the bar
+
+
 @pytest.mark.parametrize("better, lowest_first", [(np.False_, True), (np.True_, False), (pd.NA, False)])
 def test_lower_is_better_ranks_the_lowest_first_with_the_warehouses_numpy_bools(meta, better, lowest_first):
     """The warehouse gives numpy's bool (never `is False`): a lower-is-better indicator must still

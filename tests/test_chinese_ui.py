@@ -140,6 +140,8 @@ def test_every_page_at_every_size(tab, app_url, path, width, height):
     assert page.hosts <= {urlparse(app_url).netloc}, f"requests left the app server: {page.hosts}"
     if path in CHARTS and width < 640:
         phone_layout(page)
+    elif page.locator(".geo .scattergeo text").count():
+        expect(page.locator(".geo .scattergeo text").first).to_be_visible()  # a map names its regions
 
 
 def test_widget_messages_are_chinese(tab, app_url):
@@ -169,8 +171,9 @@ def overlap(a: dict, b: dict) -> bool:
 
 
 def phone_layout(page: Page) -> None:
-    """At 390×844: no modebar over a chart's title, every legend no taller than its plot, KPI
-    cards two to a row."""
+    """At 390×844: no modebar over a chart's title, every legend no taller than its plot, a map
+    as wide as its chart (its colour bar under it) with no region names piled on it, KPI cards
+    two to a row."""
     charts = page.locator(".js-plotly-plot")
     assert charts.count() >= 1
     for i in range(charts.count()):
@@ -185,6 +188,14 @@ def phone_layout(page: Page) -> None:
             legend_height = legend.first.bounding_box()["height"]
             plot_height = chart.evaluate("e => e._fullLayout._size.h")  # the plot area, margins out
             assert legend_height <= plot_height, f"chart {i}: legend {legend_height} > plot {plot_height}"
+        if chart.locator(".geo").count():
+            plot = chart.evaluate("e => e._fullLayout._size")  # the map's area, margins out
+            assert plot["w"] >= 0.95 * chart.bounding_box()["width"], f"map {i}: {plot['w']} px wide"
+            bar = chart.locator(".colorbar")
+            if bar.count():
+                assert bar.first.bounding_box()["y"] >= chart.bounding_box()["y"] + plot["t"] + plot["h"] - 1
+            labels = chart.locator(".geo .scattergeo text")
+            assert not any(labels.nth(k).is_visible() for k in range(labels.count())), f"map {i}: names shown"
     cards = page.get_by_test_id("stMetric")
     if cards.count() >= 2:
         first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
