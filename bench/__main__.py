@@ -56,7 +56,7 @@ class Scale:
     replica_s: float = 15
     pack_runs: int = 3
     deck_slides: tuple[str, ...] | None = None  # the meeting pack's and 演示's deck; None: every slide
-    incremental_runs: int = 3
+    incremental_runs: int = 7  # a load swings ±10 % with the VM's page-fault cost: a median of 7
     level_runs: int = 5  # each map load, drill-down and breadcrumb click (issue 20)
     level_pages: tuple[str, ...] = tuple(server_bench.PAGES)  # their reruns by level
     level_page_loads: tuple[str, ...] = level_bench.PAGE_LOADS  # maps timed as whole page loads
