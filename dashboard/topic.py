@@ -56,13 +56,8 @@ def total_note(f: filters.Filters) -> None:
     """Says plainly when the region has no total of its own in the shown years (全国合计 where not
     every province has data, a province where not every city is complete): the children with
     data are still shown."""
-    if (
-        f.region
-        in store.facts((f.region,), tuple(store.indicators().index), f.year_from, f.year_to)[
-            "region_code"
-        ].values
-    ):
-        return
+    if not store.facts((f.region,), tuple(store.indicators().index), f.year_from, f.year_to).empty:
+        return  # the region has figures of its own in these years
     word, whole = filters.level_word(f.region), filters.whole_word(f.region)
     have = store.children_values(f.region, f.year_to, tuple(store.indicators().index))[
         "region_code"
