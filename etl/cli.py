@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import pipeline, warehouse
+from . import pipeline, settings, warehouse
 from .issues import IssueList
 from .paths import data_dir, sample_dir
 
@@ -206,6 +206,11 @@ def cmd_template(args) -> int:
     return 0
 
 
+def cmd_settings(args) -> int:
+    print(settings.markdown_table(), end="")
+    return 0
+
+
 def cmd_where(args) -> int:
     db = warehouse.current_db(data_dir(args.data_dir))
     if db is None:
@@ -316,6 +321,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="输出 .xlsx 文件")
     s.set_defaults(func=cmd_template)
     sub.add_parser("where", parents=[common], help="打印当前 DuckDB 文件路径").set_defaults(func=cmd_where)
+    sub.add_parser("settings", help="打印全部设置（README 的“设置”表）").set_defaults(func=cmd_settings)
     sub.add_parser("versions", parents=[common], help="列出已发布版本").set_defaults(func=cmd_versions)
     s = sub.add_parser("rollback", parents=[common], help="回退到指定版本")
     s.add_argument("version")

@@ -2,7 +2,7 @@
 
 Each knob is a `Setting` in `SETTINGS` (name, environment variable or None for a fixed limit,
 default, unit, meaning), and the "设置 / Settings" table of README.md is generated from that list
-(`python -m etl.settings` prints it). tests/test_settings.py fails when the README table is stale
+(`python -m etl settings` prints it). tests/test_settings.py fails when the README table is stale
 and when code anywhere in the product reads an environment variable that is not registered here,
 so no knob goes undocumented again. The modules import their limits from here
 (`from .settings import MAX_ROWS`) instead of defining their own.
@@ -53,6 +53,8 @@ ENV_COOKIE_SECRET = "STREAMLIT_SERVER_COOKIE_SECRET"  # also what Streamlit read
 ENV_STREAMLIT_LOG = "STREAMLIT_LOGGER_LEVEL"  # Streamlit's own; the deck command sets it
 DECK_LOG_LEVEL = "error"
 ENV_TRUSTED_PROXIES = "MZ_TRUSTED_PROXIES"
+ENV_NUMPY_HUGEPAGE = "NUMPY_MADVISE_HUGEPAGE"  # numpy's own, read once at its import; etl sets it first
+NUMPY_HUGEPAGE = "0"
 
 DEFAULT_CITIES = ("610300", "350100", "659000")  # 宝鸡市, 福州市, 兵团师市
 # How long a writer waits for another one: a build of the national file takes ~15 s, a clerk's
@@ -182,6 +184,14 @@ SETTINGS: tuple[Setting, ...] = (
         parse=_networks,
         shown="无（不信任任何代理；`make serve` 为其副本设为 `127.0.0.1,::1`）",
     ),
+    Setting(
+        "NUMPY_HUGEPAGE",
+        ENV_NUMPY_HUGEPAGE,
+        NUMPY_HUGEPAGE,
+        "",
+        "etl 命令的进程里 numpy 是否为 4 MB 以上的数组申请透明大页（numpy 自己的变量，1 为申请）；"
+        "默认不申请：内核的大页整理会让导入时快时慢",
+    ),
     Setting("MAX_FILE_BYTES", None, MAX_FILE_BYTES, "字节", "一个输入文件的大小上限"),
     Setting("MAX_ROWS", None, MAX_ROWS, "行", "一个工作表的行数上限"),
     Setting("MAX_COLS", None, MAX_COLS, "列", "一个工作表的列数上限"),
@@ -277,6 +287,11 @@ def default_cities() -> tuple[str, ...]:
     return _BY_NAME["DEFAULT_CITIES"].value()
 
 
+def numpy_hugepage() -> str:
+    """`NUMPY_MADVISE_HUGEPAGE` as set, else "0" (etl/__init__.py hands it to numpy)."""
+    return _BY_NAME["NUMPY_HUGEPAGE"].value()
+
+
 def publish_wait() -> float:
     """Seconds a writer waits for the publish lock: `MZ_PUBLISH_WAIT` (negative → 0), else PUBLISH_WAIT."""
     return _BY_NAME["PUBLISH_WAIT"].value()
@@ -326,6 +341,3 @@ def markdown_table() -> str:
         lines.append(f"| `{s.name}` | {f'`{s.env}`' if s.env else '—'} | {shown_default(s)} | {s.meaning} |")
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":
-    print(markdown_table(), end="")

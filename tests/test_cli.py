@@ -126,3 +126,13 @@ def test_etl_processes_keep_numpy_off_huge_pages_unless_told(setting, expected):
     code = "import etl, numpy._core.multiarray as m; print(m._get_madvise_hugepage())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_settings_command_prints_the_readme_table(capsys):
+    """`python -m etl settings` prints the 设置 table README.md carries (tests/test_settings.py
+    checks README against the registry)."""
+    from etl import cli, settings
+
+    assert cli.main(["settings"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == settings.markdown_table() and "`NUMPY_MADVISE_HUGEPAGE`" in printed

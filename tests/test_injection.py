@@ -173,10 +173,8 @@ def hostile(tmp_path_factory):
     assert issues.ok
     tables, issues = pipeline.assemble(frames, catalog, registry, is_sample=False)
     assert issues.ok
-    for name in ("regions", "region_coverage"):
-        key = "code" if name == "regions" else "region_code"
-        table = tables[name]
-        tables[name] = table.assign(name=table[key].map(REGION_NAMES).fillna(table["name"]))
+    regions = tables["regions"]  # region_coverage takes its names from here (warehouse.SUMMARY_TABLES)
+    tables["regions"] = regions.assign(name=regions["code"].map(REGION_NAMES).fillna(regions["name"]))
     ind = tables["indicators"]
     many = [CORPUS[n % len(CORPUS)] for n in range(len(ind))]
     tables["indicators"] = ind.assign(

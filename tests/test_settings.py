@@ -39,7 +39,7 @@ def test_readme_table_is_generated_from_the_settings():
     assert text.count(START) == 1 and text.count(END) == 1, f"README.md needs {START} … {END} around it"
     shown = text.split(START, 1)[1].split(END, 1)[0].strip()
     assert shown == settings.markdown_table().strip(), (
-        "README.md's settings table differs from etl/settings.py: run `.venv/bin/python -m etl.settings` "
+        "README.md's settings table differs from etl/settings.py: run `.venv/bin/python -m etl settings` "
         f"and paste its output between {START} and {END} in README.md"
     )
 
