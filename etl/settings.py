@@ -340,4 +340,3 @@ def markdown_table() -> str:
     for s in SETTINGS:
         lines.append(f"| `{s.name}` | {f'`{s.env}`' if s.env else '—'} | {shown_default(s)} | {s.meaning} |")
     return "\n".join(lines) + "\n"
-
