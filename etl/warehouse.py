@@ -207,7 +207,7 @@ def _storage_order(facts: pa.Table) -> np.ndarray | None:
         return None
     key = np.zeros(len(facts), np.int64)
     for rank in ranks:
-        rank = rank.astype(np.int64)
+        rank = rank.astype(np.int64) - int(rank.min(initial=0))  # 0 upwards (years may be anything)
         key = key * (int(rank.max(initial=0)) + 1) + rank
     return np.argsort(key, kind="stable")
 

@@ -323,3 +323,26 @@ def test_stored_order_puts_nulls_last_and_leaves_sorted_facts_alone(in_order):
     assert [
         tuple(row.values()) for row in got.select(["region_code", "indicator_id", "year"]).to_pylist()
     ] == expected
+
+
+def test_stored_order_of_years_below_zero_and_far_apart():
+    """The sort key is built from ranks counted from each column's smallest value: a negative or
+    far-off year (never loaded, but a frame may hold one) still sorts as DuckDB sorts it."""
+    facts = pd.DataFrame(
+        {
+            "region_code": pd.array(["610303", "610302", "610302", "610302"], dtype="str"),
+            "indicator_id": pd.array(["pop", "pop", "pop", "beds"], dtype="str"),
+            "year": np.array([2024, 3000, -5000, 2024], dtype="int32"),
+            "value": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    prepared = warehouse.prepare({"facts": facts})["facts"]
+    got = [
+        tuple(row.values()) for row in prepared.select(["region_code", "indicator_id", "year"]).to_pylist()
+    ]
+    assert got == [
+        ("610302", "beds", 2024),
+        ("610302", "pop", -5000),
+        ("610302", "pop", 3000),
+        ("610303", "pop", 2024),
+    ]
