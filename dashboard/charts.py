@@ -679,11 +679,14 @@ def county_map(
     )
 
 
-# The colour bar lies under the map, 60 % of the figure wide, its unit above it. Beside the map
-# it took a third of a phone's width from it (a map is as wide as the phone, and its height is
-# fixed); under it, it takes the same room on every screen.
+# The colour bar lies under the map, 320 px long (a phone's width less its margins; a share of the
+# figure would run across a wide screen), its unit above it. Beside the map it took a third of a
+# phone's width from it (a map is as wide as the phone, and its height is fixed); under it, it
+# takes the same room on every screen.
 _MAP_TITLE, _MAP_COLORBAR_ROOM = 40, 80  # px above and below the map
-_MAP_COLORBAR = dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", len=0.6, thickness=12)
+_MAP_COLORBAR = dict(
+    orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top", len=320, lenmode="pixels", thickness=12
+)
 MAP_HEIGHT = 480 + _MAP_TITLE + _MAP_COLORBAR_ROOM  # the map itself 480 px high
 
 
